@@ -1,0 +1,53 @@
+"""mathif: does a reasoning model still do what it is told while it solves math?
+
+The public API is small:
+
+- :func:`load` — the MathIF items (Hub, folder or file), validated and checksummed;
+- :func:`score` — verdicts and metrics for model responses;
+- :func:`evaluate` — generate with a model, then score (needs a backend extra).
+
+>>> import mathif
+>>> items = mathif.load()                                  # doctest: +SKIP
+>>> result = mathif.score(items, responses)                # doctest: +SKIP
+>>> result.metrics["overall"]                              # doctest: +SKIP
+{'n_items': 420, 'hacc': 27.86, 'sacc': 50.44, 'correct': 32.14}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+from mathif.data import Dataset, Item, load  # noqa: E402
+from mathif.errors import InputError, MathIFError  # noqa: E402
+from mathif.prompts import build_prompt  # noqa: E402
+from mathif.run import ScoreResult, score, score_file  # noqa: E402
+from mathif.scoring import Response, Verdict  # noqa: E402
+from mathif.split import answer_part, split_output  # noqa: E402
+
+
+def evaluate(*args: Any, **kwargs: Any) -> ScoreResult:
+    """Generate responses with a model and score them; see :func:`mathif.evaluation.evaluate`."""
+    from mathif.evaluation import evaluate as _evaluate
+
+    return _evaluate(*args, **kwargs)
+
+
+__all__ = [
+    "Dataset",
+    "InputError",
+    "Item",
+    "MathIFError",
+    "Response",
+    "ScoreResult",
+    "Verdict",
+    "__version__",
+    "answer_part",
+    "build_prompt",
+    "evaluate",
+    "load",
+    "score",
+    "score_file",
+    "split_output",
+]

@@ -1,0 +1,375 @@
+"""Benchmark items: load them from the Hub, a folder or one JSONL file, validate, checksum.
+
+Items are keyed by ``"{file stem}:{line index}"`` (0-based line of the file) because ``id`` is
+not unique across the official files (SPEC §1). Every file is validated as it is read; a bad
+line stops the load with an error naming the file, the 1-based line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from mathif import constraints
+from mathif.errors import ChecksumMismatchWarning, InputError
+
+HUB_REPO_ID = "TingchenFu/MathIF"
+SOURCES = ("gsm8k", "math500", "minerva", "olympiad", "aime")
+COUNT_NAMES = ("single", "double", "triple")
+OFFICIAL_FILES = tuple(f"{s}_{c}.jsonl" for s in SOURCES for c in COUNT_NAMES)
+ENV_DATA = "MATHIF_DATA"
+
+_REQUIRED_STR = ("source", "id", "question", "answer")
+_LISTS = ("constraint_desc", "constraint_name", "constraint_args")
+
+
+@cache
+def official_checksums() -> Mapping[str, str]:
+    """sha256 of each file of the official release, shipped with the package."""
+    text = resources.files("mathif").joinpath("resources/mathif_sha256.json").read_text()
+    return MappingProxyType(json.loads(text)["files"])
+
+
+@dataclass(frozen=True)
+class Item:
+    """One benchmark row."""
+
+    key: str
+    source: str
+    id: str
+    question: str
+    answer: str
+    constraint_desc: tuple[str, ...]
+    constraint_name: tuple[str, ...]
+    constraint_args: tuple[Mapping[str, Any], ...]
+    fields: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_constraints(self) -> int:
+        return len(self.constraint_name)
+
+    @property
+    def count_name(self) -> str:
+        """``single`` / ``double`` / ``triple``, as in the file names and the paper."""
+        return COUNT_NAMES[self.n_constraints - 1] if self.n_constraints <= 3 else str(
+            self.n_constraints
+        )
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(constraints.category(name) for name in self.constraint_name)
+
+    def to_record(self) -> dict[str, Any]:
+        """The item's fields as in the JSONL file (plus nothing else)."""
+        return dict(self.fields)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    name: str
+    sha256: str
+    expected: str | None
+
+    @property
+    def status(self) -> str:
+        if self.expected is None:
+            return "unknown"
+        return "ok" if self.sha256 == self.expected else "mismatch"
+
+
+@dataclass(frozen=True)
+class Dataset(Sequence[Item]):
+    """The loaded items plus where they came from and whether the files are the official ones."""
+
+    items: tuple[Item, ...]
+    origin: str
+    files: tuple[FileCheck, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)
+
+    @property
+    def checksum(self) -> str:
+        """One sha256 over the per-file hashes, in file-name order: the data fingerprint."""
+        digest = hashlib.sha256()
+        for check in sorted(self.files, key=lambda f: f.name):
+            digest.update(f"{check.name}:{check.sha256}\n".encode())
+        return digest.hexdigest()
+
+    @property
+    def mismatches(self) -> list[str]:
+        return [f.name for f in self.files if f.status == "mismatch"]
+
+    @property
+    def official(self) -> bool:
+        """True when every file matches the official checksums and all 15 files are present."""
+        names = {f.name for f in self.files}
+        return not self.mismatches and names == set(OFFICIAL_FILES) and all(
+            f.status == "ok" for f in self.files
+        )
+
+    def by_key(self) -> dict[str, Item]:
+        return {item.key: item for item in self.items}
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "checksum": self.checksum,
+            "official": self.official,
+            "n_items": len(self.items),
+            "files": {f.name: {"sha256": f.sha256, "status": f.status} for f in self.files},
+            "checksum_mismatches": self.mismatches,
+        }
+
+
+def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
+    """Validate one decoded JSON line and build an :class:`Item`.
+
+    Raises :class:`InputError` naming ``file``, ``line`` (1-based) and the field.
+    """
+
+    def fail(message: str, fld: str | None = None) -> InputError:
+        return InputError(message, file=file, line=line, field=fld)
+
+    if not isinstance(record, dict):
+        raise fail(f"expected a JSON object, got {type(record).__name__}")
+    for name in _REQUIRED_STR:
+        if name not in record:
+            raise fail("missing field", name)
+        if not isinstance(record[name], str):
+            raise fail(f"expected a string, got {type(record[name]).__name__}", name)
+    for name in _LISTS:
+        if name not in record:
+            raise fail("missing field", name)
+        if not isinstance(record[name], list):
+            raise fail(f"expected a list, got {type(record[name]).__name__}", name)
+    names, descs, args = (record[n] for n in ("constraint_name", "constraint_desc",
+                                                "constraint_args"))
+    if not names:
+        raise fail("an item needs at least one constraint", "constraint_name")
+    if not (len(names) == len(descs) == len(args)):
+        raise fail(
+            f"constraint lists are not aligned: {len(names)} names, {len(descs)} descriptions, "
+            f"{len(args)} argument sets",
+            "constraint_args",
+        )
+    normalised: list[Mapping[str, Any]] = []
+    for i, (name, desc, arg) in enumerate(zip(names, descs, args, strict=True)):
+        if not isinstance(name, str):
+            raise fail("expected a string", f"constraint_name[{i}]")
+        if not isinstance(desc, str):
+            raise fail("expected a string", f"constraint_desc[{i}]")
+        if arg is not None and not isinstance(arg, dict):
+            raise fail(f"expected an object or null, got {type(arg).__name__}",
+                       f"constraint_args[{i}]")
+        try:
+            clean = constraints.validate_args(name, arg)
+        except constraints.UnknownConstraintError:
+            raise fail(f"unknown constraint id {name!r}", f"constraint_name[{i}]") from None
+        except constraints.ArgumentError as exc:
+            raise fail(exc.message, f"constraint_args[{i}].{exc.field}") from None
+        normalised.append(MappingProxyType(dict(clean)))
+    return Item(
+        key=key,
+        source=record["source"],
+        id=record["id"],
+        question=record["question"],
+        answer=record["answer"],
+        constraint_desc=tuple(descs),
+        constraint_name=tuple(names),
+        constraint_args=tuple(normalised),
+        fields=MappingProxyType(dict(record)),
+    )
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(0-based line index, decoded object)`` for each non-blank line of ``path``."""
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    with handle:
+        index = -1
+        try:
+            for index, text in enumerate(handle):
+                if not text.strip():
+                    continue
+                try:
+                    yield index, json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise InputError(
+                        f"invalid JSON: {exc.msg} (column {exc.colno})",
+                        file=str(path),
+                        line=index + 1,
+                    ) from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path),
+                             line=index + 2) from None
+
+
+def read_items(path: Path) -> list[Item]:
+    stem = path.name[: -len(".jsonl")] if path.name.endswith(".jsonl") else path.stem
+    return [
+        parse_item(record, key=f"{stem}:{index}", file=str(path), line=index + 1)
+        for index, record in read_jsonl(path)
+    ]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _file_check(path: Path) -> FileCheck:
+    return FileCheck(path.name, _sha256(path), official_checksums().get(path.name))
+
+
+def _hub_files(repo_id: str, revision: str | None, cache_dir: str | None) -> list[Path]:
+    """Download (or reuse from the cache) the 15 files of the dataset repository."""
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise InputError("huggingface_hub is needed to load the dataset from the Hub") from exc
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    paths = []
+    for name in OFFICIAL_FILES:
+        try:
+            local = hf_hub_download(
+                repo_id,
+                name,
+                repo_type="dataset",
+                revision=revision,
+                cache_dir=cache_dir,
+                endpoint=endpoint,
+            )
+        except Exception as exc:
+            raise InputError(
+                f"could not fetch {name} from the Hub dataset {repo_id}: {exc}. "
+                f"Set {ENV_DATA} to a local copy of the 15 files to work offline.",
+                file=f"hf://datasets/{repo_id}/{name}",
+            ) from None
+        paths.append(Path(local))
+    return paths
+
+
+def _resolve(source: str | os.PathLike[str] | None) -> tuple[str, list[Path], str]:
+    """Turn ``source`` into (kind, paths, origin)."""
+    if source is None:
+        source = os.environ.get(ENV_DATA) or "hub"
+    text = os.fspath(source)
+    if text in ("hub", HUB_REPO_ID) or text.startswith("hf://"):
+        repo = text[len("hf://"):].removeprefix("datasets/") if text.startswith("hf://") else (
+            HUB_REPO_ID
+        )
+        return "hub", [], repo
+    path = Path(text).expanduser()
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            raise InputError("no .jsonl files in this folder", file=str(path))
+        return "folder", files, str(path)
+    if path.is_file():
+        return "file", [path], str(path)
+    raise InputError(
+        "no such file or folder (give 'hub', a folder holding the 15 MathIF files, or one "
+        "JSONL file)",
+        file=text,
+    )
+
+
+def _count_value(value: int | str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
+        return value
+    if isinstance(value, str):
+        if value in COUNT_NAMES:
+            return COUNT_NAMES.index(value) + 1
+        if value.isdigit() and 1 <= int(value) <= 3:
+            return int(value)
+    raise ValueError(f"unknown constraint count {value!r}; use 1-3 or single/double/triple")
+
+
+def load(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    sources: Iterable[str] | None = None,
+    counts: Iterable[int | str] | None = None,
+    limit: int | None = None,
+    revision: str | None = None,
+    cache_dir: str | None = None,
+) -> Dataset:
+    """Load MathIF items.
+
+    ``source``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
+    once and cached), a folder holding the JSONL files, or one JSONL file. When ``source`` is
+    not given, the environment variable ``MATHIF_DATA`` is used if set.
+    Filters: ``sources`` (e.g. ``["aime"]``), ``counts`` (1-3 or ``single``/``double``/
+    ``triple``), ``limit`` (first N items after filtering, in file order).
+
+    Files are compared with the official checksums shipped in the package; a difference is
+    warned about loudly and recorded in :meth:`Dataset.manifest`, because published numbers
+    hold only for the known files.
+
+    >>> items = mathif.load("path/to/MathIF", sources=["aime"], counts=[1])  # doctest: +SKIP
+    >>> items[0].key
+    'aime_single:0'
+    """
+    kind, paths, origin = _resolve(source)
+    if kind == "hub":
+        paths = _hub_files(origin, revision, cache_dir)
+        origin = f"hf://datasets/{origin}" + (f"@{revision}" if revision else "")
+    else:
+        paths = sorted(paths, key=lambda p: (p.name not in OFFICIAL_FILES,
+                                             OFFICIAL_FILES.index(p.name)
+                                             if p.name in OFFICIAL_FILES else 0, p.name))
+    wanted_sources = set(sources) if sources is not None else None
+    if wanted_sources is not None:
+        unknown = wanted_sources - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
+    wanted_counts = {_count_value(c) for c in counts} if counts is not None else None
+    if limit is not None and limit < 0:
+        raise ValueError("limit must be >= 0")
+
+    items: list[Item] = []
+    checks: list[FileCheck] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        checks.append(_file_check(path))
+        for item in read_items(path):
+            if item.key in seen:
+                raise InputError(f"duplicate item key {item.key!r} (also in {seen[item.key]})",
+                                 file=str(path))
+            seen[item.key] = str(path)
+            items.append(item)
+    bad = [c.name for c in checks if c.status == "mismatch"]
+    if bad:
+        message = (
+            f"MathIF data from {origin} differs from the official release in "
+            f"{', '.join(bad)}: published numbers do not apply to these files."
+        )
+        warnings.warn(message, ChecksumMismatchWarning, stacklevel=2)
+        print(f"WARNING: {message}", file=sys.stderr)
+    selected = [
+        item
+        for item in items
+        if (wanted_sources is None or item.source in wanted_sources)
+        and (wanted_counts is None or item.n_constraints in wanted_counts)
+    ]
+    if limit is not None:
+        selected = selected[:limit]
+    return Dataset(items=tuple(selected), origin=origin, files=tuple(checks))
