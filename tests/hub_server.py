@@ -56,10 +56,10 @@ def serve_hub(
             self.send_header("X-Repo-Commit", COMMIT)
             self.end_headers()
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._headers(self._body())
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = self._body()
             self._headers(body)
             if body is not None:

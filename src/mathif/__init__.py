@@ -19,12 +19,12 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from mathif.data import Dataset, Item, load  # noqa: E402
-from mathif.errors import InputError, MathIFError  # noqa: E402
-from mathif.prompts import build_prompt  # noqa: E402
-from mathif.run import ScoreResult, score, score_file  # noqa: E402
-from mathif.scoring import Response, Verdict  # noqa: E402
-from mathif.split import answer_part, split_output  # noqa: E402
+from mathif.data import Dataset, Item, load
+from mathif.errors import InputError, MathIFError
+from mathif.prompts import build_prompt
+from mathif.run import ScoreResult, score, score_file
+from mathif.scoring import Response, Verdict
+from mathif.split import answer_part, split_output
 
 
 def evaluate(*args: Any, **kwargs: Any) -> ScoreResult:

@@ -87,12 +87,14 @@ def format_summary(metrics: dict[str, Any]) -> str:
     if "quadrants" in metrics:
         q = metrics["quadrants"]
         lines.append("")
-        lines.append(
-            "quadrants  correct+followed {0}  correct+not followed {1}  wrong+followed {2}  "
-            "wrong+not followed {3}".format(*(_fmt(q[k]) for k in (
-                "correct_followed", "correct_not_followed", "wrong_followed",
-                "wrong_not_followed")))
-        )
+        labels = {
+            "correct_followed": "correct+followed",
+            "correct_not_followed": "correct+not followed",
+            "wrong_followed": "wrong+followed",
+            "wrong_not_followed": "wrong+not followed",
+        }
+        lines.append("quadrants  " + "  ".join(f"{label} {_fmt(q[k])}"
+                                               for k, label in labels.items()))
     lines.append("")
     lines.append("pass rate by constraint type:")
     width = max((len(k) for k in metrics["by_constraint"]), default=0)

@@ -30,6 +30,30 @@ OFFICIAL_FILES = tuple(f"{s}_{c}.jsonl" for s in SOURCES for c in COUNT_NAMES)
 ENV_DATA = "MATHIF_DATA"
 
 _REQUIRED_STR = ("source", "id", "question", "answer")
+
+# The files' `source` field names the upstream Hub dataset; the paper's breakdown (and the file
+# names) use these short names.
+SOURCE_ALIASES = {
+    "HuggingFaceH4/gsm8k": "gsm8k",
+    "HuggingFaceH4/MATH-500": "math500",
+    "zwhe99/simplerl-minerva-math": "minerva",
+    "zwhe99/simplerl-OlympiadBench": "olympiad",
+    "aime": "aime",
+}
+
+
+def benchmark_source(raw: str, key: str) -> str:
+    """The short source name (gsm8k, math500, minerva, olympiad, aime) of an item.
+
+    Known upstream names map directly; otherwise a key whose file stem starts with a short
+    name (``aime_single:3``) gives it; otherwise the raw field is kept.
+    """
+    if raw in SOURCE_ALIASES:
+        return SOURCE_ALIASES[raw]
+    if raw in SOURCES:
+        return raw
+    prefix = key.split(":", 1)[0].split("_", 1)[0]
+    return prefix if prefix in SOURCES else raw
 _LISTS = ("constraint_desc", "constraint_name", "constraint_args")
 
 
@@ -45,7 +69,7 @@ class Item:
     """One benchmark row."""
 
     key: str
-    source: str
+    source: str  # short name: gsm8k, math500, minerva, olympiad, aime (see SOURCE_ALIASES)
     id: str
     question: str
     answer: str
@@ -187,7 +211,7 @@ def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
         normalised.append(MappingProxyType(dict(clean)))
     return Item(
         key=key,
-        source=record["source"],
+        source=benchmark_source(record["source"], key),
         id=record["id"],
         question=record["question"],
         answer=record["answer"],

@@ -86,6 +86,9 @@ class PairedDifference:
                                 self.n_only_a, self.n_only_b, self.level, self.n_boot,
                                 self.seed, self.p_value)
 
+    def as_list(self) -> list[float]:
+        return [self.low, self.high]
+
 
 def item_means(values_per_item: Sequence[Sequence[float]]) -> np.ndarray:
     """One value per item: the mean over its samples (every item needs at least one)."""
@@ -159,6 +162,36 @@ def bootstrap_ci(
     dist = bootstrap_means(means, n_boot, seed)
     low, high = _percentiles(dist, level)
     return Interval(float(means.mean()), low, high, len(means), level, n_boot, seed)
+
+
+def bootstrap_pooled_ci(
+    values_per_item: Sequence[Sequence[float]],
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
+    level: float = DEFAULT_LEVEL,
+) -> Interval:
+    """Mean over all values (not over item means), resampling whole items.
+
+    For rates whose unit is not the item: the pass rate of a constraint category is a mean over
+    constraint instances, and an item may hold two instances of one category. Resampling items
+    keeps such instances together; the ratio of resampled sums keeps the estimate the one
+    reported (a mean of item means would be a different number).
+    """
+    _check_level(level)
+    if not values_per_item:
+        raise ValueError("need at least one item")
+    sums = np.empty(len(values_per_item), dtype=np.float64)
+    counts = np.empty(len(values_per_item), dtype=np.float64)
+    for i, values in enumerate(values_per_item):
+        if len(values) == 0:
+            raise ValueError(f"item {i} has no values; leave items without samples out")
+        sums[i] = float(np.sum(np.asarray(values, dtype=np.float64)))
+        counts[i] = len(values)
+    idx = resample_indices(len(sums), n_boot, seed)
+    dist = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    low, high = _percentiles(dist, level)
+    return Interval(float(sums.sum() / counts.sum()), low, high, len(sums), level, n_boot, seed)
 
 
 def paired_difference(

@@ -1,0 +1,233 @@
+"""The ``hf`` backend: transformers ``generate`` in length-sorted, left-padded batches.
+
+For machines without vLLM (and for CPU-only ones). Sampling is done by a logits processor that
+draws each row with its own ``torch.Generator`` seeded from the request, and ``generate`` then
+runs greedily over the one token left: every (item, sample) gets its own reproducible random
+stream, whatever else shares its batch. (Batched float arithmetic can still differ in the last
+bits from an unbatched run; ``--batch-size 1`` makes a run exactly repeatable.)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from mathif.generation.chat import render_ids, template_sha256
+from mathif.generation.protocol import BackendError, Completion, OnComplete, Request, Sampling
+
+
+def pick_device(device: str | None) -> str:
+    import torch
+
+    if device:
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(dtype: str, device: str) -> Any:
+    import torch
+
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    value = getattr(torch, dtype, None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"unknown dtype {dtype!r} (use auto, bfloat16, float16 or float32)")
+    return value
+
+
+class SeededSampler:
+    """A logits processor that samples each row from its own generator.
+
+    It applies temperature and nucleus (top-p) filtering as vLLM does (keep the smallest set
+    of most likely tokens whose mass reaches ``top_p``), draws one token per row, and returns
+    scores where only that token is allowed, so greedy decoding picks it.
+    """
+
+    def __init__(self, generators: Sequence[Any], sampling: Sampling) -> None:
+        self.generators = list(generators)
+        self.temperature = sampling.temperature
+        self.top_p = sampling.top_p
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        logits = scores.float()
+        if self.temperature == 0:
+            chosen = logits.argmax(dim=-1)
+        else:
+            probs = torch.softmax(logits / self.temperature, dim=-1)
+            if self.top_p < 1.0:
+                sorted_probs, order = probs.sort(dim=-1, descending=True)
+                before = sorted_probs.cumsum(dim=-1) - sorted_probs
+                sorted_probs = sorted_probs.masked_fill(before >= self.top_p, 0.0)
+                probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+            chosen = torch.stack([
+                torch.multinomial(probs[row], 1, generator=gen)[0]
+                for row, gen in enumerate(self.generators)
+            ])
+        out = torch.full_like(scores, float("-inf"))
+        out.scatter_(-1, chosen.unsqueeze(-1), 0.0)
+        return out
+
+
+class HFBackend:
+    """Generation with a transformers causal LM on GPU (when present) or CPU."""
+
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        dtype: str = "auto",
+        device: str | None = None,
+        batch_size: int = 8,
+        chat_template_kwargs: dict[str, Any] | None = None,
+        trust_remote_code: bool = False,
+    ) -> None:
+        try:
+            import torch
+            import transformers
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as exc:
+            raise BackendError(
+                "the hf backend needs transformers and torch: pip install 'mathif[hf]'"
+            ) from exc
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        self.model_name = model
+        self.batch_size = batch_size
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        self.device = pick_device(device)
+        self.torch_dtype = pick_dtype(dtype, self.device)
+        self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
+        major, minor = (int(p) for p in transformers.__version__.split(".")[:2])
+        dtype_arg = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+        self.model = AutoModelForCausalLM.from_pretrained(
+            model, trust_remote_code=trust_remote_code, **{dtype_arg: self.torch_dtype}
+        ).to(self.device)
+        self.model.eval()
+        self._torch = torch
+        self.eos_ids = self._eos_ids()
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else self.eos_ids[0]
+
+    def _eos_ids(self) -> list[int]:
+        ids: list[int] = []
+        for value in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
+            if isinstance(value, int):
+                ids.append(value)
+            elif isinstance(value, (list, tuple)):
+                ids.extend(int(v) for v in value)
+        if not ids:
+            raise BackendError("the model defines no end-of-sequence token")
+        return list(dict.fromkeys(ids))
+
+    def describe(self) -> dict[str, Any]:
+        import transformers
+
+        return {
+            "engine": "transformers",
+            "transformers": transformers.__version__,
+            "torch": self._torch.__version__,
+            "device": self.device,
+            "dtype": str(self.torch_dtype).removeprefix("torch."),
+            "batch_size": self.batch_size,
+            "chat_template_sha256": template_sha256(self.tokenizer),
+        }
+
+    def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
+        encoded = []
+        for request in requests:
+            try:
+                ids = render_ids(self.tokenizer, request.chat(), self.chat_template_kwargs)
+            except BackendError:
+                raise
+            except Exception as exc:  # a template that fails on this message
+                on_complete(Completion.failed(request, f"chat template: {exc}"))
+                continue
+            encoded.append((request, ids))
+        # Longest first: similar lengths share a batch (little padding) and an out-of-memory
+        # error shows at once rather than hours in.
+        encoded.sort(key=lambda pair: -len(pair[1]))
+        groups: dict[Sampling, list[tuple[Request, list[int]]]] = {}
+        for request, ids in encoded:
+            groups.setdefault(request.sampling, []).append((request, ids))
+        for sampling, pairs in groups.items():
+            for start in range(0, len(pairs), self.batch_size):
+                self._batch(pairs[start:start + self.batch_size], sampling, on_complete)
+
+    def _batch(self, pairs: list[tuple[Request, list[int]]], sampling: Sampling,
+               on_complete: OnComplete) -> None:
+        import random
+
+        from transformers import GenerationConfig, LogitsProcessorList
+
+        torch = self._torch
+        width = max(len(ids) for _, ids in pairs)
+        input_ids = torch.full((len(pairs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(pairs), width), dtype=torch.long)
+        for row, (_, ids) in enumerate(pairs):
+            input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
+            mask[row, width - len(ids):] = 1
+        generators = []
+        for request, _ in pairs:
+            gen = torch.Generator(device=self.device)
+            seed = request.seed if request.seed is not None else random.getrandbits(63)
+            gen.manual_seed(seed)
+            generators.append(gen)
+        config = GenerationConfig(
+            max_new_tokens=sampling.max_tokens,
+            do_sample=False,
+            eos_token_id=self.eos_ids,
+            pad_token_id=self.pad_id,
+        )
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                output = self.model.generate(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    generation_config=config,
+                    logits_processor=LogitsProcessorList([SeededSampler(generators, sampling)]),
+                )
+        except torch.cuda.OutOfMemoryError as exc:
+            raise BackendError(f"out of GPU memory in a batch of {len(pairs)}: lower "
+                               f"--batch-size ({exc})") from exc
+        except Exception as exc:
+            elapsed = time.perf_counter() - started
+            for request, _ in pairs:
+                on_complete(Completion.failed(request, f"{type(exc).__name__}: {exc}",
+                                              latency_s=elapsed))
+            return
+        elapsed = time.perf_counter() - started
+        new = output[:, width:].tolist()
+        eos = set(self.eos_ids)
+        for (request, ids), tokens in zip(pairs, new, strict=True):
+            end = next((i for i, t in enumerate(tokens) if t in eos), None)
+            kept = tokens if end is None else tokens[: end + 1]
+            finish = "stop" if end is not None else "length"
+            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+            on_complete(Completion(
+                key=request.key,
+                sample=request.sample,
+                phase=request.phase,
+                text=text,
+                finish_reason=finish,
+                prompt_tokens=len(ids),
+                completion_tokens=len(kept),
+                latency_s=elapsed,
+                seed=request.seed,
+            ))
+
+    def close(self) -> None:
+        self.model = None
+        if self._torch.cuda.is_available():
+            self._torch.cuda.empty_cache()

@@ -1,0 +1,163 @@
+"""What flows through generation: requests in, completions out, and the backend contract.
+
+A backend turns :class:`Request` values into :class:`Completion` values and hands each one to
+a callback *as soon as it is finished*, so that the run store can persist it before the next
+one arrives: a run that dies loses at most the completions still in flight. A backend never
+raises for one failed request; it reports a completion with ``error`` set (a failure is never
+an empty answer). It raises only when nothing can work (a model that does not load, a server
+that refuses the API key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from mathif.errors import MathIFError
+
+PHASES = ("main", "control")
+
+
+class BackendError(MathIFError):
+    """A failure that stops the whole run: nothing would succeed if we kept going."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding settings. The defaults are the paper's (SPEC §2)."""
+
+    temperature: float = 1.0
+    top_p: float = 0.95
+    max_tokens: int = 16384
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "top_p": self.top_p,
+                "max_tokens": self.max_tokens}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: str
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One generation to do: the sample ``sample`` of item ``key`` in run phase ``phase``.
+
+    ``phase`` is ``"main"`` (the prompt with constraints) or ``"control"`` (the same question
+    without them). ``seed`` is the per-(item, sample) seed from :func:`derive_seed`, or
+    ``None`` for unseeded sampling.
+    """
+
+    key: str
+    sample: int
+    messages: tuple[Message, ...]
+    sampling: Sampling = field(default_factory=Sampling)
+    seed: int | None = None
+    phase: str = "main"
+
+    @property
+    def id(self) -> tuple[str, str, int]:
+        """The resume key of this request: ``(phase, key, sample)``."""
+        return (self.phase, self.key, self.sample)
+
+    def chat(self) -> list[dict[str, str]]:
+        return [m.to_dict() for m in self.messages]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a backend produced for one request.
+
+    ``text`` is the raw model output (or the message ``content`` of an OpenAI-compatible
+    server); ``reasoning`` is the separate reasoning field such servers may return, ``None``
+    when the reasoning (if any) is inside ``text``. ``error`` is set when the request failed;
+    then ``text`` is empty and must not be scored.
+    """
+
+    key: str
+    sample: int
+    text: str
+    phase: str = "main"
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    seed: int | None = None
+    error: str | None = None
+    attempts: int = 1
+
+    @property
+    def id(self) -> tuple[str, str, int]:
+        return (self.phase, self.key, self.sample)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @classmethod
+    def failed(cls, request: Request, error: str, *, latency_s: float | None = None,
+               attempts: int = 1) -> Completion:
+        return cls(key=request.key, sample=request.sample, text="", phase=request.phase,
+                   seed=request.seed, latency_s=latency_s, error=error, attempts=attempts)
+
+
+OnComplete = Callable[[Completion], None]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """The contract every engine implements (vllm, hf, openai, replay, or your own).
+
+    ``generate`` must call ``on_complete`` exactly once per request, from the calling thread,
+    in any order, as each finishes. ``describe`` returns facts for the run manifest (engine
+    version, chat-template hash...); a ``chat_template_sha256`` entry is checked on resume.
+    """
+
+    name: str
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def derive_seed(seed: int | None, key: str, sample: int) -> int | None:
+    """The seed of sample ``sample`` of item ``key`` in a run seeded with ``seed``.
+
+    A hash, not ``seed + index``: it does not depend on which items were selected, in which
+    order, or what was already generated, so a resumed or filtered run asks for exactly the
+    same seeds. 31 bits, because some servers reject larger values.
+    """
+    if seed is None:
+        return None
+    digest = hashlib.sha256(f"mathif\0{seed}\0{key}\0{sample}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & 0x7FFFFFFF
+
+
+def as_int(value: Any) -> int | None:
+    """An integer field of untrusted input, or ``None`` when it is not a plain integer."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+

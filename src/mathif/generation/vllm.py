@@ -1,0 +1,279 @@
+"""The ``vllm`` backend: vLLM's offline engine, the paper's own engine.
+
+Every pending request is added to the engine at once, so continuous batching keeps the GPU
+full; the engine is then stepped exactly as ``LLM.generate`` does internally, except that each
+finished request is handed to the run store at once instead of at the very end (a run that
+dies after ten hours keeps ten hours of work).
+
+Scale: ``tensor_parallel_size`` / ``pipeline_parallel_size`` split one model over several
+GPUs; ``data_parallel_size`` N runs N independent engines (each on its own
+``tensor x pipeline`` GPUs, in its own process) over interleaved shares of the requests, all
+streaming into the one store. vLLM's own ``LLM(data_parallel_size=...)`` is single-process
+only for special launchers, hence the processes here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from mathif.generation.chat import render_ids, template_sha256
+from mathif.generation.protocol import BackendError, Completion, OnComplete, Request
+
+ENGINE_OPTIONS = (
+    "tensor_parallel_size",
+    "pipeline_parallel_size",
+    "dtype",
+    "max_model_len",
+    "gpu_memory_utilization",
+    "enforce_eager",
+    "quantization",
+    "trust_remote_code",
+    "seed",
+)
+
+
+def sampling_params(request: Request) -> Any:
+    from vllm import SamplingParams
+
+    s = request.sampling
+    return SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p,
+                          max_tokens=s.max_tokens, seed=request.seed,
+                          skip_special_tokens=True)
+
+
+def completion_of(request: Request, output: Any, latency_s: float) -> Completion:
+    """A :class:`Completion` from a finished ``RequestOutput``."""
+    if not output.outputs:
+        return Completion.failed(request, "vLLM returned no output", latency_s=latency_s)
+    out = output.outputs[0]
+    finish = out.finish_reason
+    if finish == "abort":
+        return Completion.failed(request, "the engine aborted the request",
+                                 latency_s=latency_s)
+    prompt_ids = getattr(output, "prompt_token_ids", None)
+    return Completion(
+        key=request.key,
+        sample=request.sample,
+        phase=request.phase,
+        text=out.text,
+        finish_reason=finish,
+        prompt_tokens=len(prompt_ids) if prompt_ids is not None else None,
+        completion_tokens=len(out.token_ids),
+        latency_s=latency_s,
+        seed=request.seed,
+    )
+
+
+def run_engine(
+    llm: Any,
+    requests: Sequence[Request],
+    emit: OnComplete,
+    chat_template_kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Add every request to ``llm``'s engine, then step it, emitting each finished one."""
+    tokenizer = llm.get_tokenizer()
+    engine = llm.llm_engine
+    by_id: dict[str, Request] = {}
+    started: dict[str, float] = {}
+    for index, request in enumerate(requests):
+        try:
+            ids = render_ids(tokenizer, request.chat(), chat_template_kwargs)
+            engine.add_request(str(index), {"prompt_token_ids": ids}, sampling_params(request))
+        except BackendError:
+            raise
+        except Exception as exc:  # e.g. a prompt longer than max_model_len
+            emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
+            continue
+        by_id[str(index)] = request
+        started[str(index)] = time.perf_counter()
+    while engine.has_unfinished_requests():
+        for output in engine.step():
+            if not output.finished:
+                continue
+            request_id = str(output.request_id)
+            request = by_id.pop(request_id, None)
+            if request is None:
+                continue
+            emit(completion_of(request, output,
+                               time.perf_counter() - started.pop(request_id)))
+    for request in by_id.values():  # should not happen; never lose a request silently
+        emit(Completion.failed(request, "the engine finished without this request"))
+
+
+def make_llm(model: str, options: dict[str, Any]) -> Any:
+    try:
+        from vllm import LLM
+    except ImportError as exc:
+        raise BackendError("the vllm backend needs vLLM: pip install 'mathif[vllm]'") from exc
+    return LLM(model=model, **options)
+
+
+class VLLMBackend:
+    """vLLM offline inference, one engine (or ``data_parallel_size`` engines)."""
+
+    name = "vllm"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        data_parallel_size: int = 1,
+        chat_template_kwargs: dict[str, Any] | None = None,
+        engine_args: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        unknown = set(options) - set(ENGINE_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown vllm option(s): {sorted(unknown)}")
+        if data_parallel_size < 1:
+            raise ValueError("data_parallel_size must be >= 1")
+        self.model_name = model
+        self.data_parallel_size = data_parallel_size
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        self.options = {k: v for k, v in options.items() if v is not None}
+        self.options.update(engine_args or {})
+        self.llm: Any = None
+        self._template_sha: str | None = None
+        if data_parallel_size == 1:
+            self.llm = make_llm(model, self.options)
+            self._template_sha = template_sha256(self.llm.get_tokenizer())
+        else:
+            try:
+                from transformers import AutoTokenizer
+            except ImportError as exc:
+                raise BackendError("the vllm backend needs transformers") from exc
+            tokenizer = AutoTokenizer.from_pretrained(
+                model, trust_remote_code=bool(self.options.get("trust_remote_code")))
+            self._template_sha = template_sha256(tokenizer)
+
+    def describe(self) -> dict[str, Any]:
+        import vllm
+
+        return {
+            "engine": "vllm",
+            "vllm": vllm.__version__,
+            "options": {k: v for k, v in self.options.items()},
+            "data_parallel_size": self.data_parallel_size,
+            "chat_template_sha256": self._template_sha,
+        }
+
+    def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
+        if self.llm is not None:
+            run_engine(self.llm, requests, on_complete, self.chat_template_kwargs)
+            return
+        run_data_parallel(self.model_name, self.options, self.data_parallel_size, requests,
+                          on_complete, self.chat_template_kwargs)
+
+    def close(self) -> None:
+        self.llm = None
+
+
+def _gpu_groups(ranks: int, per_rank: int) -> list[str | None]:
+    """``CUDA_VISIBLE_DEVICES`` for each rank; ``None`` when there are no GPUs to split."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        devices = [d for d in visible.split(",") if d.strip()]
+    else:
+        try:
+            import torch
+
+            devices = [str(i) for i in range(torch.cuda.device_count())]
+        except ImportError:
+            devices = []
+    if not devices:
+        return [None] * ranks
+    if len(devices) < ranks * per_rank:
+        raise BackendError(
+            f"data_parallel_size {ranks} x {per_rank} GPU(s) per engine needs "
+            f"{ranks * per_rank} GPUs; {len(devices)} visible"
+        )
+    return [",".join(devices[r * per_rank:(r + 1) * per_rank]) for r in range(ranks)]
+
+
+def _rank_main(rank: int, devices: str | None, model: str, options: dict[str, Any],
+               requests: list[Request], chat_template_kwargs: dict[str, Any],
+               out: Any, parent: int) -> None:
+    """One data-parallel engine: generate its share and stream completions to ``out``."""
+
+    def watch_parent() -> None:  # an orphaned engine would hold its GPUs for nothing
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    if devices is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices
+    try:
+        llm = make_llm(model, options)
+        run_engine(llm, requests, lambda c: out.put(("completion", rank, c)),
+                   chat_template_kwargs)
+    except BaseException:
+        out.put(("error", rank, traceback.format_exc()))
+    else:
+        out.put(("done", rank, None))
+
+
+def run_data_parallel(
+    model: str,
+    options: dict[str, Any],
+    ranks: int,
+    requests: Sequence[Request],
+    on_complete: OnComplete,
+    chat_template_kwargs: dict[str, Any],
+) -> None:
+    """Run ``ranks`` engine processes over interleaved shares of ``requests``."""
+    import multiprocessing
+
+    per_rank = int(options.get("tensor_parallel_size", 1)) * int(
+        options.get("pipeline_parallel_size", 1))
+    groups = _gpu_groups(ranks, per_rank)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = []
+    for rank in range(ranks):
+        share = list(requests[rank::ranks])
+        proc = ctx.Process(
+            target=_rank_main,
+            args=(rank, groups[rank], model, options, share, chat_template_kwargs, out,
+                  os.getpid()),
+            name=f"mathif-vllm-dp{rank}",
+        )
+        proc.start()
+        procs.append(proc)
+    running = set(range(ranks))
+    failure: str | None = None
+    try:
+        while running:
+            try:
+                kind, rank, payload = out.get(timeout=5.0)
+            except queue.Empty:
+                dead = [r for r in running if not procs[r].is_alive()]
+                if dead:
+                    failure = f"data-parallel engine {dead[0]} exited unexpectedly"
+                    break
+                continue
+            if kind == "completion":
+                on_complete(payload)
+            elif kind == "done":
+                running.discard(rank)
+            else:
+                failure = f"data-parallel engine {rank} failed:\n{payload}"
+                break
+    finally:
+        for proc in procs:
+            if failure is not None and proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=60)
+            if proc.is_alive():
+                with contextlib.suppress(Exception):
+                    proc.kill()
+    if failure is not None:
+        raise BackendError(failure)

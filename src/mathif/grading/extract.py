@@ -1,0 +1,223 @@
+"""Finding the final answer in an answer part, for the mathif grader.
+
+The official extractor looks for ``\\boxed`` case-sensitively and for English phrases only,
+so answers written under MathIF's own constraints (all capitals, another language, a
+quoted response, an end phrase after the answer, no commas) are often lost.  This
+extractor accepts those forms; it only *finds* text and never interprets it, so it is
+cheap, linear in the input and safe on any string.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ``\boxed{`` / ``\fbox{`` in any letter case (``\BOXED{42}`` under an all-caps rule).
+_BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{", re.IGNORECASE)
+_BOX_BARE = re.compile(r"\\boxed\s+([^\s$]+)", re.IGNORECASE)
+
+# Phrases that announce the answer, in English and in the languages MathIF asks for.
+# Order does not matter: the last occurrence in the text wins.
+_ANSWER_PHRASES: tuple[str, ...] = (
+    # English
+    r"final answer\s*(?:is|:|=)", r"the answer is", r"answer is", r"answer\s*:",
+    r"answers are", r"the result is", r"final result\s*(?:is|:)",
+    # Spanish, Portuguese, Italian
+    r"respuesta (?:final )?es", r"respuesta(?: final)?\s*:", r"resposta (?:final )?é",
+    r"resposta(?: final)?\s*:", r"risposta (?:finale )?è", r"risposta(?: finale)?\s*:",
+    # German
+    r"antwort ist", r"antwort lautet", r"antwort\s*:", r"ergebnis ist", r"ergebnis\s*:",
+    # French
+    r"réponse (?:finale )?est", r"réponse(?: finale)?\s*:",
+    # Russian, Bulgarian
+    r"ответ(?:ът)?\s*(?::|—|-|е|равен|будет)", r"отговор(?:ът)?\s*(?::|е)",
+    # Vietnamese, Swahili
+    r"đáp án(?: là|\s*:)", r"câu trả lời(?: là|\s*:)", r"kết quả(?: là|\s*:)",
+    r"jibu(?: ni|\s*:)",
+    # Hebrew
+    r"התשובה(?: היא|\s*:)", r"תשובה\s*:",
+    # Chinese, Japanese, Korean
+    r"答案(?:是|为|為|：|:)", r"最终答案(?:是|为|：|:)", r"答え(?:は|：|:)", r"解答(?:は|：|:)",
+    r"정답(?:은|:)", r"답(?:은|:)",
+    # Thai
+    r"คำตอบ(?:คือ|\s*:)",
+    # Hindi / Marathi / Nepali, Bengali, Punjabi, Tamil, Kannada
+    r"उत्तर(?: है|\s*:)", r"उत्तर(?: आहे)", r"उत्तर(?: हो)", r"উত্তর(?: হল|\s*:)",
+    r"ਜਵਾਬ(?: ਹੈ|\s*:)", r"பதில்(?:\s*:)", r"ಉತ್ತರ(?:\s*:)",
+)
+_PHRASE_RE = re.compile("|".join(f"(?:{p})" for p in _ANSWER_PHRASES), re.IGNORECASE)
+
+_HASHES = "####"
+_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+# A number as people write it: signs, thousands separators (comma, space, thin space),
+# decimals, scientific notation, simple fractions and a trailing percent.
+_NUMBER_TOKEN = re.compile(
+    r"[-+−]?\d{1,3}(?:(?:,|\\,|\{,\}| |\u2009|\u202f)\d{3})+(?:\.\d+)?%?"
+    r"|[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s*/\s*\d+)?%?"
+    r"|[-+−]?\.\d+%?"
+)
+_SENTENCE_END = re.compile(r"(?<!\d)\.(?:\s|$)|\.\s|[\n。！!？?]")
+_WORDY = re.compile(r"[^\W\d_]{3,}")
+_MAX_SCAN = 200_000
+
+
+def extract_answer(answer_text: str) -> str | None:
+    """The final answer written in ``answer_text``, or None when it states none.
+
+    Precedence: the last box (any case), then the last ``####`` line, then the last
+    answer phrase (several languages).  The text is returned as written (trimmed of
+    decoration) so the verdict can record exactly what was compared.
+    """
+    if not answer_text or not answer_text.strip():
+        return None
+    text = answer_text if len(answer_text) <= _MAX_SCAN else answer_text[-_MAX_SCAN:]
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed
+    hashed = _after_hashes(text)
+    if hashed is not None:
+        return hashed
+    phrased = _after_phrase(text)
+    if phrased is not None:
+        return phrased
+    return _final_statement(text)
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last non-empty ``\\boxed{...}``/``\\fbox{...}`` (any case), nested braces."""
+    starts = [m.end() for m in _BOX_OPEN.finditer(text)]
+    for start in reversed(starts):
+        content = _balanced(text, start)
+        if content is not None and content.strip():
+            return content.strip()
+    bare = list(_BOX_BARE.finditer(text))
+    if bare:
+        return bare[-1].group(1).strip()
+    return None
+
+
+def _balanced(text: str, start: int) -> str | None:
+    """Text from ``start`` up to the brace closing the one just before it."""
+    depth = 1
+    i = start
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] in "{}":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+        i += 1
+    return None
+
+
+def _after_hashes(text: str) -> str | None:
+    idx = text.rfind(_HASHES)
+    if idx == -1:
+        return None
+    rest = text[idx + len(_HASHES) :].lstrip(" #\t")
+    line = rest.split("\n", 1)[0]
+    return _reduce(line)
+
+
+def _after_phrase(text: str) -> str | None:
+    last = None
+    for m in _PHRASE_RE.finditer(text):
+        last = m
+    if last is None:
+        return None
+    rest = text[last.end() :]
+    return _reduce(rest)
+
+
+_FINAL_MARKER = re.compile(r"(?:\b(?:is|are|be|equals|get|gives|was|were)\b|=|:)\s*", re.IGNORECASE)
+_TAIL_MATH = re.compile(r"(?:\$\$|\\\[)\s*(.{1,300}?)\s*(?:\$\$|\\\])[\s.]*$", re.DOTALL)
+
+
+_CONCLUSION = re.compile(
+    r"^\W*(?:therefore|thus|so|hence|finally|in conclusion|in total|altogether|overall)\b",
+    re.IGNORECASE,
+)
+
+
+def _final_statement(text: str) -> str | None:
+    """Last resort: the value stated by the closing line ("... the total is 350.").
+
+    Only the last non-empty line (or a closing display-math block) is read, so numbers
+    from the middle of a truncated derivation are not mistaken for an answer.
+    """
+    tail = text.rstrip()[-400:]
+    m = _TAIL_MATH.search(tail)
+    if m is not None:
+        body = m.group(1).strip()
+        if "=" in body:
+            body = body.rsplit("=", 1)[1]
+        return _trim(body) or None
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = lines[-1].strip()
+    markers = list(_FINAL_MARKER.finditer(last))
+    if markers:
+        return _reduce(last[markers[-1].end() :])
+    bare = _trim(last.strip("$").strip())
+    if bare and _NUMBER_TOKEN.fullmatch(bare):
+        return bare
+    if _CONCLUSION.match(last):
+        numbers = list(_NUMBER_TOKEN.finditer(last))
+        if numbers:
+            return numbers[-1].group(0).strip()
+    return None
+
+
+def _reduce(rest: str) -> str | None:
+    """Cut the announced answer out of the sentence that follows a phrase or ``####``."""
+    rest = rest.strip().lstrip(":：=").strip()
+    rest = rest.replace("**", "").strip()
+    if not rest:
+        return None
+    end = _SENTENCE_END.search(rest, 0, 4000)
+    sentence = rest[: end.start()] if end else rest[:4000]
+    segments = list(_MATH_SEGMENT.finditer(sentence))
+    if not segments and rest.lstrip().startswith(("$", "\\(", "\\[")):
+        segments = list(_MATH_SEGMENT.finditer(rest[:2000]))[:1]
+    if segments:
+        inner = next(g for g in segments[-1].groups() if g is not None)
+        inner_box = last_boxed(inner)
+        if inner_box is not None:
+            return inner_box
+        if "=" in inner and len(segments) == 1 and not _WORDY.search(_strip_latex_words(inner)):
+            inner = inner.rsplit("=", 1)[1]
+        return _trim(inner) or None
+    sentence = _trim(sentence)
+    if not sentence:
+        return None
+    if not _WORDY.search(_strip_latex_words(sentence)):
+        return sentence
+    numbers = list(_NUMBER_TOKEN.finditer(sentence))
+    if numbers:
+        return numbers[-1].group(0).strip()
+    return sentence if len(sentence) <= 60 else None
+
+
+def _strip_latex_words(text: str) -> str:
+    """Remove LaTeX command names so ``\\frac`` does not count as a word."""
+    return re.sub(r"\\[A-Za-z]+", " ", text)
+
+
+def _trim(text: str) -> str:
+    """Drop decoration around an answer: spaces, quotes, bold marks, final punctuation."""
+    out = text.strip()
+    for _ in range(3):
+        before = out
+        out = out.strip().strip('"“”«»「」').strip()
+        out = out.strip("*").strip()
+        while out and out[-1] in ".,;:!?。！？、":
+            out = out[:-1].rstrip()
+        if out == before:
+            break
+    return out

@@ -1,0 +1,303 @@
+"""Killable worker processes that run the sympy part of grading under a hard time limit.
+
+sympy can take minutes (or forever) on hostile input such as ``9^{9^{9^{9}}}``, and a
+signal-based timeout only works in a process's main thread, so a library that may be
+called from any thread cannot rely on one.  Instead the slow part of each verdict runs
+in a separate process; when its deadline passes the process is killed, the item is
+scored wrong with reason ``"timeout"``, and a fresh process takes its place.
+
+Processes are started lazily (the first slow item pays the start-up, not the import of
+:mod:`mathif.grading`) and kept for later calls; a killed one is replaced on demand.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+# (grader, extracted, gold, source_kind)
+Job = tuple[str, str, str, str]
+# (correct, reason)
+Outcome = tuple[bool, str]
+
+_MEMORY_LIMIT_BYTES = 4 * 1024**3
+
+
+def run_job(job: Job) -> Outcome:
+    """Decide one job with sympy allowed (this runs inside a worker process)."""
+    grader, extracted, gold, kind = job
+    try:
+        if grader == "reference":
+            from mathif.grading import reference
+
+            ok = reference.judge(extracted, gold, sympy_ok=True)
+        else:
+            from mathif.grading import equivalence
+
+            ok = equivalence.judge(extracted, gold, kind, sympy_ok=True)
+    except Exception:
+        return False, "error"
+    return ok, "match" if ok else "mismatch"
+
+
+def _warm_imports() -> None:
+    """Import the heavy libraries once so forked workers start warm."""
+    import logging
+
+    import sympy  # noqa: F401
+    from math_verify import parse, verify  # noqa: F401
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+
+
+def _worker_main_fds(read_fd: int, write_fd: int) -> None:
+    """Entry point of ``python -m mathif.grading.workers READ_FD WRITE_FD``."""
+    _worker_main(Connection(read_fd, writable=False), Connection(write_fd, readable=False))
+
+
+def _worker_main(conn: Connection, out: Connection) -> None:
+    """Serve jobs until the parent closes the pipe."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or hard > _MEMORY_LIMIT_BYTES:
+            resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT_BYTES, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    _warm_imports()
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job_id, job = msg
+        try:
+            outcome = run_job(job)
+        except BaseException:  # MemoryError, RecursionError...: report, keep serving
+            outcome = (False, "error")
+        try:
+            out.send((job_id, outcome))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with this package's source root first on PYTHONPATH."""
+    import mathif
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(mathif.__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (root, env.get("PYTHONPATH", "")) if p
+    )
+    return env
+
+
+class _Worker:
+    """One grading process, started as ``python -m mathif.grading.workers``.
+
+    A fresh interpreter (rather than ``multiprocessing``) means the caller's ``__main__``
+    is never re-imported, so scripts without an ``if __name__ == "__main__"`` guard work,
+    and the process can be killed at any moment without corrupting shared state.
+    """
+
+    def __init__(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mathif.grading.workers", str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_child_env(),
+            close_fds=True,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.send_conn = Connection(to_child_w, readable=False)
+        self.conn = Connection(from_child_r, writable=False)
+        self.job_id: int | None = None
+        self.deadline = 0.0
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, msg: Any) -> None:
+        self.send_conn.send(msg)
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._close()
+
+    def _close(self) -> None:
+        for conn in (self.send_conn, self.conn):
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        try:
+            self.send_conn.send(None)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return
+        self._close()
+
+
+class WorkerPool:
+    """A small pool of grading processes with per-job deadlines.
+
+    ``run`` is synchronous and returns outcomes in job order; it is guarded by a lock so
+    concurrent callers (threads) take turns instead of sharing pipes.
+    """
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        *,
+        timeout: float,
+        workers: int,
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[Outcome]:
+        with self._lock:
+            return self._run(jobs, timeout, max(1, workers), on_done)
+
+    def _spawn(self) -> _Worker:
+        return _Worker()
+
+    def _run(
+        self,
+        jobs: Sequence[Job],
+        timeout: float,
+        workers: int,
+        on_done: Callable[[int], None] | None,
+    ) -> list[Outcome]:
+        results: list[Outcome | None] = [None] * len(jobs)
+        pending = deque(range(len(jobs)))
+        busy: dict[Connection, _Worker] = {}
+        limit = min(workers, len(jobs))
+
+        def assign(worker: _Worker) -> bool:
+            while pending:
+                idx = pending.popleft()
+                try:
+                    worker.send((idx, jobs[idx]))
+                except (OSError, BrokenPipeError):
+                    pending.appendleft(idx)
+                    worker.kill()
+                    return False
+                worker.job_id = idx
+                worker.deadline = time.monotonic() + timeout
+                busy[worker.conn] = worker
+                return True
+            self._idle.append(worker)
+            return True
+
+        try:
+            while pending or busy:
+                while pending and len(busy) < limit:
+                    worker = self._idle.pop() if self._idle else self._spawn()
+                    if not worker.alive():
+                        worker.kill()
+                        continue
+                    assign(worker)
+                if not busy:
+                    continue
+                now = time.monotonic()
+                nearest = min(w.deadline for w in busy.values())
+                ready = wait(list(busy), timeout=max(0.0, nearest - now))
+                for conn in ready:
+                    worker = busy.pop(conn)  # type: ignore[arg-type]
+                    try:
+                        job_id, outcome = worker.conn.recv()
+                    except (EOFError, OSError):
+                        # the process died (e.g. memory limit): score wrong, replace it
+                        assert worker.job_id is not None
+                        results[worker.job_id] = (False, "error")
+                        if on_done:
+                            on_done(1)
+                        worker.kill()
+                        continue
+                    results[job_id] = outcome
+                    if on_done:
+                        on_done(1)
+                    assign(worker)
+                now = time.monotonic()
+                for conn, worker in list(busy.items()):
+                    if worker.deadline <= now:
+                        busy.pop(conn)
+                        assert worker.job_id is not None
+                        results[worker.job_id] = (False, "timeout")
+                        if on_done:
+                            on_done(1)
+                        worker.kill()
+        except BaseException:
+            for worker in busy.values():
+                worker.kill()
+            raise
+        return [r if r is not None else (False, "error") for r in results]
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._idle:
+                worker.stop()
+            self._idle.clear()
+
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool() -> WorkerPool:
+    """The process-wide pool, created on first use and closed at interpreter exit."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_PID != os.getpid():
+            _set_pool(WorkerPool())
+        assert _POOL is not None
+        return _POOL
+
+
+_POOL_PID = -1
+
+
+def _set_pool(pool: WorkerPool) -> None:
+    global _POOL, _POOL_PID
+    _POOL = pool
+    _POOL_PID = os.getpid()
+    atexit.register(pool.close)
+
+
+if __name__ == "__main__":
+    _worker_main_fds(int(sys.argv[1]), int(sys.argv[2]))

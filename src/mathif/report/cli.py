@@ -1,0 +1,72 @@
+"""``mathif report``: argument parsing only; the work is done by :mod:`mathif.report`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from mathif.stats import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
+
+
+def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``report`` on the main parser's subcommands."""
+    parser = subparsers.add_parser(
+        "report",
+        help="Markdown/HTML/CSV/LaTeX reports of one or more runs",
+        description="Report one or more run folders (written by `mathif score --out` or "
+        "`mathif eval`). Several runs are shown side by side, with paired differences "
+        "against the first run and the paper's rows for the same models. Without "
+        "--markdown FILE the Markdown summary is printed.",
+    )
+    parser.add_argument("runs", nargs="+", metavar="RUN",
+                        help="run folder (or its samples.jsonl)")
+    parser.add_argument("--label", action="append", default=[], metavar="NAME",
+                        help="name of a run in tables and charts, in RUN order (repeatable; "
+                        "default: the manifest's model, else the folder name)")
+    parser.add_argument("--markdown", metavar="FILE",
+                        help="write the Markdown summary here ('-' or absent: stdout)")
+    parser.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
+    parser.add_argument("--csv", metavar="FILE", help="write per-sample verdicts as CSV")
+    parser.add_argument("--latex", metavar="FILE",
+                        help="write the summary as a LaTeX (booktabs) table")
+    parser.add_argument("--no-paper", action="store_true",
+                        help="leave out the paper's published rows")
+    parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT, metavar="N",
+                        help=f"bootstrap resamples (default {DEFAULT_N_BOOT})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"bootstrap seed (default {DEFAULT_SEED})")
+    parser.add_argument("--level", type=float, default=DEFAULT_LEVEL,
+                        help=f"interval level (default {DEFAULT_LEVEL})")
+    parser.add_argument("--max-chars", type=int, default=None, metavar="N",
+                        help="shorten each reasoning/answer text in the HTML to N characters "
+                        "(default 4000; 0 keeps them whole)")
+    parser.set_defaults(func=cmd_report)
+    return parser
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from mathif import report
+    from mathif.metrics import CISettings
+
+    if args.n_boot < 1:
+        raise ValueError("--n-boot must be at least 1")
+    if not 0.0 < args.level < 1.0:
+        raise ValueError("--level must be between 0 and 1")
+    rep = report.build(args.runs, labels=args.label,
+                       ci=CISettings(n_boot=args.n_boot, seed=args.seed, level=args.level),
+                       with_paper=not args.no_paper)
+    to_file = args.markdown not in (None, "-")
+    written = report.write(
+        rep,
+        markdown=args.markdown if to_file else None,
+        html=args.html,
+        csv=args.csv,
+        latex=args.latex,
+        max_chars=args.max_chars,
+    )
+    if not to_file:
+        sys.stdout.write(report.to_markdown(rep))
+    for kind, path in written.items():
+        print(f"wrote {kind}: {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,421 @@
+"""The self-contained HTML report: tables, inline SVG charts and a filterable item table.
+
+Self-contained means one file that opens offline and can be mailed or archived: the styles, the
+charts (inline SVG) and the filter script are all in the page; nothing is fetched. The item rows
+are rendered on the server side, so the page is readable (and testable) without JavaScript; the
+script only hides rows.
+
+The filter state lives in the URL fragment (``#source=aime&constraint=punctuation:no_comma&
+outcome=0:not_followed&q=boxed``): a filtered view can be bookmarked or shared, and tests can
+open the page pre-filtered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from mathif import __version__, constraints
+from mathif.data import COUNT_NAMES, SOURCES, Item
+from mathif.metrics import source_name
+from mathif.prompts import build_prompt
+from mathif.report import svg
+from mathif.report.compare import Comparison
+from mathif.report.runs import Run, raw_text
+from mathif.report.tables import (
+    LENGTH_UNIT_NAMES,
+    QUADRANT_NAMES,
+    SOURCE_NAMES,
+    Table,
+    all_tables,
+    paper_rows,
+)
+from mathif.scoring import Verdict
+
+# Reasoning can be 16k tokens per sample; 420 of them would make a page of tens of MB.
+DEFAULT_MAX_CHARS = 4000
+
+OUTCOMES = (
+    ("followed", "followed all constraints"),
+    ("not_followed", "missed a constraint"),
+    ("correct", "correct"),
+    ("wrong", "wrong"),
+    ("error", "generation error"),
+    ("truncated", "truncated (length)"),
+    ("missing", "no response"),
+)
+
+CSS = """
+:root { --ok: #1a7f37; --bad: #c62828; --muted: #666; --line: #ddd; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+  color: #1d1d1f; background: #fafafa; }
+header, main { max-width: 1200px; margin: 0 auto; padding: 0 20px; }
+header { padding-top: 16px; }
+h1 { margin: 8px 0 4px; font-size: 24px; }
+h2 { margin-top: 32px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { margin: 20px 0 6px; font-size: 15px; }
+nav a { margin-right: 12px; }
+.note { color: var(--muted); font-size: 12.5px; max-width: 900px; }
+table.data { border-collapse: collapse; margin: 6px 0 4px; background: #fff; }
+table.data th, table.data td { border: 1px solid var(--line); padding: 3px 8px;
+  text-align: right; vertical-align: top; }
+table.data th:first-child, table.data td:first-child { text-align: left; }
+table.data th { background: #f0f0f3; font-weight: 600; }
+tr.ref td { font-style: italic; color: #555; background: #f7f7fb; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+figure.chart { margin: 0; background: #fff; border: 1px solid var(--line); padding: 6px; }
+figure.chart figcaption { font-size: 12px; color: var(--muted); max-width: 740px; }
+.filters { position: sticky; top: 0; background: #fafafa; padding: 8px 0; z-index: 1;
+  display: flex; gap: 10px; flex-wrap: wrap; align-items: center;
+  border-bottom: 1px solid var(--line); }
+.filters label { font-size: 12.5px; color: var(--muted); }
+.filters select, .filters input { font: inherit; padding: 2px 4px; }
+#item-table { width: 100%; }
+#item-table td, #item-table th { text-align: left; }
+#item-table td:last-child { width: 55%; }
+.ok { color: var(--ok); font-weight: 600; }
+.bad { color: var(--bad); font-weight: 600; }
+.na { color: var(--muted); }
+.mono, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  font-size: 12px; }
+pre { white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: 6px;
+  margin: 4px 0; max-height: 360px; overflow: auto; border: 1px solid #eee; }
+details > summary { cursor: pointer; color: #0b57d0; }
+.sample { border-left: 3px solid var(--line); padding-left: 8px; margin: 8px 0; }
+ul.verdicts { margin: 4px 0; padding-left: 18px; }
+"""
+
+SCRIPT = """
+(function () {
+  var table = document.getElementById('item-table');
+  if (!table) { return; }
+  var rows = Array.prototype.slice.call(table.querySelectorAll('tbody tr.item'));
+  var source = document.getElementById('f-source');
+  var constraint = document.getElementById('f-constraint');
+  var outcome = document.getElementById('f-outcome');
+  var text = document.getElementById('f-text');
+  var count = document.getElementById('f-count');
+  function has(list, token) { return (' ' + list + ' ').indexOf(' ' + token + ' ') >= 0; }
+  function apply(updateHash) {
+    var s = source.value, c = constraint.value, o = outcome.value;
+    var q = text.value.toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var ok = (!s || row.getAttribute('data-source') === s)
+        && (!c || has(row.getAttribute('data-constraints'), c))
+        && (!o || has(row.getAttribute('data-outcome'), o))
+        && (!q || row.textContent.toLowerCase().indexOf(q) >= 0);
+      row.hidden = !ok;
+      if (ok) { shown += 1; }
+    });
+    count.textContent = String(shown);
+    table.setAttribute('data-visible-rows', String(shown));
+    if (updateHash) {
+      var parts = [];
+      if (s) { parts.push('source=' + encodeURIComponent(s)); }
+      if (c) { parts.push('constraint=' + encodeURIComponent(c)); }
+      if (o) { parts.push('outcome=' + encodeURIComponent(o)); }
+      if (q) { parts.push('q=' + encodeURIComponent(text.value)); }
+      history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname);
+    }
+  }
+  function fromHash() {
+    var hash = location.hash.replace(/^#/, '');
+    hash.split('&').forEach(function (part) {
+      var eq = part.indexOf('=');
+      if (eq < 0) { return; }
+      var key = part.slice(0, eq), value = decodeURIComponent(part.slice(eq + 1));
+      if (key === 'source') { source.value = value; }
+      if (key === 'constraint') { constraint.value = value; }
+      if (key === 'outcome') { outcome.value = value; }
+      if (key === 'q') { text.value = value; }
+    });
+  }
+  [source, constraint, outcome].forEach(function (el) {
+    el.addEventListener('change', function () { apply(true); });
+  });
+  text.addEventListener('input', function () { apply(true); });
+  document.getElementById('f-reset').addEventListener('click', function () {
+    source.value = ''; constraint.value = ''; outcome.value = ''; text.value = '';
+    apply(true);
+  });
+  fromHash();
+  apply(false);
+})();
+"""
+
+
+def _clip(text: str, max_chars: int | None) -> str:
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    half = max_chars // 2
+    omitted = len(text) - 2 * half
+    return f"{text[:half]}\n\n[… {omitted} characters omitted …]\n\n{text[-half:]}"
+
+
+def _table_html(table: Table) -> str:
+    out = [f'<h3 id="t-{escape(table.key)}">{escape(table.title)}</h3>',
+           f'<table class="data" data-table="{escape(table.key)}"><thead><tr>']
+    out += [f"<th>{escape(c)}</th>" for c in table.columns]
+    out.append("</tr></thead><tbody>")
+    for cells, reference in zip(table.rows, table.reference, strict=True):
+        out.append('<tr class="ref">' if reference else "<tr>")
+        out += [f"<td>{escape(c.plain())}</td>" for c in cells]
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    if table.note:
+        out.append(f'<p class="note">{escape(table.note)}</p>')
+    return "".join(out)
+
+
+def _series(label: str, rows: Sequence[dict[str, Any] | None], key: str) -> svg.Series:
+    values = [None if r is None else r.get(key) for r in rows]
+    cis = [None if r is None else r.get(f"{key}_ci") for r in rows]
+    return svg.Series(label, values, [c[0] if c else None for c in cis],
+                      [c[1] if c else None for c in cis])
+
+
+def _figure(chart_id: str, chart: str, caption: str = "") -> str:
+    cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+    return f'<figure class="chart" id="chart-{chart_id}">{chart}{cap}</figure>'
+
+
+def charts(runs: Sequence[Run], *, with_paper: bool = True) -> list[str]:
+    """Every chart of the report as an HTML ``<figure>`` holding an inline SVG."""
+    figures = []
+    refs = paper_rows(runs) if with_paper else []
+    names = [c for c in constraints.CONSTRAINT_IDS
+             if any(c in r.metrics.get("by_constraint", {}) for r in runs)]
+    if names:
+        series = [_series(r.label, [r.metrics["by_constraint"].get(n) for n in names],
+                          "pass_rate") for r in runs]
+        figures.append(_figure("constraint", svg.hbar_chart(
+            "Pass rate by constraint type", names, series),
+            "Whiskers: 95% bootstrap interval over items."))
+    cats = [c for c in ("length", "lexical", "format", "affix")
+            if any(c in r.metrics.get("by_category", {}) for r in runs)]
+    if cats:
+        series = [_series(r.label, [r.metrics["by_category"].get(c) for c in cats], "pass_rate")
+                  for r in runs]
+        figures.append(_figure("category", svg.hbar_chart(
+            "Pass rate by constraint category", cats, series, label_width=120)))
+    for metric, name in (("hacc", "HAcc"), ("sacc", "SAcc")):
+        series = [_series(r.label, [r.metrics.get("by_source", {}).get(s) for s in SOURCES],
+                          metric) for r in runs]
+        series += [svg.Series(p.label, [p.by_source[s][metric] for s in SOURCES])
+                   for p in refs if p.by_source]
+        figures.append(_figure(f"source-{metric}", svg.vbar_chart(
+            f"{name} by source", [SOURCE_NAMES[s] for s in SOURCES], series)))
+    for metric, name in (("hacc", "HAcc"), ("sacc", "SAcc")):
+        series = [_series(r.label, [r.metrics.get("by_count", {}).get(c) for c in COUNT_NAMES],
+                          metric) for r in runs]
+        series += [svg.Series(p.label, [p.by_count[c][metric] for c in COUNT_NAMES])
+                   for p in refs if p.by_count]
+        figures.append(_figure(f"count-{metric}", svg.vbar_chart(
+            f"{name} by number of constraints", list(COUNT_NAMES), series)))
+    graded = [r for r in runs if r.metrics.get("correctness")]
+    if graded:
+        w = [r.metrics["correctness"] for r in graded]
+        series = [svg.Series("w/ constraints", [c.get("with_constraints") for c in w],
+                             [(c.get("with_constraints_ci") or [None])[0] for c in w],
+                             [(c.get("with_constraints_ci") or [None, None])[1] for c in w])]
+        if any("without_constraints" in c for c in w):
+            series.insert(0, svg.Series(
+                "w/o constraints", [c.get("without_constraints") for c in w],
+                [(c.get("without_constraints_ci") or [None])[0] for c in w],
+                [(c.get("without_constraints_ci") or [None, None])[1] for c in w]))
+        figures.append(_figure("correctness", svg.vbar_chart(
+            "Correctness with vs without constraints", [r.label for r in graded], series),
+            "Without a control run (no constraints), only the w/ bar is shown."))
+    quads = [r for r in runs if r.metrics.get("quadrants")]
+    if quads:
+        rows = [(r.label, [(QUADRANT_NAMES[k], float(v)) for k, v in
+                           r.metrics["quadrants"].items()]) for r in quads]
+        figures.append(_figure("quadrants", svg.stacked_hbar("Error quadrants", rows),
+                               "Share of items: followed = all constraints followed."))
+    binned = [r for r in runs if r.metrics.get("by_reasoning_length")]
+    if binned:
+        n_bins = max(len(r.metrics["by_reasoning_length"]) for r in binned)
+        series = [_series(r.label, r.metrics["by_reasoning_length"], "hacc") for r in binned]
+        units = {r.metrics.get("lengths", {}).get("unit") for r in binned}
+        unit_text = "; ".join(LENGTH_UNIT_NAMES.get(u or "", u or "") for u in sorted(
+            u or "" for u in units))
+        ranges = "; ".join(
+            f"{r.label}: " + ", ".join(f"{b['min']:g}–{b['max']:g}"
+                                        for b in r.metrics["by_reasoning_length"])
+            for r in binned)
+        figures.append(_figure("reasoning", svg.line_chart(
+            "HAcc by reasoning length (quantile bins)",
+            [f"Q{i + 1}" for i in range(n_bins)], series,
+            x_title="reasoning-length bin, shortest to longest"),
+            f"Length unit: {unit_text}. Bin ranges: {ranges}."))
+    return figures
+
+
+def _mark(value: bool | None) -> str:
+    if value is None:
+        return '<span class="na">–</span>'
+    return '<span class="ok">✓</span>' if value else '<span class="bad">✗</span>'
+
+
+def _rate(values: Sequence[bool]) -> str:
+    if not values:
+        return '<span class="na">–</span>'
+    if len(values) == 1:
+        return _mark(values[0])
+    k = sum(values)
+    cls = "ok" if k == len(values) else ("bad" if k == 0 else "")
+    return f'<span class="{cls}">{k}/{len(values)}</span>'
+
+
+def _outcomes(index: int, samples: Sequence[tuple[Verdict, dict[str, Any]]]) -> list[str]:
+    if not samples:
+        return [f"{index}:missing"]
+    tokens = []
+    scored = [v for v, _ in samples if v.scored]
+    if scored:
+        tokens.append(f"{index}:followed" if all(v.hard for v in scored)
+                      else f"{index}:not_followed")
+        graded = [v.correct for v in scored if v.correct is not None]
+        if graded:
+            tokens.append(f"{index}:correct" if all(graded) else f"{index}:wrong")
+    if len(scored) < len(samples):
+        tokens.append(f"{index}:error")
+    if any(r.get("finish_reason") == "length" for _, r in samples):
+        tokens.append(f"{index}:truncated")
+    return tokens
+
+
+def _sample_html(item: Item, verdict: Verdict, record: dict[str, Any],
+                 max_chars: int | None, label: str) -> str:
+    head = f"{escape(label)} · sample {verdict.sample}"
+    if not verdict.scored:
+        return (f'<div class="sample"><b>{head}</b>: <span class="bad">generation error'
+                f"</span><pre>{escape(verdict.error or '')}</pre></div>")
+    parts = [f'<div class="sample"><b>{head}</b>: HAcc {_mark(verdict.hard)} · '
+             f"SAcc {verdict.soft:.2f} · correct {_mark(verdict.correct)}"]
+    if verdict.extracted_answer is not None:
+        parts.append(f" · extracted <span class=\"mono\">"
+                     f"{escape(str(verdict.extracted_answer))}</span>")
+    if record.get("finish_reason"):
+        parts.append(f" · finish {escape(str(record['finish_reason']))}")
+    parts.append('<ul class="verdicts">')
+    for name, desc, ok in zip(item.constraint_name, item.constraint_desc, verdict.follow,
+                              strict=False):
+        parts.append(f"<li>{_mark(ok)} <span class=\"mono\">{escape(name)}</span>: "
+                     f"{escape(desc)}</li>")
+    parts.append("</ul>")
+    reasoning = verdict.reasoning
+    if reasoning:
+        parts.append(f"<details><summary>reasoning ({len(reasoning)} characters)</summary>"
+                     f'<pre class="reasoning">{escape(_clip(reasoning, max_chars))}</pre>'
+                     "</details>")
+    elif raw_text(record) is None:
+        parts.append('<p class="note">raw output not stored in this run</p>')
+    parts.append(f'<div>answer part:</div><pre class="answer">'
+                 f"{escape(_clip(verdict.answer, max_chars))}</pre></div>")
+    return "".join(parts)
+
+
+def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS) -> str:
+    """The filterable per-item table: one row per item over all runs, details folded."""
+    runs = [r for r in runs if r.has_samples]
+    if not runs:
+        return '<p class="note">No samples.jsonl in these runs: no per-item table.</p>'
+    items: dict[str, Item] = {}
+    by_run: list[dict[str, list[tuple[Verdict, dict[str, Any]]]]] = []
+    for run in runs:
+        mine: dict[str, list[tuple[Verdict, dict[str, Any]]]] = {}
+        for (item, verdict), record in zip(run.pairs, run.records, strict=True):
+            items.setdefault(item.key, item)
+            mine.setdefault(item.key, []).append((verdict, record))
+        by_run.append(mine)
+    names = sorted({n for item in items.values() for n in item.constraint_name},
+                   key=lambda n: (constraints.CONSTRAINT_IDS.index(n)
+                                  if n in constraints.CONSTRAINT_IDS else 99, n))
+    present = {source_name(i) for i in items.values()}
+    sources = [s for s in SOURCES if s in present] + sorted(present - set(SOURCES))
+    out = ['<div class="filters" id="filters">',
+           '<label for="f-source">source</label><select id="f-source">'
+           '<option value="">all</option>']
+    out += [f'<option value="{s}">{SOURCE_NAMES.get(s, s)}</option>' for s in sources]
+    out.append('</select><label for="f-constraint">constraint</label>'
+               '<select id="f-constraint"><option value="">all</option>')
+    out += [f'<option value="{escape(n)}">{escape(n)}</option>' for n in names]
+    out.append('</select><label for="f-outcome">outcome</label><select id="f-outcome">'
+               '<option value="">all</option>')
+    for index, run in enumerate(runs):
+        prefix = f"{run.label}: " if len(runs) > 1 else ""
+        out += [f'<option value="{index}:{token}">{escape(prefix + text)}</option>'
+                for token, text in OUTCOMES]
+    out.append('</select><label for="f-text">text</label>'
+               '<input id="f-text" type="search" placeholder="search prompt, answers…">'
+               '<button id="f-reset" type="button">reset</button>'
+               f'<span><b id="f-count">{len(items)}</b> of {len(items)} items</span></div>')
+    out.append(f'<table class="data" id="item-table" data-items="{len(items)}" '
+               f'data-visible-rows="{len(items)}"><thead><tr><th>Item</th><th>Constraints</th>')
+    for run in runs:
+        out.append(f"<th>{escape(run.label)}<br>HAcc · SAcc · correct</th>")
+    out.append("<th>Details</th></tr></thead><tbody>")
+    for key, item in items.items():
+        tokens: list[str] = []
+        cells = []
+        details = [f"<p><b>Prompt</b></p><pre>{escape(build_prompt(item))}</pre>",
+                   f"<p><b>Gold answer</b>: <span class=\"mono\">{escape(item.answer)}"
+                   "</span></p>"]
+        for index, (run, mine) in enumerate(zip(runs, by_run, strict=True)):
+            samples = mine.get(key, [])
+            tokens += _outcomes(index, samples)
+            scored = [v for v, _ in samples if v.scored]
+            soft = (f"{sum(v.soft for v in scored) / len(scored):.2f}" if scored
+                    else '<span class="na">–</span>')
+            graded = [bool(v.correct) for v in scored if v.correct is not None]
+            cells.append(f"<td>{_rate([v.hard for v in scored])} · {soft} · "
+                         f"{_rate(graded)}</td>")
+            details += [_sample_html(item, v, r, max_chars, run.label) for v, r in samples]
+        out.append(
+            f'<tr class="item" data-key="{escape(key)}" data-source="{escape(source_name(item))}" '
+            f'data-constraints="{escape(" ".join(item.constraint_name))}" '
+            f'data-outcome="{" ".join(tokens)}">'
+            f'<td class="mono">{escape(key)}<br><span class="na">{escape(item.id)}</span></td>'
+            f"<td>{'<br>'.join(escape(n) for n in item.constraint_name)}</td>"
+            + "".join(cells)
+            + f"<td><details><summary>show</summary>{''.join(details)}</details></td></tr>"
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def render(runs: Sequence[Run], comparisons: Sequence[Comparison], *, with_paper: bool = True,
+           max_chars: int | None = DEFAULT_MAX_CHARS, title: str = "MathIF report") -> str:
+    """The whole report as one HTML document."""
+    tables = all_tables(runs, comparisons, with_paper=with_paper)
+    first = {"runs", "summary", "paired", "samples"}
+    head_tables = "".join(_table_html(t) for t in tables if t.key in first)
+    rest_tables = "".join(_table_html(t) for t in tables if t.key not in first)
+    figures = "".join(charts(runs, with_paper=with_paper))
+    return "".join([
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<meta name=\"generator\" content=\"mathif {__version__}\">",
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{escape(title)}</h1>",
+        '<p class="note">HAcc: share of items whose constraints were all followed. SAcc: mean '
+        "share of constraints followed. Percent, micro-averaged over items. Italic rows are "
+        "the paper's published numbers for the same model (one unseeded sample per item). "
+        f"mathif {__version__}.</p>",
+        '<nav><a href="#summary">Summary</a><a href="#charts">Charts</a>'
+        '<a href="#breakdowns">Breakdowns</a><a href="#items">Items</a></nav></header><main>',
+        f'<section id="summary"><h2>Summary</h2>{head_tables}</section>',
+        f'<section id="charts"><h2>Charts</h2><div class="charts">{figures}</div></section>',
+        f'<section id="breakdowns"><h2>Breakdowns</h2>{rest_tables}</section>',
+        '<section id="items"><h2>Items</h2>'
+        '<p class="note">Filter by source, constraint type and outcome; the filter is kept in '
+        "the address (#source=…&amp;constraint=…&amp;outcome=…) so a view can be shared. Long "
+        "texts are shortened in the middle.</p>",
+        item_table(runs, max_chars=max_chars),
+        "</section></main>",
+        f"<script>{SCRIPT}</script></body></html>\n",
+    ])
