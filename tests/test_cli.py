@@ -100,7 +100,7 @@ def test_count_mismatch_is_an_error_and_writes_nothing(mathif_dir, tmp_path, cap
     [
         (lambda r: r.pop("response"), "field 'response'"),
         (lambda r: r.update(response=42), "field 'response'"),
-        (lambda r: r.update(output=[]), "empty list"),
+        (lambda r: (r.pop("response"), r.update(output=[])), "empty list"),
         (lambda r: r.update(constraint_name=["made:up"]), "unknown constraint id"),
         (lambda r: r.update(constraint_args=[{"bogus": 1}]), "constraint_args[0]"),
     ],

@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"mathif: error: {exc}", file=sys.stderr)
         return 2
-    except (MathIFError, ValueError, KeyError, TypeError) as exc:
+    except (MathIFError, ValueError) as exc:
         print(f"mathif: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -78,6 +78,9 @@ class Item:
     constraint_args: tuple[Mapping[str, Any], ...]
     fields: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def __hash__(self) -> int:
+        return hash(self.key)
+
     @property
     def n_constraints(self) -> int:
         return len(self.constraint_name)

@@ -67,33 +67,6 @@ def _ci(values: Sequence[Sequence[float]] | Sequence[float],
 
 # The items' ``source`` field holds the upstream dataset's name; the paper, the file names and
 # the breakdowns use the short name.
-SOURCE_ALIASES = {
-    "huggingfaceh4/gsm8k": "gsm8k",
-    "openai/gsm8k": "gsm8k",
-    "gsm8k": "gsm8k",
-    "huggingfaceh4/math-500": "math500",
-    "math500": "math500",
-    "zwhe99/simplerl-minerva-math": "minerva",
-    "minerva": "minerva",
-    "zwhe99/simplerl-olympiadbench": "olympiad",
-    "olympiad": "olympiad",
-    "aime": "aime",
-}
-
-
-def source_name(item: Item) -> str:
-    """The short source name (``gsm8k`` ... ``aime``) of an item, for breakdowns.
-
-    Known upstream names map to the short ones; otherwise the key's file stem decides
-    (``gsm8k_single:3`` -> ``gsm8k``); otherwise the ``source`` field is used as is.
-    """
-    alias = SOURCE_ALIASES.get(item.source.lower())
-    if alias is not None:
-        return alias
-    stem = item.key.split(":", 1)[0].split("_", 1)[0]
-    return stem if stem in SOURCES else item.source
-
-
 @dataclass(frozen=True)
 class ItemScore:
     """One item's values averaged over its scored samples."""
@@ -433,7 +406,7 @@ def aggregate(
             "max": max((s.n_samples for s in scores), default=0),
         },
         "overall": summary(scores, ci),
-        "by_source": _group(scores, lambda s: source_name(s.item), SOURCES, ci),
+        "by_source": _group(scores, lambda s: s.item.source, SOURCES, ci),
         "by_count": _group(scores, lambda s: s.item.count_name, COUNT_NAMES, ci),
         "by_constraint": by_constraint(scores, ci),
         "by_category": by_category(scores, ci),
@@ -471,7 +444,7 @@ def aggregate(
             "correct": base,
             "by_source": {
                 k: v.get("correct")
-                for k, v in _group(control_scores, lambda s: source_name(s.item),
+                for k, v in _group(control_scores, lambda s: s.item.source,
                                    SOURCES).items()
             },
         }

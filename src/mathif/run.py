@@ -18,11 +18,11 @@ from typing import Any
 from mathif import __version__
 from mathif.data import Dataset, Item, load, parse_item, read_jsonl
 from mathif.errors import InputError
-from mathif.metrics import aggregate
+from mathif.metrics import SCHEMA_VERSION, aggregate
 from mathif.scoring import Response, Verdict, align, attach_grades, judge
 
-SCHEMA_VERSION = 1
-RESPONSE_FIELDS = ("response", "output")
+# Where a line keeps its responses, in the official scorer's order of preference.
+RESPONSE_FIELDS = ("output", "responses", "response")
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,10 @@ def _response_of(record: dict[str, Any], *, file: str, line: int) -> list[Respon
     for name in RESPONSE_FIELDS:
         if name in record and record[name] is not None:
             return _samples_from_value(record[name], file=file, line=line, name=name)
-    raise InputError("missing field: give 'response' (string) or 'output' (list of strings)",
-                     file=file, line=line, field="response")
+    raise InputError(
+        "missing field: give 'response' (string) or 'output' (list of strings)",
+        file=file, line=line, field="response",
+    )
 
 
 def read_scoring_input(path: str | os.PathLike[str]) -> list[ScoredInput]:
@@ -131,20 +133,27 @@ def read_aligned_responses(
             samples = [Response(record)]
             record = {"response": record}
         elif isinstance(record, dict):
-            for name in ("output", "responses", "response"):
-                if name in record and record[name] is not None:
-                    samples = _samples_from_value(record[name], file=str(path), line=line,
-                                                  name=name)
-                    break
-            else:
-                raise InputError("missing field: give 'output', 'responses' or 'response'",
-                                 file=str(path), line=line, field="output")
+            samples = _response_of(record, file=str(path), line=line)
         else:
             raise InputError(f"expected a JSON object or string, got {type(record).__name__}",
                              file=str(path), line=line)
         fields = {**item.to_record(), **{k: v for k, v in record.items() if k != "key"}}
         out.append(ScoredInput(item, samples, fields))
     return out
+
+
+def sample_base(fields: Mapping[str, Any], response: Response) -> dict[str, Any]:
+    """The input fields of one sample's record, with that sample's own response text.
+
+    Every record carries the text it was scored on (``response``; ``reasoning`` when it came
+    separately), so a run folder can be re-scored or reported without its input file.
+    """
+    base = {**fields, **response.extra}
+    if base.get("response") != response.text and response.error is None:
+        base["response"] = response.text
+    if response.reasoning is not None:
+        base["reasoning"] = response.reasoning
+    return base
 
 
 def verdict_record(base: Mapping[str, Any], verdict: Verdict) -> dict[str, Any]:
@@ -189,8 +198,7 @@ def score_inputs(
     for entry in inputs:
         for sample, response in enumerate(entry.samples):
             pairs.append((entry.item, judge(entry.item, response, sample)))
-            extra = dict(response.extra)
-            bases.append({**entry.fields, **extra} if extra else entry.fields)
+            bases.append(sample_base(entry.fields, response))
     verdicts = [v for _, v in pairs]
     if grader is not None:
         verdicts = attach_grades(pairs, grader=grader, timeout=timeout, workers=workers,
@@ -206,7 +214,7 @@ def score_inputs(
         for entry in control:
             for sample, response in enumerate(entry.samples):
                 control_pairs.append((entry.item, judge(entry.item, response, sample)))
-                control_bases.append({**entry.fields, **response.extra})
+                control_bases.append(sample_base(entry.fields, response))
         graded = attach_grades(control_pairs, grader=grader, timeout=timeout, workers=workers,
                                progress=progress)
         control_pairs = [(item, v) for (item, _), v in zip(control_pairs, graded, strict=True)]
@@ -217,11 +225,11 @@ def score_inputs(
         "schema_version": SCHEMA_VERSION,
         "mathif_version": __version__,
         "manifest": dict(manifest or {}),
-        "metrics": aggregate(pairs, control=control_pairs),
+        "metrics": aggregate(pairs, control=control_pairs, generation=bases),
     }
     records = tuple(verdict_record(b, v) for b, v in zip(bases, verdicts, strict=True))
     return ScoreResult(
-        items=tuple(dict.fromkeys(e.item for e in inputs)),
+        items=tuple({e.item.key: e.item for e in inputs}.values()),
         verdicts=tuple(verdicts),
         results=results,
         records=records,

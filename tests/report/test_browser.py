@@ -21,7 +21,6 @@ from urllib.parse import quote
 import pytest
 
 from mathif import report
-from mathif.metrics import source_name
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -96,7 +95,7 @@ def test_filter_from_the_url_fragment(page: Path, run_a: Path, tmp_path: Path) -
     run = report.load_run(run_a)
     failed: set[str] = set()
     for item, verdict in run.pairs:
-        if source_name(item) == "aime" and verdict.scored and not verdict.hard:
+        if item.source == "aime" and verdict.scored and not verdict.hard:
             failed.add(item.key)
     assert failed
     url = page.as_uri() + "#source=aime&outcome=" + quote("0:not_followed")

@@ -85,14 +85,12 @@ def _synthetic_pairs(items: list[Item], groups: dict[str, dict[str, float]], gro
 @pytest.mark.parametrize("breakdown", ["count", "source"])
 def test_aggregation_reproduces_the_paper_from_its_breakdowns(items: list[Item],
                                                               breakdown: str) -> None:
-    from mathif.metrics import source_name
-
     assert len(items) == 420
     for row in paper.rows():
         if breakdown == "count":
             pairs = _synthetic_pairs(items, row.by_count, lambda it: it.count_name)
         else:
-            pairs = _synthetic_pairs(items, row.by_source, source_name)
+            pairs = _synthetic_pairs(items, row.by_source, lambda it: it.source)
         metrics = aggregate(pairs, ci=None)
         assert metrics["n_items"] == 420
         groups = metrics["by_count" if breakdown == "count" else "by_source"]

@@ -175,12 +175,15 @@ def grade_many(
                 _CACHE.put(job, outcome)
         if outcome is None:
             slow[job] = [i]
+            if len(slow) == 1 or len(slow) == _JOBS_PER_EXTRA_WORKER + 1:
+                # start worker processes now: their start-up overlaps the rest of this loop
+                shared_pool().prestart(min(_worker_cap(workers), 1 + len(slow) // 24))
             continue
         out[i] = Grade(outcome[0], extracted, grader, outcome[1])
         _tick(bar, 1)
     if slow:
         jobs = list(slow)
-        cap = workers if workers is not None else (os.cpu_count() or 1)
+        cap = _worker_cap(workers)
         needed = 1 + (len(jobs) - 1) // _JOBS_PER_EXTRA_WORKER
         outcomes = shared_pool().run(
             jobs,
@@ -197,6 +200,10 @@ def grade_many(
     if bar is not None:
         bar.close()
     return [g if g is not None else Grade(False, None, grader, "error") for g in out]
+
+
+def _worker_cap(workers: int | None) -> int:
+    return max(1, workers if workers is not None else (os.cpu_count() or 1))
 
 
 def _progress_bar(total: int):  # type: ignore[no-untyped-def]

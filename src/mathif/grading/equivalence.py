@@ -19,6 +19,7 @@ import functools
 import logging
 import math
 import re
+import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -145,6 +146,7 @@ def clean(raw: str) -> Cleaned:
     if t.count("$") >= 2:
         t = t.replace("\\$", "").replace("$", "")
     t = re.sub(r"\\[dtc]frac", r"\\frac", t)
+    t = t.replace("π", "\\pi ").replace("√", "\\sqrt").replace("−", "-").replace("·", "\\cdot ")
     t = _DROP.sub("", t)
     t = _DEGREES.sub("", t)
     percent = False
@@ -324,6 +326,9 @@ def judge(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> bool:
             and words[-len(gold_words) :] == gold_words
             and not _NEGATIONS & set(words)
         )
+    disproof = _disprove(a, g, kind)
+    if disproof is not None:
+        return disproof
     if not sympy_ok:
         raise NeedsSympy
     return _symbolic(a, g, kind)
@@ -389,7 +394,8 @@ def _against_number(a: Cleaned, gold: Number, g_pct: bool, kind: str) -> bool | 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+")
 _MATH_WORDS = frozenset(
     {"and", "or", "sqrt", "frac", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp",
-     "infty", "inf", "arcsin", "arccos", "arctan", "det", "max", "min", "mod", "gcd", "lcm"}
+     "infty", "inf", "arcsin", "arccos", "arctan", "det", "max", "min", "mod", "gcd", "lcm",
+     "begin", "end", "pmatrix", "bmatrix", "matrix", "cup", "cap", "cdot", "times"}
 )
 
 
@@ -471,6 +477,170 @@ def _compare_lists(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
     if any(v is None for v in gv) or any(v is None for v in av):
         return None
     return sorted(gv) == sorted(av)  # type: ignore[type-var]
+
+
+_LATEX_FUNCS = (
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sin", "cos", "tan", "cot", "sec",
+    "csc", "ln", "log", "exp",
+)
+_LATEX_SIMPLE = (
+    ("\\cdot", "*"), ("\\times", "*"), ("\\div", "/"), ("\\pi", " pi "),
+    ("\\infty", " oo "),
+)
+
+
+def _read_group(text: str, i: int) -> tuple[str, int] | None:
+    """Argument at ``text[i:]``: a balanced ``{...}`` or one character; (content, end)."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i >= len(text):
+        return None
+    if text[i] != "{":
+        return text[i], i + 1
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 : j], j + 1
+    return None
+
+
+def latex_to_formula(text: str, depth: int = 0) -> str | None:
+    """Rewrite simple LaTeX math as a plain formula for :mod:`safe_expr`, or None."""
+    if depth > 20 or len(text) > 500:
+        return None
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+)", text[i:])
+            if m is None:
+                return None
+            name = m.group(1)
+            i += len(m.group(0))
+            if name == "frac":
+                num = _read_group(text, i)
+                den = _read_group(text, num[1]) if num else None
+                if num is None or den is None:
+                    return None
+                a = latex_to_formula(num[0], depth + 1)
+                b = latex_to_formula(den[0], depth + 1)
+                if a is None or b is None:
+                    return None
+                out.append(f"(({a})/({b}))")
+                i = den[1]
+            elif name == "sqrt":
+                index = None
+                if i < n and text[i] == "[":
+                    close = text.find("]", i)
+                    if close == -1:
+                        return None
+                    index = latex_to_formula(text[i + 1 : close], depth + 1)
+                    i = close + 1
+                arg = _read_group(text, i)
+                if arg is None:
+                    return None
+                inner = latex_to_formula(arg[0], depth + 1)
+                if inner is None:
+                    return None
+                out.append(f"sqrt({inner})" if index is None else f"root({inner},{index})")
+                i = arg[1]
+            elif name in _LATEX_FUNCS:
+                out.append(f" {'asin' if name == 'arcsin' else 'acos' if name == 'arccos' else 'atan' if name == 'arctan' else name} ")
+            else:
+                for macro, repl in _LATEX_SIMPLE:
+                    if macro == "\\" + name:
+                        out.append(repl)
+                        break
+                else:
+                    return None
+        elif c == "^":
+            arg = _read_group(text, i + 1)
+            if arg is None:
+                return None
+            inner = latex_to_formula(arg[0], depth + 1)
+            if inner is None:
+                return None
+            out.append(f"**({inner})")
+            i = arg[1]
+        elif c == "{":
+            arg = _read_group(text, i)
+            if arg is None:
+                return None
+            inner = latex_to_formula(arg[0], depth + 1)
+            if inner is None:
+                return None
+            out.append(f"({inner})")
+            i = arg[1]
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _formula_tree(text: str) -> safe_expr.Node | None:
+    if "=" in text or "i" in re.sub(r"\\[A-Za-z]+|sin|pi", "", text):
+        return None  # equations and complex numbers are left to sympy
+    formula = latex_to_formula(text)
+    if formula is None:
+        return None
+    try:
+        return safe_expr.parse(formula, safe_expr.MATHIF_DIALECT)
+    except (safe_expr.ParseError, RecursionError):
+        return None
+
+
+def _probe_value(name: str, point: int) -> float:
+    """Deterministic pseudo-random value for a free variable (identity testing)."""
+    return 0.31 + (zlib.crc32(f"{name}:{point}".encode()) % 10007) / 7919.0
+
+
+def approximate(text: str, point: int = 0) -> float | None:
+    """Float value of an answer (free variables set to fixed probe values), or None."""
+    tree = _formula_tree(text)
+    if tree is None:
+        return None
+    names = safe_expr.names_in(tree) - {"pi", "e", "E"}
+    env = {name: _probe_value(name, point) for name in names}
+    return safe_expr.approx(tree, env)
+
+
+_DISPROOF_MARGIN = 1e-6
+
+
+def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
+    """False when the two values differ beyond rounding; True for Minerva agreement."""
+    ta = _formula_tree(a.text)
+    tg = _formula_tree(g.text)
+    if ta is None or tg is None:
+        return None
+    names = safe_expr.names_in(ta) | safe_expr.names_in(tg)
+    env = {name: _probe_value(name, 0) for name in names - {"pi", "e", "E"}}
+    va = safe_expr.approx(ta, env)
+    vg = safe_expr.approx(tg, env)
+    if va is None or vg is None:
+        return None
+    if names - {"pi", "e", "E"}:
+        # symbolic answers: a differing value at a probe point disproves the identity
+        if abs(va - vg) > _DISPROOF_MARGIN * max(abs(va), abs(vg), 1.0):
+            return False
+        return None
+    if a.percent:
+        candidates = [va, va / 100]
+    else:
+        candidates = [va]
+    scale = max(abs(vg), 1e-300)
+    rel = MINERVA_REL_TOL if kind == "minerva" else _DISPROOF_MARGIN
+    if all(abs(v - vg) > rel * max(scale, abs(v)) for v in candidates):
+        return False
+    if kind == "minerva":
+        return True
+    return None
 
 
 def _symbolic(a: Cleaned, g: Cleaned, kind: str) -> bool:

@@ -9,42 +9,53 @@ cheap, linear in the input and safe on any string.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # ``\boxed{`` / ``\fbox{`` in any letter case (``\BOXED{42}`` under an all-caps rule).
 _BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{", re.IGNORECASE)
 _BOX_BARE = re.compile(r"\\boxed\s+([^\s$]+)", re.IGNORECASE)
 
-# Phrases that announce the answer, in English and in the languages MathIF asks for.
-# Order does not matter: the last occurrence in the text wins.
-_ANSWER_PHRASES: tuple[str, ...] = (
+# Phrases that announce the answer, in English and in the languages MathIF asks for,
+# each with a literal anchor: a phrase pattern is only tried when its anchor occurs in the
+# (lower-cased) text, which keeps extraction fast on long answer parts.
+_ANSWER_PHRASES: tuple[tuple[str, str], ...] = (
     # English
-    r"final answer\s*(?:is|:|=)", r"the answer is", r"answer is", r"answer\s*:",
-    r"answers are", r"the result is", r"final result\s*(?:is|:)",
+    ("answer", r"final answer\s*(?:is|:|=)"), ("answer", r"the answer is"),
+    ("answer", r"answer is"), ("answer", r"answer\s*:"), ("answers", r"answers are"),
+    ("result", r"the result is"), ("result", r"final result\s*(?:is|:)"),
     # Spanish, Portuguese, Italian
-    r"respuesta (?:final )?es", r"respuesta(?: final)?\s*:", r"resposta (?:final )?é",
-    r"resposta(?: final)?\s*:", r"risposta (?:finale )?è", r"risposta(?: finale)?\s*:",
+    ("respuesta", r"respuesta (?:final )?es"), ("respuesta", r"respuesta(?: final)?\s*:"),
+    ("resposta", r"resposta (?:final )?é"), ("resposta", r"resposta(?: final)?\s*:"),
+    ("risposta", r"risposta (?:finale )?è"), ("risposta", r"risposta(?: finale)?\s*:"),
     # German
-    r"antwort ist", r"antwort lautet", r"antwort\s*:", r"ergebnis ist", r"ergebnis\s*:",
+    ("antwort", r"antwort ist"), ("antwort", r"antwort lautet"), ("antwort", r"antwort\s*:"),
+    ("ergebnis", r"ergebnis ist"), ("ergebnis", r"ergebnis\s*:"),
     # French
-    r"réponse (?:finale )?est", r"réponse(?: finale)?\s*:",
+    ("réponse", r"réponse (?:finale )?est"), ("réponse", r"réponse(?: finale)?\s*:"),
     # Russian, Bulgarian
-    r"ответ(?:ът)?\s*(?::|—|-|е|равен|будет)", r"отговор(?:ът)?\s*(?::|е)",
+    ("ответ", r"ответ(?:ът)?\s*(?::|—|-|е|равен|будет)"), ("отговор", r"отговор(?:ът)?\s*(?::|е)"),
     # Vietnamese, Swahili
-    r"đáp án(?: là|\s*:)", r"câu trả lời(?: là|\s*:)", r"kết quả(?: là|\s*:)",
-    r"jibu(?: ni|\s*:)",
+    ("đáp án", r"đáp án(?: là|\s*:)"), ("câu trả lời", r"câu trả lời(?: là|\s*:)"),
+    ("kết quả", r"kết quả(?: là|\s*:)"), ("jibu", r"jibu(?: ni|\s*:)"),
     # Hebrew
-    r"התשובה(?: היא|\s*:)", r"תשובה\s*:",
+    ("תשובה", r"התשובה(?: היא|\s*:)"), ("תשובה", r"תשובה\s*:"),
     # Chinese, Japanese, Korean
-    r"答案(?:是|为|為|：|:)", r"最终答案(?:是|为|：|:)", r"答え(?:は|：|:)", r"解答(?:は|：|:)",
-    r"정답(?:은|:)", r"답(?:은|:)",
+    ("答案", r"答案(?:是|为|為|：|:)"), ("答案", r"最终答案(?:是|为|：|:)"),
+    ("答え", r"答え(?:は|：|:)"), ("解答", r"解答(?:は|：|:)"), ("정답", r"정답(?:은|:)"),
+    ("답", r"답(?:은|:)"),
     # Thai
-    r"คำตอบ(?:คือ|\s*:)",
+    ("คำตอบ", r"คำตอบ(?:คือ|\s*:)"),
     # Hindi / Marathi / Nepali, Bengali, Punjabi, Tamil, Kannada
-    r"उत्तर(?: है|\s*:)", r"उत्तर(?: आहे)", r"उत्तर(?: हो)", r"উত্তর(?: হল|\s*:)",
-    r"ਜਵਾਬ(?: ਹੈ|\s*:)", r"பதில்(?:\s*:)", r"ಉತ್ತರ(?:\s*:)",
+    ("उत्तर", r"उत्तर(?: है| आहे| हो|\s*:)"), ("উত্তর", r"উত্তর(?: হল|\s*:)"),
+    ("ਜਵਾਬ", r"ਜਵਾਬ(?: ਹੈ|\s*:)"), ("பதில்", r"பதில்\s*:"), ("ಉತ್ತರ", r"ಉತ್ತರ\s*:"),
 )
-_PHRASE_RE = re.compile("|".join(f"(?:{p})" for p in _ANSWER_PHRASES), re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _phrase_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
 
 _HASHES = "####"
 _MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
@@ -125,13 +136,16 @@ def _after_hashes(text: str) -> str | None:
 
 
 def _after_phrase(text: str) -> str | None:
+    low = text.lower()
+    active = tuple(p for anchor, p in _ANSWER_PHRASES if anchor in low)
+    if not active:
+        return None
     last = None
-    for m in _PHRASE_RE.finditer(text):
+    for m in _phrase_regex(active).finditer(text):
         last = m
     if last is None:
         return None
-    rest = text[last.end() :]
-    return _reduce(rest)
+    return _reduce(text[last.end() :])
 
 
 _FINAL_MARKER = re.compile(r"(?:\b(?:is|are|be|equals|get|gives|was|were)\b|=|:)\s*", re.IGNORECASE)

@@ -678,3 +678,96 @@ def _call(name: str, args: list[Any]) -> Any:
             raise EvalError("binomial too large")
         return sympy.binomial(args[0], args[1])
     raise EvalError(f"bad call {name}/{len(args)}")
+
+
+# ---------------------------------------------------------------------------------------
+# Floating-point evaluation: a cheap way to *disprove* equality without sympy.
+# ---------------------------------------------------------------------------------------
+
+_FLOAT_FUNCS: dict[str, Any] = {
+    "sqrt": math.sqrt, "exp": math.exp, "ln": math.log, "sin": math.sin, "cos": math.cos,
+    "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "Abs": abs,
+    "cot": lambda x: 1 / math.tan(x), "sec": lambda x: 1 / math.cos(x),
+    "csc": lambda x: 1 / math.sin(x), "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x),
+    "floor": math.floor, "ceiling": math.ceil,
+}
+
+
+def approx(node: Node, env: dict[str, float] | None = None) -> float | None:
+    """Float value of a closed numeric expression (pi and e allowed), or None.
+
+    Used only to reject answers whose value differs from the gold's: a float can prove
+    two numbers different (beyond rounding), never equal.
+    """
+    try:
+        value = _approx(node, 0, env or {})
+    except (ArithmeticError, ValueError, TypeError, RecursionError):
+        return None
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return value
+
+
+def _approx(node: Node, depth: int, env: dict[str, float]) -> float | None:
+    if depth > MAX_DEPTH:
+        return None
+    kind = node[0]
+    if kind == "int":
+        return float(int(node[1])) if len(node[1]) < 300 else None
+    if kind == "float":
+        return float(node[1])
+    if kind == "name":
+        if node[1] == "pi":
+            return math.pi
+        if node[1] in ("e", "E"):
+            return math.e
+        return env.get(node[1])
+    if kind == "neg":
+        inner = _approx(node[1], depth + 1, env)
+        return None if inner is None else -inner
+    if kind == "fact":
+        inner = _approx(node[1], depth + 1, env)
+        if inner is None or inner < 0 or inner > 170 or inner != int(inner):
+            return None
+        return float(math.factorial(int(inner)))
+    if kind == "bin":
+        left = _approx(node[2], depth + 1, env)
+        right = _approx(node[3], depth + 1, env)
+        if left is None or right is None:
+            return None
+        op = node[1]
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        if op == "/":
+            return left / right
+        if op == "**":
+            if abs(right) > 1e4 or (left < 0 and right != int(right)):
+                return None
+            result = left**right
+            return result if isinstance(result, float) else None
+        return None
+    if kind == "call":
+        args = [_approx(a, depth + 1, env) for a in node[2]]
+        if any(a is None for a in args):
+            return None
+        name = node[1]
+        if name == "log":
+            if len(args) == 1:
+                return math.log(args[0])  # type: ignore[arg-type]
+            return math.log(args[0], args[1])  # type: ignore[arg-type]
+        if name == "log10" and len(args) == 1:
+            return math.log10(args[0])  # type: ignore[arg-type]
+        if name == "log2" and len(args) == 1:
+            return math.log2(args[0])  # type: ignore[arg-type]
+        if name == "root" and len(args) == 2:
+            return args[0] ** (1 / args[1])  # type: ignore[operator]
+        func = _FLOAT_FUNCS.get(name)
+        if func is None or len(args) != 1:
+            return None
+        return float(func(args[0]))
+    return None

@@ -95,20 +95,25 @@ def _worker_main(conn: Connection, out: Connection) -> None:
             return
 
 
-def _child_env() -> dict[str, str]:
-    """The parent's environment, with this package's source root first on PYTHONPATH."""
-    import mathif
+# The worker interpreter imports only this subpackage: a stand-in ``mathif`` package
+# object (pointing at the real directory) keeps the parent package's ``__init__`` - and
+# whatever heavy imports it grows - out of the start-up path.
+_BOOT = (
+    "import sys, types\n"
+    "pkg = types.ModuleType('mathif')\n"
+    "pkg.__path__ = [sys.argv[1]]\n"
+    "sys.modules['mathif'] = pkg\n"
+    "from mathif.grading.workers import _worker_main_fds\n"
+    "_worker_main_fds(int(sys.argv[2]), int(sys.argv[3]))\n"
+)
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(mathif.__file__)))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (root, env.get("PYTHONPATH", "")) if p
-    )
-    return env
+
+def _package_dir() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class _Worker:
-    """One grading process, started as ``python -m mathif.grading.workers``.
+    """One grading process: a fresh interpreter running :func:`_worker_main_fds`.
 
     A fresh interpreter (rather than ``multiprocessing``) means the caller's ``__main__``
     is never re-imported, so scripts without an ``if __name__ == "__main__"`` guard work,
@@ -119,12 +124,11 @@ class _Worker:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mathif.grading.workers", str(to_child_r), str(from_child_w)],
+            [sys.executable, "-c", _BOOT, _package_dir(), str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=_child_env(),
             close_fds=True,
         )
         os.close(to_child_r)
@@ -192,6 +196,12 @@ class WorkerPool:
     ) -> list[Outcome]:
         with self._lock:
             return self._run(jobs, timeout, max(1, workers), on_done)
+
+    def prestart(self, count: int) -> None:
+        """Start workers now (without waiting) so their imports overlap the caller's work."""
+        with self._lock:
+            while len(self._idle) < count:
+                self._idle.append(self._spawn())
 
     def _spawn(self) -> _Worker:
         return _Worker()
@@ -298,6 +308,3 @@ def _set_pool(pool: WorkerPool) -> None:
     _POOL_PID = os.getpid()
     atexit.register(pool.close)
 
-
-if __name__ == "__main__":
-    _worker_main_fds(int(sys.argv[1]), int(sys.argv[2]))

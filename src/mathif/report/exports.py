@@ -11,7 +11,6 @@ import csv
 import io
 from collections.abc import Sequence
 
-from mathif.metrics import source_name
 from mathif.report.runs import Run
 from mathif.report.tables import Cell, Table, summary_table
 
@@ -36,7 +35,7 @@ def verdicts_csv(runs: Sequence[Run]) -> str:
     for run in runs:
         for (item, v), record, length in zip(run.pairs, run.records, run.lengths, strict=True):
             writer.writerow([
-                run.label, item.key, source_name(item), item.id, item.n_constraints, v.sample,
+                run.label, item.key, item.source, item.id, item.n_constraints, v.sample,
                 ";".join(item.constraint_name),
                 ";".join(_bool(f) for f in v.follow),
                 "" if not v.scored else _bool(v.hard),

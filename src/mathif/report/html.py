@@ -18,7 +18,6 @@ from typing import Any
 
 from mathif import __version__, constraints
 from mathif.data import COUNT_NAMES, SOURCES, Item
-from mathif.metrics import source_name
 from mathif.prompts import build_prompt
 from mathif.report import svg
 from mathif.report.compare import Comparison
@@ -335,7 +334,7 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
     names = sorted({n for item in items.values() for n in item.constraint_name},
                    key=lambda n: (constraints.CONSTRAINT_IDS.index(n)
                                   if n in constraints.CONSTRAINT_IDS else 99, n))
-    present = {source_name(i) for i in items.values()}
+    present = {i.source for i in items.values()}
     sources = [s for s in SOURCES if s in present] + sorted(present - set(SOURCES))
     out = ['<div class="filters" id="filters">',
            '<label for="f-source">source</label><select id="f-source">'
@@ -376,7 +375,7 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
                          f"{_rate(graded)}</td>")
             details += [_sample_html(item, v, r, max_chars, run.label) for v, r in samples]
         out.append(
-            f'<tr class="item" data-key="{escape(key)}" data-source="{escape(source_name(item))}" '
+            f'<tr class="item" data-key="{escape(key)}" data-source="{escape(item.source)}" '
             f'data-constraints="{escape(" ".join(item.constraint_name))}" '
             f'data-outcome="{" ".join(tokens)}">'
             f'<td class="mono">{escape(key)}<br><span class="na">{escape(item.id)}</span></td>'

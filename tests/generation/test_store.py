@@ -1,0 +1,127 @@
+"""The run store: durable appends, torn-line recovery, resume key, refusing mixed runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mathif.errors import InputError
+from mathif.generation import Completion, RunStore, SettingsMismatchError
+from mathif.generation.store import (
+    COMPLETIONS_NAME,
+    MANIFEST_NAME,
+    StoreLockedError,
+    read_completions,
+)
+
+SETTINGS = {"model": "m", "sampling": {"temperature": 1.0, "top_p": 0.95}, "seed": 0}
+
+
+def done(key: str, sample: int = 0, text: str = "<think>r</think>A", **kw) -> Completion:
+    return Completion(key=key, sample=sample, text=text, **kw)
+
+
+def test_append_and_reopen(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        assert store.append(done("a:0"))
+        assert store.append(done("a:0", 1))
+        assert store.append(done("a:0", phase="control"))
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        assert store.has_success(("main", "a:0", 0))
+        assert store.has_success(("control", "a:0", 0))
+        assert not store.has_success(("main", "a:0", 2))
+        got = store.get("main", "a:0", 1)
+        assert got is not None and got.text == "<think>r</think>A"
+    record = json.loads((tmp_path / COMPLETIONS_NAME).read_text().splitlines()[0])
+    assert record["answer_part"] == "A" and record["key"] == "a:0" and record["sample"] == 0
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
+    assert manifest["settings"] == SETTINGS and len(manifest["sessions"]) == 2
+    assert "python" in manifest["versions"]
+
+
+def test_a_success_is_never_stored_twice(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        assert store.append(done("a:0"))
+        assert not store.append(done("a:0", text="other"))
+    assert len(read_completions(tmp_path)) == 1
+
+
+def test_an_error_is_retried_and_a_later_success_wins(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        store.append(Completion(key="a:0", sample=0, text="", error="HTTP 500"))
+        assert not store.has_success(("main", "a:0", 0))
+        assert store.get("main", "a:0", 0).error == "HTTP 500"  # type: ignore[union-attr]
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        assert store.append(done("a:0"))
+        assert not store.append(Completion(key="a:0", sample=0, text="", error="late"))
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        got = store.get("main", "a:0", 0)
+        assert got is not None and got.ok
+
+
+@pytest.mark.parametrize("tail", [b'{"phase": "main", "key": "b:0", "sa', b"\x00\x00\x00\x00",
+                                  b'{"phase": "main"}garbage\n'])
+def test_torn_last_line_is_dropped(tmp_path: Path, tail: bytes, capsys) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        store.append(done("a:0"))
+    path = tmp_path / COMPLETIONS_NAME
+    good = path.read_bytes()
+    path.write_bytes(good + tail)
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        assert store.dropped_bytes == len(tail)
+        assert store.has_success(("main", "a:0", 0))
+        store.append(done("b:0"))
+    assert "torn last line" in capsys.readouterr().err
+    assert path.read_bytes().startswith(good)
+    assert [c.key for c in read_completions(tmp_path)] == ["a:0", "b:0"]
+
+
+def test_corruption_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        store.append(done("a:0"))
+    path = tmp_path / COMPLETIONS_NAME
+    path.write_bytes(b"not json\n" + path.read_bytes())
+    with pytest.raises(InputError, match=r"completions\.jsonl:1"):
+        RunStore.open(tmp_path, settings=SETTINGS)
+
+
+def test_bad_field_types_are_located(tmp_path: Path) -> None:
+    RunStore.open(tmp_path, settings=SETTINGS).close()
+    (tmp_path / COMPLETIONS_NAME).write_text(
+        json.dumps({"phase": "main", "key": "a:0", "sample": "0", "text": "x"}) + "\n")
+    with pytest.raises(InputError, match="sample"):
+        RunStore.open(tmp_path, settings=SETTINGS)
+
+
+def test_other_settings_are_refused_with_names(tmp_path: Path) -> None:
+    RunStore.open(tmp_path, settings=SETTINGS).close()
+    other = {**SETTINGS, "sampling": {"temperature": 0.6, "top_p": 0.95}, "seed": None}
+    with pytest.raises(SettingsMismatchError) as info:
+        RunStore.open(tmp_path, settings=other)
+    message = str(info.value)
+    assert "sampling.temperature: 1.0 in the run, 0.6 now" in message
+    assert "seed: 0 in the run, null now" in message
+    assert "top_p" not in message
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS), pytest.raises(StoreLockedError):
+        RunStore.open(tmp_path, settings=SETTINGS)
+    RunStore.open(tmp_path, settings=SETTINGS).close()  # released on close
+
+
+def test_chat_template_change_is_refused(tmp_path: Path) -> None:
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        store.record_engine({"chat_template_sha256": "aaa", "device": "cpu"})
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        store.record_engine({"chat_template_sha256": "aaa", "device": "cuda"})
+        with pytest.raises(SettingsMismatchError, match="chat_template_sha256"):
+            store.record_engine({"chat_template_sha256": "bbb"})
+
+
+def test_completions_without_manifest_are_not_adopted(tmp_path: Path) -> None:
+    (tmp_path / COMPLETIONS_NAME).write_text("")
+    with pytest.raises(InputError, match="without manifest"):
+        RunStore.open(tmp_path, settings=SETTINGS)
