@@ -65,8 +65,6 @@ def _ci(values: Sequence[Sequence[float]] | Sequence[float],
     return [pct(interval.low), pct(interval.high)]  # type: ignore[list-item]
 
 
-# The items' ``source`` field holds the upstream dataset's name; the paper, the file names and
-# the breakdowns use the short name.
 @dataclass(frozen=True)
 class ItemScore:
     """One item's values averaged over its scored samples."""

@@ -47,7 +47,9 @@ def official_instances() -> list[tuple[str, int, str, Any, str]]:
     for path in sorted(folder.glob("*.jsonl")):
         for line, item in enumerate(read_jsonl(path)):
             for name, args, desc in zip(
-                item["constraint_name"], item["constraint_args"], item["constraint_desc"],
+                item["constraint_name"],
+                item["constraint_args"],
+                item["constraint_desc"],
                 strict=True,
             ):
                 out.append((path.name, line, name, args, desc))

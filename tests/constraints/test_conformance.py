@@ -40,7 +40,9 @@ def compare(results: Path, inputs: Path) -> dict[str, Any]:
         assert source["instruction_id_list"] == row["instruction_id_list"]
         response = row["response"]
         for ifeval_id, kwargs, official in zip(
-            row["instruction_id_list"], source["kwargs"], row["follow_instruction_list"],
+            row["instruction_id_list"],
+            source["kwargs"],
+            row["follow_instruction_list"],
             strict=True,
         ):
             cid = mathif_id(ifeval_id)
@@ -68,14 +70,27 @@ def compare(results: Path, inputs: Path) -> dict[str, Any]:
 
 RUNS = [
     ("ifeval-google/eval_results_strict.jsonl", "ifeval-google/input_data.jsonl", 569),
-    ("ifeval-llama31-8b-jacklingjie/eval_results_strict.jsonl",
-     "ifeval-google/input_data.jsonl", 569),
+    (
+        "ifeval-llama31-8b-jacklingjie/eval_results_strict.jsonl",
+        "ifeval-google/input_data.jsonl",
+        569,
+    ),
 ]
 for _model in ("gemma", "gpt4", "gpt4o", "llama3", "mistral"):
-    RUNS.append((f"ifeval-subset5-grimmmyshini/{_model}/eval_results_strict.jsonl",
-                 "ifeval-subset5-grimmmyshini/ifeval_subset.jsonl", 111))
-    RUNS.append((f"mathwell-ifeval5-grimmmyshini/{_model}/eval_results_strict.jsonl",
-                 "mathwell-ifeval5-grimmmyshini/mathwell_ifeval.jsonl", 150))
+    RUNS.append(
+        (
+            f"ifeval-subset5-grimmmyshini/{_model}/eval_results_strict.jsonl",
+            "ifeval-subset5-grimmmyshini/ifeval_subset.jsonl",
+            111,
+        )
+    )
+    RUNS.append(
+        (
+            f"mathwell-ifeval5-grimmmyshini/{_model}/eval_results_strict.jsonl",
+            "mathwell-ifeval5-grimmmyshini/mathwell_ifeval.jsonl",
+            150,
+        )
+    )
 
 
 @pytest.mark.parametrize(("results", "inputs", "expected_total"), RUNS)

@@ -33,8 +33,20 @@ ENGLISH = "The quick brown fox jumps over the lazy dog because it wants to see t
 CASES: list[tuple[str, str, dict[str, Any] | None, str, bool]] = [
     # number_words: \w+ runs; exactly n words fails "less than" and passes "at least".
     ("nw-less", NW, {"num_words": 5, "relation": "less than"}, "one two three four", True),
-    ("nw-less-boundary", NW, {"num_words": 4, "relation": "less than"}, "one two three four", False),
-    ("nw-atleast-boundary", NW, {"num_words": 4, "relation": "at least"}, "one two three four", True),
+    (
+        "nw-less-boundary",
+        NW,
+        {"num_words": 4, "relation": "less than"},
+        "one two three four",
+        False,
+    ),
+    (
+        "nw-atleast-boundary",
+        NW,
+        {"num_words": 4, "relation": "at least"},
+        "one two three four",
+        True,
+    ),
     ("nw-atleast-short", NW, {"num_words": 5, "relation": "at least"}, "one two three four", False),
     ("nw-symbols-split", NW, {"num_words": 4, "relation": "at least"}, "x=2, don't", True),
     ("nw-empty", NW, {"num_words": 1, "relation": "less than"}, "", True),
@@ -53,18 +65,48 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, bool]] = [
     ("exist-invalid-regex-literal", EXIST, {"keywords": ["f(x"]}, "so f(x = 2", True),
     ("exist-invalid-regex-absent", EXIST, {"keywords": ["f(x"]}, "so fx = 2", False),
     # keywords:frequency: number of regex matches vs the threshold.
-    ("freq-atleast", FREQ, {"keyword": "root", "frequency": 2, "relation": "at least"},
-     "Root one, square root two.", True),
-    ("freq-atleast-substring", FREQ, {"keyword": "root", "frequency": 3, "relation": "at least"},
-     "root, roots, rooted", True),
-    ("freq-less-boundary", FREQ, {"keyword": "root", "frequency": 2, "relation": "less than"},
-     "root and root", False),
-    ("freq-less", FREQ, {"keyword": "root", "frequency": 3, "relation": "less than"},
-     "root and root", True),
-    ("freq-strips-keyword", FREQ, {"keyword": " root ", "frequency": 1, "relation": "at least"},
-     "square-root", True),
-    ("freq-invalid-regex", FREQ, {"keyword": "x)", "frequency": 2, "relation": "at least"},
-     "f(x) + g(x)", True),
+    (
+        "freq-atleast",
+        FREQ,
+        {"keyword": "root", "frequency": 2, "relation": "at least"},
+        "Root one, square root two.",
+        True,
+    ),
+    (
+        "freq-atleast-substring",
+        FREQ,
+        {"keyword": "root", "frequency": 3, "relation": "at least"},
+        "root, roots, rooted",
+        True,
+    ),
+    (
+        "freq-less-boundary",
+        FREQ,
+        {"keyword": "root", "frequency": 2, "relation": "less than"},
+        "root and root",
+        False,
+    ),
+    (
+        "freq-less",
+        FREQ,
+        {"keyword": "root", "frequency": 3, "relation": "less than"},
+        "root and root",
+        True,
+    ),
+    (
+        "freq-strips-keyword",
+        FREQ,
+        {"keyword": " root ", "frequency": 1, "relation": "at least"},
+        "square-root",
+        True,
+    ),
+    (
+        "freq-invalid-regex",
+        FREQ,
+        {"keyword": "x)", "frequency": 2, "relation": "at least"},
+        "f(x) + g(x)",
+        True,
+    ),
     # keywords:forbidden_words: \bword\b, case-insensitive.
     ("forbid-absent", FORBID, {"forbidden_words": ["cat", "mouse"]}, ENGLISH, True),
     ("forbid-present", FORBID, {"forbidden_words": ["cat", "DOG"]}, ENGLISH, False),
@@ -87,16 +129,41 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, bool]] = [
     ("hl-blank-single", HIGHLIGHT, {"num_highlights": 1}, "empty * * here", False),
     ("hl-no-newline", HIGHLIGHT, {"num_highlights": 1}, "*broken\nacross*", False),
     # multiple_sections: split on "\s?SECTION\s?\d+\s?", case-sensitive.
-    ("sec-enough", SECTIONS, {"section_spliter": "SECTION", "num_sections": 2},
-     "SECTION 1\nfoo\nSECTION 2\nbar", True),
-    ("sec-too-few", SECTIONS, {"section_spliter": "SECTION", "num_sections": 3},
-     "SECTION 1\nfoo\nSECTION 2\nbar", False),
-    ("sec-case-sensitive", SECTIONS, {"section_spliter": "SECTION", "num_sections": 1},
-     "Section 1\nfoo", False),
-    ("sec-title-case", SECTIONS, {"section_spliter": "Section", "num_sections": 2},
-     "Section 1 foo Section 2 bar", True),
-    ("sec-no-number", SECTIONS, {"section_spliter": "Section", "num_sections": 1},
-     "Section one", False),
+    (
+        "sec-enough",
+        SECTIONS,
+        {"section_spliter": "SECTION", "num_sections": 2},
+        "SECTION 1\nfoo\nSECTION 2\nbar",
+        True,
+    ),
+    (
+        "sec-too-few",
+        SECTIONS,
+        {"section_spliter": "SECTION", "num_sections": 3},
+        "SECTION 1\nfoo\nSECTION 2\nbar",
+        False,
+    ),
+    (
+        "sec-case-sensitive",
+        SECTIONS,
+        {"section_spliter": "SECTION", "num_sections": 1},
+        "Section 1\nfoo",
+        False,
+    ),
+    (
+        "sec-title-case",
+        SECTIONS,
+        {"section_spliter": "Section", "num_sections": 2},
+        "Section 1 foo Section 2 bar",
+        True,
+    ),
+    (
+        "sec-no-number",
+        SECTIONS,
+        {"section_spliter": "Section", "num_sections": 1},
+        "Section one",
+        False,
+    ),
     # english_capital: isupper() and langdetect says en.
     ("cap-yes", CAPITAL, None, ENGLISH.upper(), True),
     ("cap-lower-letter", CAPITAL, None, ENGLISH.upper() + " x", False),
@@ -110,18 +177,48 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, bool]] = [
     ("low-not-english", LOWER, None, "el perro come la comida en la casa de mi madre.", False),
     ("low-no-features", LOWER, None, "ꭰꭱꭲ 123", True),  # lowercase Cherokee
     # capital_word_frequency: isupper tokens of nltk.word_tokenize.
-    ("cw-atleast", CAPWORDS, {"capital_frequency": 2, "capital_relation": "at least"},
-     "The ANSWER IS 42.", True),
-    ("cw-less", CAPWORDS, {"capital_frequency": 2, "capital_relation": "less than"},
-     "The ANSWER IS 42.", False),
-    ("cw-contraction-sentence-end", CAPWORDS,
-     {"capital_frequency": 6, "capital_relation": "at least"}, "I CAN'T. YOU CAN'T.", True),
-    ("cw-contraction-count", CAPWORDS,
-     {"capital_frequency": 7, "capital_relation": "at least"}, "I CAN'T. YOU CAN'T.", False),
-    ("cw-hyphen-one-word", CAPWORDS, {"capital_frequency": 2, "capital_relation": "less than"},
-     "AM-GM gives it.", True),
-    ("cw-no-upper", CAPWORDS, {"capital_frequency": 1, "capital_relation": "less than"},
-     "all lower case", True),
+    (
+        "cw-atleast",
+        CAPWORDS,
+        {"capital_frequency": 2, "capital_relation": "at least"},
+        "The ANSWER IS 42.",
+        True,
+    ),
+    (
+        "cw-less",
+        CAPWORDS,
+        {"capital_frequency": 2, "capital_relation": "less than"},
+        "The ANSWER IS 42.",
+        False,
+    ),
+    (
+        "cw-contraction-sentence-end",
+        CAPWORDS,
+        {"capital_frequency": 6, "capital_relation": "at least"},
+        "I CAN'T. YOU CAN'T.",
+        True,
+    ),
+    (
+        "cw-contraction-count",
+        CAPWORDS,
+        {"capital_frequency": 7, "capital_relation": "at least"},
+        "I CAN'T. YOU CAN'T.",
+        False,
+    ),
+    (
+        "cw-hyphen-one-word",
+        CAPWORDS,
+        {"capital_frequency": 2, "capital_relation": "less than"},
+        "AM-GM gives it.",
+        True,
+    ),
+    (
+        "cw-no-upper",
+        CAPWORDS,
+        {"capital_frequency": 1, "capital_relation": "less than"},
+        "all lower case",
+        True,
+    ),
     # no_comma.
     ("comma-none", COMMA, None, "one two three", True),
     ("comma-some", COMMA, None, "one, two", False),
@@ -130,12 +227,27 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, bool]] = [
     ("repeat-yes", REPEAT, {"prompt_to_repeat": "What is 2+2?"}, "  what is 2+2? It is 4.", True),
     ("repeat-preamble", REPEAT, {"prompt_to_repeat": "What is 2+2?"}, "Sure! What is 2+2?", False),
     # end_checker: strip, drop surrounding quotes, case-insensitive suffix.
-    ("end-yes", END, {"end_phrase": "Any other questions?"}, "It is 4. Any other questions?\n",
-     True),
-    ("end-quoted", END, {"end_phrase": "Any other questions?"},
-     '"It is 4. Any other questions?"', True),
-    ("end-trailing-words", END, {"end_phrase": "Any other questions?"},
-     "Any other questions? Bye.", False),
+    (
+        "end-yes",
+        END,
+        {"end_phrase": "Any other questions?"},
+        "It is 4. Any other questions?\n",
+        True,
+    ),
+    (
+        "end-quoted",
+        END,
+        {"end_phrase": "Any other questions?"},
+        '"It is 4. Any other questions?"',
+        True,
+    ),
+    (
+        "end-trailing-words",
+        END,
+        {"end_phrase": "Any other questions?"},
+        "Any other questions? Bye.",
+        False,
+    ),
     # quotation: stripped text starts and ends with a double quote, length > 1.
     ("quote-yes", QUOTE, None, ' "It is 4." \n', True),
     ("quote-single-char", QUOTE, None, '"', False),
@@ -162,9 +274,7 @@ def test_every_checker_has_positive_and_negative_cases() -> None:
 
 def test_quotes_and_end_phrase_together() -> None:
     text = '"The answer is 4. Any other questions?"'
-    verdicts = check_all(
-        [QUOTE, END], [None, {"end_phrase": "Any other questions?"}], text
-    )
+    verdicts = check_all([QUOTE, END], [None, {"end_phrase": "Any other questions?"}], text)
     assert verdicts == [True, True]
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -55,11 +56,65 @@ def _fuzz_texts(n: int, seed: int = 7) -> list[str]:
     """Random sentences from chunks that exercise every tokenizer rule near capitals."""
     rng = random.Random(seed)
     pieces = [
-        "A", "AB", "ABC", "The", "the", "I", "X1", "Mr.", "Dr.", "U.S.", "e.g.", "St.",
-        "CAN'T", "can't", "DON'T", "I'm", "I'LL", "WE'RE", "it's", "'TIS", "cannot", "GONNA",
-        "A.", "B,", "C:", "D;", "E?", "F!", "(G)", "[H]", "{I}", "<J>", "*K*", "**L**", "$M$",
-        '"N"', "'O'", "``P''", "Q--R", "S...", "T.)", "U.\"", "V-W", "x^2", "\\boxed{Y}",
-        "5.", "3.14", "1,000", "Z:5", "a", "of", "...", "--", "-", "*", "\"", "'", "”", "“",
+        "A",
+        "AB",
+        "ABC",
+        "The",
+        "the",
+        "I",
+        "X1",
+        "Mr.",
+        "Dr.",
+        "U.S.",
+        "e.g.",
+        "St.",
+        "CAN'T",
+        "can't",
+        "DON'T",
+        "I'm",
+        "I'LL",
+        "WE'RE",
+        "it's",
+        "'TIS",
+        "cannot",
+        "GONNA",
+        "A.",
+        "B,",
+        "C:",
+        "D;",
+        "E?",
+        "F!",
+        "(G)",
+        "[H]",
+        "{I}",
+        "<J>",
+        "*K*",
+        "**L**",
+        "$M$",
+        '"N"',
+        "'O'",
+        "``P''",
+        "Q--R",
+        "S...",
+        "T.)",
+        'U."',
+        "V-W",
+        "x^2",
+        "\\boxed{Y}",
+        "5.",
+        "3.14",
+        "1,000",
+        "Z:5",
+        "a",
+        "of",
+        "...",
+        "--",
+        "-",
+        "*",
+        '"',
+        "'",
+        "”",
+        "“",
     ]
     seps = [" ", " ", " ", "\n", "\n\n", "  ", "\t"]
     out = []
@@ -97,10 +152,8 @@ def _real_punkt_dir() -> Path | None:
         candidates.append(Path(os.environ["MATHIF_PUNKT_TAB"]))
     import nltk
 
-    try:
+    with contextlib.suppress(LookupError):
         candidates.append(Path(str(nltk.data.find("tokenizers/punkt_tab/english/"))))
-    except LookupError:
-        pass
     for path in candidates:
         if all((path / name).is_file() for name in PUNKT_FILES):
             return path
@@ -108,7 +161,9 @@ def _real_punkt_dir() -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def nltk_word_tokenize(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], list[str]]]:
+def nltk_word_tokenize(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], list[str]]]:
     """The real ``nltk.word_tokenize``, loading English punkt_tab from disk as NLTK does."""
     import nltk
     from nltk.tokenize import _get_punkt_tokenizer
@@ -243,7 +298,9 @@ MULTILINGUAL = [
 
 
 def test_language_detection_equals_langdetect() -> None:
-    texts = MULTILINGUAL + external_responses()[::4] + [t.lower() for t in external_responses()[:40]]
+    texts = (
+        MULTILINGUAL + external_responses()[::4] + [t.lower() for t in external_responses()[:40]]
+    )
     for text in texts:
         assert T.detect_language(text) == _langdetect_reference(text), text[:100]
 

@@ -40,12 +40,11 @@ def generate(backend, requests):  # type: ignore[no-untyped-def]
 def test_every_request_completes_with_counts(backend) -> None:  # type: ignore[no-untyped-def]
     out = generate(backend, reqs(5))
     assert sorted(out) == [f"k:{i}" for i in range(5)]
-    for i, c in enumerate(out.values()):
+    for c in out.values():
         assert c.ok and c.finish_reason in ("stop", "length")
         assert 1 <= c.completion_tokens <= 12
         assert c.prompt_tokens is not None and c.latency_s is not None and c.seed is not None
     assert out["k:4"].prompt_tokens > out["k:0"].prompt_tokens
-    _ = i
 
 
 def test_seeds_decide_the_sample_whatever_the_batch(tiny_model: Path) -> None:

@@ -59,9 +59,7 @@ def render(model_dir: Path) -> str:
     by_flags: dict[int, list[str]] = {}
     for word, flags in ortho.items():
         by_flags.setdefault(flags, []).append(word)
-    digests = {
-        name: hashlib.sha256((model_dir / name).read_bytes()).hexdigest() for name in _FILES
-    }
+    digests = {name: hashlib.sha256((model_dir / name).read_bytes()).hexdigest() for name in _FILES}
 
     out = [
         '"""English Punkt sentence-tokenizer parameters (generated; do not edit by hand).',

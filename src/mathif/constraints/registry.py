@@ -160,7 +160,7 @@ def validate_args(constraint_id: str, args: Mapping[str, Any] | None) -> dict[st
 
 
 def category(constraint_id: str) -> str:
-    """"length", "lexical", "format" or "affix" (the SPEC's grouping)."""
+    """ "length", "lexical", "format" or "affix" (the SPEC's grouping)."""
     return get(constraint_id).category
 
 

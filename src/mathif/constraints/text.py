@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import repeat
-from operator import mul, truediv
+from operator import add, and_, mul, truediv
 from typing import Any
 
 import regex
@@ -118,6 +118,7 @@ LANGDETECT_SEED = 0
 class _Profiles:
     langs: tuple[str, ...]
     table: dict[str, list[float]]
+    keys: frozenset[str]  # n-grams the extraction can emit and the profiles know
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,7 +133,9 @@ def _profiles() -> _Profiles:
             blobs.append(handle.read())
     factory = DetectorFactory()
     factory.load_json_profile(blobs)
-    return _Profiles(tuple(factory.langlist), factory.word_lang_prob_map)
+    table = factory.word_lang_prob_map
+    keys = frozenset(k for k in table if k not in (" ", "  ") and not (len(k) == 3 and k[1] == " "))
+    return _Profiles(tuple(factory.langlist), table, keys)
 
 
 def langdetect_factory() -> Any:
@@ -177,39 +180,29 @@ def _normalize(text: str) -> str:
     return text.translate(_NORMALIZED)
 
 
-def _ngrams(text: str, table: dict[str, list[float]]) -> list[str]:
+def _ngrams(text: str, keys: frozenset[str]) -> list[str]:
     """The n-gram list of ``Detector._extract_ngrams``, in the same order.
 
     The reference walks the text one character at a time keeping a 3-character buffer that
     restarts after a space; the n-grams it emits at position k are the substrings of
-    ``" " + text`` ending at k that do not have a space in their interior, skipped when both the
-    character and its predecessor are upper case ("capital word").
+    ``" " + text`` ending at k that have no space in their interior (a 2-gram of two spaces is
+    never emitted, nor the 1-gram " "), all skipped when both the character and its predecessor
+    are upper case ("capital word"). Built here with whole-list operations instead.
     """
     padded = " " + _normalize(text)
-    upper = [ch.isupper() for ch in padded]
-    out: list[str] = []
-    append = out.append
-    for k in range(1, len(padded)):
-        if upper[k] and upper[k - 1]:
-            continue
-        ch = padded[k]
-        prev = padded[k - 1]
-        if ch != " " and ch in table:
-            append(ch)
-        if prev == " ":
-            if ch != " ":
-                pair = prev + ch
-                if pair in table:
-                    append(pair)
-            continue
-        pair = prev + ch
-        if pair in table:
-            append(pair)
-        if k >= 2:
-            triple = padded[k - 2] + pair
-            if triple in table:
-                append(triple)
-    return out
+    if len(padded) < 2:
+        return []
+    upper = list(map(str.isupper, padded))
+    capital = list(map(and_, upper[1:], upper))
+    pairs = list(map(add, padded, padded[1:]))
+    triples = [None, *(t if t[1] != " " else None for t in map(add, padded, pairs[1:]))]
+    return [
+        gram
+        for cap, one, two, three in zip(capital, padded[1:], pairs, triples, strict=True)
+        if not cap
+        for gram in (one, two, three)
+        if gram in keys
+    ]
 
 
 def _prepared(text: str) -> str:
@@ -246,7 +239,7 @@ def detect_language(text: str) -> str | None:
     """
     profiles = _profiles()
     table = profiles.table
-    ngrams = _ngrams(_prepared(text), table)
+    ngrams = _ngrams(_prepared(text), profiles.keys)
     if not ngrams:
         return None
     vectors = [table[gram] for gram in ngrams]
@@ -258,14 +251,10 @@ def detect_language(text: str) -> str | None:
     for _ in range(7):
         prob = [1.0 / n_langs] * n_langs
         weight = (0.5 + rng.gauss(0.0, 1.0) * 0.05) / 10000
-        shifted: dict[int, list[float]] = {}
+        shift = weight.__add__
         i = 0
         while True:
-            vector = choice(vectors)
-            factors = shifted.get(id(vector))
-            if factors is None:
-                factors = shifted[id(vector)] = [weight + q for q in vector]
-            prob = list(map(mul, prob, factors))
+            prob = list(map(mul, prob, map(shift, choice(vectors))))
             if i % 5 == 0:
                 prob = list(map(truediv, prob, repeat(sum(prob), n_langs)))
                 if max(prob) > 0.99999 or i >= 1000:

@@ -66,6 +66,8 @@ _NUMBER_TOKEN = re.compile(
     r"|[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s*/\s*\d+)?%?"
     r"|[-+−]?\.\d+%?"
 )
+# The same, standing alone: not part of an identifier, a path or a longer token.
+_STANDALONE_NUMBER = re.compile(r"(?<![\w/\\.])(?:" + _NUMBER_TOKEN.pattern + r")(?![\w/])")
 _SENTENCE_END = re.compile(r"(?<!\d)\.(?:\s|$)|\.\s|[\n。！!？?]")
 _WORDY = re.compile(r"[^\W\d_]{3,}")
 _MAX_SCAN = 200_000
@@ -175,14 +177,16 @@ def _final_statement(text: str) -> str | None:
     if not lines:
         return None
     last = lines[-1].strip()
-    markers = list(_FINAL_MARKER.finditer(last))
-    if markers:
-        return _reduce(last[markers[-1].end() :])
     bare = _trim(last.strip("$").strip())
     if bare and _NUMBER_TOKEN.fullmatch(bare):
         return bare
+    if not last.endswith((".", "!", "。", "$", ")", "**")):
+        return None  # a line cut off mid-sentence (truncated output) states nothing
+    markers = list(_FINAL_MARKER.finditer(last))
+    if markers:
+        return _reduce(last[markers[-1].end() :])
     if _CONCLUSION.match(last):
-        numbers = list(_NUMBER_TOKEN.finditer(last))
+        numbers = list(_STANDALONE_NUMBER.finditer(last))
         if numbers:
             return numbers[-1].group(0).strip()
     return None
@@ -212,7 +216,7 @@ def _reduce(rest: str) -> str | None:
         return None
     if not _WORDY.search(_strip_latex_words(sentence)):
         return sentence
-    numbers = list(_NUMBER_TOKEN.finditer(sentence))
+    numbers = list(_STANDALONE_NUMBER.finditer(sentence))
     if numbers:
         return numbers[-1].group(0).strip()
     return sentence if len(sentence) <= 60 else None

@@ -1,0 +1,124 @@
+"""Model text is never executed, and every verdict arrives within its time limit."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import mathif.grading.api as api
+from mathif.grading import grade, grade_many, safe_expr
+from mathif.grading.workers import WorkerPool
+
+
+def payloads(marker: Path) -> list[str]:
+    cmd = f"touch {marker}"
+    return [
+        f"\\boxed{{__import__('os').system('{cmd}')}}",
+        f"\\boxed{{\\text{{__import__('os').system('{cmd}')}}}}",
+        f"\\boxed{{eval(\"__import__('os').system('{cmd}')\")}}",
+        f"\\boxed{{exec(\"import os; os.system('{cmd}')\")}}",
+        f"\\boxed{{\\operatorname{{exec}}(\"import os; os.system('{cmd}')\")}}",
+        f"\\boxed{{\\mathrm{{eval}}(\\text{{__import__('os').system('{cmd}')}})}}",
+        f"\\boxed{{\\pi + __import__('os').system('{cmd}')}}",
+        f"\\boxed{{2\\pi*__import__('os').system('{cmd}')}}",
+        f"\\boxed{{[__import__('os').system('{cmd}')]}}",
+        f"\\boxed{{Matrix([__import__('os').system('{cmd}')])}}",
+        f"\\boxed{{(lambda: __import__('os').system('{cmd}'))()}}",
+        "\\boxed{().__class__.__base__.__subclasses__()}",
+        f"\\boxed{{open('{marker}', 'w')}}",
+        f"\\boxed{{\\immediate\\write18{{{cmd}}}}}",
+        f"The answer is __import__('os').system('{cmd}')",
+        f"x = __import__('os').system('{cmd}')",
+    ]
+
+
+GOLDS = ["0", "\\pi", "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", "(1,2)", "x"]
+
+
+@pytest.mark.parametrize("grader", ["mathif", "reference"])
+def test_payloads_execute_nothing(tmp_path: Path, grader: str) -> None:
+    marker = tmp_path / "pwned"
+    pairs = [(p, g, None) for p in payloads(marker) for g in GOLDS]
+    results = grade_many(pairs, grader=grader, timeout=5.0)
+    assert len(results) == len(pairs)
+    assert not marker.exists()
+    assert not [(p, r) for p, r in zip(pairs, results, strict=True) if r.correct]
+
+
+def test_safe_parser_refuses_code() -> None:
+    for text in [
+        "__import__('os')",
+        "os.system('x')",
+        "(1).__class__",
+        "lambda: 1",
+        "eval(1)",
+        "exec(1)",
+        "open(1)",
+        "x.y",
+        "a; b",
+        "f'{x}'",
+    ]:
+        for dialect in (
+            safe_expr.PRM800K_DIALECT,
+            safe_expr.SYMPY_STD_DIALECT,
+            safe_expr.PYTHON_DIALECT,
+            safe_expr.MATHIF_DIALECT,
+        ):
+            with pytest.raises(safe_expr.ParseError):
+                safe_expr.parse(text, dialect)
+
+
+def test_python_arithmetic_guards() -> None:
+    start = time.monotonic()
+    tree = safe_expr.parse("9**9**9**9", safe_expr.PYTHON_DIALECT)
+    with pytest.raises(safe_expr.EvalError):
+        safe_expr.python_value(tree)
+    assert safe_expr.python_value(safe_expr.parse("2*3.14", safe_expr.PYTHON_DIALECT)) == 6.28
+    assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize("grader", ["mathif", "reference"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        r"\boxed{9^{9^{9^{9}}}}",
+        r"\boxed{9**9**9**9}",
+        r"\boxed{(10^{10^{10}})!}",
+        r"\boxed{100000!}",
+        r"\boxed{2^{2^{2^{2^{2^{2}}}}}}",
+        "\\boxed{" + "1" * 100_000 + "}",
+        "\\boxed{" + "(" * 5000 + "1" + ")" * 5000 + "}",
+        "\\boxed{" + "x+" * 30_000 + "1}",
+        "\\boxed{" + "\\frac{1}{" * 2000 + "2" + "}" * 2000 + "}",
+    ],
+    ids=lambda s: s[:24],
+)
+def test_blowups_graded_within_limit(answer: str, grader: str) -> None:
+    start = time.monotonic()
+    result = grade(answer, "3", grader=grader, timeout=3.0)
+    elapsed = time.monotonic() - start
+    assert not result.correct
+    assert result.reason in ("mismatch", "timeout", "error")
+    assert elapsed < 3.0 + 4.0  # the limit plus worst-case worker start-up
+
+
+def test_timeout_kills_worker_and_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh pool cannot finish a sympy job in 0.2 s (start-up alone is longer)."""
+    pool = WorkerPool()
+    monkeypatch.setattr(api, "shared_pool", lambda: pool)
+    api.clear_cache()
+    try:
+        pairs = [
+            (r"\boxed{\frac{\sqrt{3}}{2}}", r"\sin(\pi/3)", None),
+            (r"\boxed{7}", "7", None),
+        ]
+        first = grade_many(pairs, timeout=0.2)
+        assert first[0].reason == "timeout" and not first[0].correct
+        assert first[1].reason == "match"  # decided in-process, unaffected
+        second = grade_many(pairs[:1], timeout=30.0)
+        assert second[0].reason == "match" and second[0].correct
+    finally:
+        pool.close()
+        api.clear_cache()
