@@ -25,22 +25,27 @@ def test_constraints_are_checked_on_the_answer_part_only(dataset) -> None:
     assert separate.follow == (False,)
 
 
-def test_hard_and_soft(dataset) -> None:
-    item = next(
-        i for i in dataset
-        if i.constraint_name[:2] == ("punctuation:no_comma", "startend:quotation")
-        or i.constraint_name[-2:] == ("punctuation:no_comma", "startend:quotation")
-    ) if any(
-        set(i.constraint_name) >= {"punctuation:no_comma", "startend:quotation"}
-        for i in dataset
-    ) else None
-    if item is None:
-        pytest.skip("no item with both no_comma and quotation")
-    verdict = judge(item, '"a, b"')
-    index = item.constraint_name.index("punctuation:no_comma")
-    assert verdict.follow[index] is False
-    assert verdict.soft == pytest.approx(sum(verdict.follow) / len(verdict.follow))
-    assert verdict.hard is False
+def test_hard_and_soft() -> None:
+    from mathif.data import parse_item
+
+    item = parse_item(
+        {
+            "source": "gsm8k", "id": "x", "question": "q", "answer": "1",
+            "constraint_name": ["punctuation:no_comma", "startend:quotation"],
+            "constraint_desc": [
+                "In your entire response, refrain from the use of any commas.",
+                "Wrap your entire response with double quotation marks.",
+            ],
+            "constraint_args": [None, None],
+        },
+        key="x:0", file="synthetic", line=1,
+    )
+    half = judge(item, '"a, b"')
+    assert half.follow == (False, True) and half.soft == 0.5 and half.hard is False
+    full = judge(item, '"a b"')
+    assert full.follow == (True, True) and full.soft == 1.0 and full.hard is True
+    none = judge(item, "a, b")
+    assert none.follow == (False, False) and none.soft == 0.0
 
 
 def test_generation_errors_are_not_scored_as_empty_answers(dataset) -> None:
@@ -98,3 +103,38 @@ def test_control_correctness_and_diff(dataset) -> None:
     m = aggregate(main, control=control)
     assert m["overall"]["correct_without_constraints"] == 100.0
     assert m["overall"]["diff_percent"] == -100.0
+
+
+def _all_constraints_item(dataset):
+    """One synthetic item carrying one instance of each of the 15 constraint types."""
+    from mathif.data import parse_item
+
+    seen: dict[str, tuple[str, dict | None]] = {}
+    for item in dataset:
+        for name, desc, args in zip(item.constraint_name, item.constraint_desc,
+                                    item.fields["constraint_args"], strict=True):
+            seen.setdefault(name, (desc, args))
+    record = {
+        "source": "aime", "id": "all", "question": "q", "answer": "1",
+        "constraint_name": list(seen),
+        "constraint_desc": [d for d, _ in seen.values()],
+        "constraint_args": [a for _, a in seen.values()],
+    }
+    assert len(seen) == 15
+    return parse_item(record, key="all:0", file="synthetic", line=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*" * 200_000,
+        ("Word, *emph* **bold** - item\n" * 180_000)[:5_000_000],  # ~5 MB of markdown
+        "A" * 5_000_000,
+        "\n" * 1_000_000 + "</think>" + "- " * 100_000,
+    ],
+    ids=["asterisks", "markdown-5MB", "caps-5MB", "newlines"],
+)
+def test_huge_responses_are_scored_by_every_checker(dataset, text: str) -> None:
+    item = _all_constraints_item(dataset)
+    verdict = judge(item, text)  # completes: bounded, linear-time checkers
+    assert len(verdict.follow) == 15

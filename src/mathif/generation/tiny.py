@@ -80,7 +80,12 @@ def build_tiny_model(
     ``transformers serve``; building it takes about a second.
     """
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import (
+        GenerationConfig,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,8 +123,13 @@ def build_tiny_model(
         # An untied, larger output layer gives peaked but varied random logits: outputs
         # that change with the seed and contain every kind of token, think tags included.
         model.lm_head.weight.normal_(0.0, 0.5)
+    # Sampling by default, as real chat models ship it: servers that start from the model's
+    # generation config (``transformers serve``) then honour temperature, top_p and seed.
+    model.generation_config = GenerationConfig(
+        do_sample=True, temperature=1.0, top_p=1.0, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
     model.to(torch.float32).save_pretrained(out)
-    model.generation_config.save_pretrained(out)
     return out
 
 
