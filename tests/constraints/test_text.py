@@ -150,6 +150,9 @@ def _real_punkt_dir() -> Path | None:
     candidates = []
     if os.environ.get("MATHIF_PUNKT_TAB"):
         candidates.append(Path(os.environ["MATHIF_PUNKT_TAB"]))
+    # Where .ci/fetch_punkt.py puts the original data in CI.
+    candidates.append(Path(__file__).resolve().parents[2] / ".ci" / "cache" / "nltk_data"
+                      / "tokenizers" / "punkt_tab" / "english")
     import nltk
 
     with contextlib.suppress(LookupError):
@@ -188,7 +191,8 @@ def test_shipped_punkt_tables_equal_the_original_data() -> None:
     real = _real_punkt_dir()
     if real is None:
         pytest.skip(
-            "original punkt_tab/english not found (set MATHIF_PUNKT_TAB); the shipped tables "
+            "original punkt_tab/english not found (run .ci/fetch_punkt.py or set "
+            "MATHIF_PUNKT_TAB); the shipped tables "
             "were generated from it and record its SHA-256 digests"
         )
     import hashlib
@@ -198,9 +202,14 @@ def test_shipped_punkt_tables_equal_the_original_data() -> None:
     for name in PUNKT_FILES:
         digest = hashlib.sha256((real / name).read_bytes()).hexdigest()
         assert _punkt_english.SOURCE_SHA256[name] == digest, name
+    import nltk
     from nltk.tokenize.punkt import PunktTokenizer
 
-    original = PunktTokenizer("english")._params
+    nltk.data.path.insert(0, str(real.parents[2]))
+    try:
+        original = PunktTokenizer("english")._params
+    finally:
+        nltk.data.path.remove(str(real.parents[2]))
     shipped = T.punkt_parameters()
     assert original.abbrev_types == shipped.abbrev_types
     assert original.collocations == shipped.collocations
@@ -321,6 +330,18 @@ def test_language_detection_equals_global_seeded_langdetect() -> None:
             assert T.detect_language(text) == expected
     finally:
         DetectorFactory.seed = old
+
+
+def test_fast_and_pure_python_detection_agree() -> None:
+    # langdetect_rs does the work when installed; the pure-Python port is the fallback. Both
+    # must give langdetect's answers (checked against langdetect itself above).
+    assert T._rs_factory() is not None, "langdetect_rs is a dependency; it should be installed"
+    texts = (
+        MULTILINGUAL + external_responses()[::3] + [t.upper() for t in external_responses()[:30]]
+    )
+    for text in texts:
+        assert T.detect_language_python(text) == T.detect_language(text), text[:100]
+        assert T.detect_language_python(text) == _langdetect_reference(text), text[:100]
 
 
 def test_language_detection_is_order_independent() -> None:

@@ -28,17 +28,28 @@ def variants(gold: str) -> list[str]:
     out = [s]
     if re.fullmatch(r"\d+", gold):
         n = int(gold)
-        out += [str(n), f"{n:,}", f"{n:,}".replace(",", " "), f"{n:,}".replace(",", "\\,"),
-                f"{n}.0", f"\\text{{{n}}}", f"${n}$", f"{n:,}".replace(",", "{,}")]
+        out += [
+            str(n),
+            f"{n:,}",
+            f"{n:,}".replace(",", " "),
+            f"{n:,}".replace(",", "\\,"),
+            f"{n}.0",
+            f"\\text{{{n}}}",
+            f"${n}$",
+            f"{n:,}".replace(",", "{,}"),
+        ]
     m = re.fullmatch(r"(-?)\\d?frac\{(\d+)\}\{(\d+)\}", s)
     if m:
-        out += [f"{m[1]}{m[2]}/{m[3]}", f"{m[1]}\\dfrac{{{m[2]}}}{{{m[3]}}}",
-                f"\\frac{{{m[1]}{m[2]}}}{{{m[3]}}}"]
+        out += [
+            f"{m[1]}{m[2]}/{m[3]}",
+            f"{m[1]}\\dfrac{{{m[2]}}}{{{m[3]}}}",
+            f"\\frac{{{m[1]}{m[2]}}}{{{m[3]}}}",
+        ]
     m = re.fullmatch(r"([\d.]+)e(-?\d+)", s)
     if m:
         out += [f"{m[1]} \\times 10^{{{m[2]}}}", f"{m[1]}\\cdot10^{{{m[2]}}}", f"{m[1]}E{m[2]}"]
     if "^\\circ" in s:
-        out += [s.replace("^\\circ", ""), s.replace("^\\circ", "°"), s.replace("^\\circ", "^{\\circ}")]
+        out += [s.replace("^\\circ", x) for x in ("", "°", "^{\\circ}")]
     if re.fullmatch(r"-?\d+\.\d+", s):
         out += [s + "0"]
     if s.startswith("\\text{"):
@@ -84,8 +95,9 @@ def test_gold_variants_grade_correct(shared: Path) -> None:
         for v in variants(g)
     ]
     results = grade_many(pairs)
-    failures = [(p[1], r.extracted_answer) for p, r in zip(pairs, results, strict=True)
-                if not r.correct]
+    failures = [
+        (p[1], r.extracted_answer) for p, r in zip(pairs, results, strict=True) if not r.correct
+    ]
     print(f"\n{len(pairs)} gold variants, {len(failures)} graded wrong")
     assert not failures
 
@@ -110,11 +122,13 @@ def test_wrong_golds_mostly_rejected(shared: Path, grader: str) -> None:
     """Another item's gold is (almost always) graded wrong."""
     items = load_items(shared)
     golds = [g for g, _ in items]
-    pairs = [(f"\\boxed{{{golds[(i * 7 + 3) % len(golds)]}}}", g, s)
-             for i, (g, s) in enumerate(items)]
+    pairs = [
+        (f"\\boxed{{{golds[(i * 7 + 3) % len(golds)]}}}", g, s) for i, (g, s) in enumerate(items)
+    ]
     results = grade_many(pairs, grader=grader)
     false_pos = [
-        (p[0], p[1]) for p, r in zip(pairs, results, strict=True)
+        (p[0], p[1])
+        for p, r in zip(pairs, results, strict=True)
         if r.correct and clean(p[0][7:-1]).text != clean(p[1]).text
     ]
     if grader == "mathif":

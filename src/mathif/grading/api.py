@@ -31,7 +31,7 @@ GRADERS: tuple[str, ...] = ("mathif", "reference")
 # time limit is the only protection that holds for any input.
 _FAST_PATH_MAX_CHARS = 20_000
 _CACHE_SIZE = 100_000
-_JOBS_PER_EXTRA_WORKER = 24
+_JOBS_PER_EXTRA_WORKER = 8
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,9 @@ def _fast(job: Job) -> Outcome | None:
     return ok, "match" if ok else "mismatch"
 
 
-def _prepare(answer_text: str, gold: str, source: str | None, grader: str) -> tuple[
-    str | None, Job | None, Grade | None
-]:
+def _prepare(
+    answer_text: str, gold: str, source: str | None, grader: str
+) -> tuple[str | None, Job | None, Grade | None]:
     """Extraction: returns (extracted, job) or a final "no_answer" Grade."""
     text = answer_text if isinstance(answer_text, str) else str(answer_text)
     gold = gold if isinstance(gold, str) else str(gold)
@@ -148,7 +148,7 @@ def grade_many(
     ``timeout`` bounds the sympy stage of each distinct (answer, gold) pair; an item that
     exceeds it is wrong with reason "timeout" and the run goes on.  ``workers`` caps the
     number of worker processes (default: CPU count); they are started only when items
-    need sympy, one per ~24 such items, so small runs pay for at most one.
+    need sympy, one per ~8 such items, so small runs pay for at most one.
     """
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; expected one of {GRADERS}")
@@ -177,7 +177,9 @@ def grade_many(
             slow[job] = [i]
             if len(slow) == 1 or len(slow) == _JOBS_PER_EXTRA_WORKER + 1:
                 # start worker processes now: their start-up overlaps the rest of this loop
-                shared_pool().prestart(min(_worker_cap(workers), 1 + len(slow) // 24))
+                shared_pool().prestart(
+                    min(_worker_cap(workers), 1 + len(slow) // _JOBS_PER_EXTRA_WORKER)
+                )
             continue
         out[i] = Grade(outcome[0], extracted, grader, outcome[1])
         _tick(bar, 1)

@@ -19,7 +19,6 @@ import functools
 import logging
 import math
 import re
-import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -32,7 +31,7 @@ from mathif.grading.reference import NeedsSympy
 MINERVA_REL_TOL = 1e-4
 EXACT_REL_TOL = 1e-9
 _MAX_EXPONENT = 400
-_MAX_DIGITS = 400
+_MAX_DIGITS = 5000
 
 
 def source_kind(source: str | None) -> str:
@@ -116,6 +115,24 @@ def _unwrap_text_macros(text: str) -> str:
         i = j
 
 
+_FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")
+_FRAC_HALF_SHORT = re.compile(r"\\frac\s*(\d)\s*\{")
+_MATRIX = re.compile(r"^\\begin\{([pbv]?matrix)\}(.*)\\end\{\1\}$", re.DOTALL)
+
+
+def _matrix_to_tuple(text: str) -> str:
+    """``\\begin{pmatrix} a \\\\ b \\end{pmatrix}`` -> ``(a, b)``; rows of a matrix nest."""
+    m = _MATRIX.match(text.strip())
+    if m is None:
+        return text
+    rows = [r.strip() for r in re.split(r"\\\\", m.group(2)) if r.strip()]
+    cells = [[c.strip() for c in row.split("&")] for row in rows]
+    if all(len(row) == 1 for row in cells):
+        return "(" + ", ".join(row[0] for row in cells) + ")"
+    return "(" + ", ".join("(" + ", ".join(row) + ")" for row in cells) + ")"
+
+
+@functools.lru_cache(maxsize=16384)
 def clean(raw: str) -> Cleaned:
     """Canonical text of an answer or a gold: wrappers, spacing and units removed."""
     t = raw.strip()
@@ -146,7 +163,11 @@ def clean(raw: str) -> Cleaned:
     if t.count("$") >= 2:
         t = t.replace("\\$", "").replace("$", "")
     t = re.sub(r"\\[dtc]frac", r"\\frac", t)
+    t = _FRAC_SHORT.sub(lambda m: "\\frac{" + m.group(1) + "}{" + m.group(2) + "}", t)
+    t = _FRAC_HALF_SHORT.sub(lambda m: "\\frac{" + m.group(1) + "}{", t)
+    t = _matrix_to_tuple(t)
     t = t.replace("π", "\\pi ").replace("√", "\\sqrt").replace("−", "-").replace("·", "\\cdot ")
+    t = t.replace("∞", "\\infty ").replace("∪", "\\cup ")
     t = _DROP.sub("", t)
     t = _DEGREES.sub("", t)
     percent = False
@@ -304,11 +325,18 @@ def judge(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> bool:
             return decided
     if na is not None and kind != "minerva" and _IRRATIONAL.search(g.text):
         return False  # an exact rational never equals a gold written with radicals or pi
+    if na is not None and _has_free_variable(g.text):
+        return False  # a number never equals an expression in a variable
+    if _has_free_variable(a.text) and _is_constant_gold(g.text):
+        return False
     gk = key(g.text)
     if len(gk) == 1 and gk.isalpha() and _CHOICE.match(_WS.sub("", g.text)):
         return key(a.text) == gk
     if len(_prose_words(a.text)) >= 2 and not _prose_words(g.text):
         return False
+    ranged = _compare_intervals(a.text, g.text)
+    if ranged is not None:
+        return ranged
     listed = _compare_lists(a, g, kind)
     if listed is not None:
         return listed
@@ -372,14 +400,19 @@ def _against_number(a: Cleaned, gold: Number, g_pct: bool, kind: str) -> bool | 
     else (radicals, constants) is left to sympy.
     """
     text = a.text
+    parts = _split_top(text)
+    if parts is not None and len(parts) > 1:
+        return False  # a list of values is not one number
+    if text[:1] in "([" and text[-1:] in ")]" and "," in text:
+        return False
     if not any(ch.isdigit() for ch in text):
         return None if "\\" in text or "pi" in text.lower() else False
     value = latex_arithmetic(text)
     if value is not None:
         return numbers_match(Number(value, False), a.percent, gold, g_pct, kind)
-    bare = _LATEX_CMD.sub(" ", text)
-    if re.search(r"(?<![A-Za-z])[A-DF-HJ-Za-df-hj-z](?![A-Za-z])", bare):
+    if _has_free_variable(text):
         return False  # a free variable: cannot be a number
+    bare = _LATEX_CMD.sub(" ", text)
     words = re.findall(r"[A-Za-z]{3,}", bare)
     if words:
         found = _NUMBER_IN_TEXT.findall(_LATEX_CMD.sub(" ", text))
@@ -392,10 +425,63 @@ def _against_number(a: Cleaned, gold: Number, g_pct: bool, kind: str) -> bool | 
 
 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+")
+_GREEK_VARIABLE = re.compile(
+    r"\\(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|kappa|lambda|mu|nu|"
+    r"xi|rho|sigma|tau|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Sigma|Phi|Psi|"
+    r"Omega)(?![A-Za-z])"
+)
+_SINGLE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-DF-HJ-Za-df-hj-z](?![A-Za-z])")
+
+
+def _has_free_variable(text: str) -> bool:
+    """A single-letter variable (not e or i) or a Greek-letter variable (not pi)."""
+    if _GREEK_VARIABLE.search(text):
+        return True
+    return bool(_SINGLE_LETTER.search(_LATEX_CMD.sub(" ", _TEXT_MACROS.sub(" ", text))))
+
+
+def _is_constant_gold(text: str) -> bool:
+    """The gold is a closed numeric expression (so no answer with a variable can match)."""
+    if _has_free_variable(text) or "i" in _LATEX_CMD.sub(" ", text):
+        return False
+    return approximate(text) is not None
+
+
 _MATH_WORDS = frozenset(
-    {"and", "or", "sqrt", "frac", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp",
-     "infty", "inf", "arcsin", "arccos", "arctan", "det", "max", "min", "mod", "gcd", "lcm",
-     "begin", "end", "pmatrix", "bmatrix", "matrix", "cup", "cap", "cdot", "times"}
+    {
+        "and",
+        "or",
+        "sqrt",
+        "frac",
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "log",
+        "exp",
+        "infty",
+        "inf",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "det",
+        "max",
+        "min",
+        "mod",
+        "gcd",
+        "lcm",
+        "begin",
+        "end",
+        "pmatrix",
+        "bmatrix",
+        "matrix",
+        "cup",
+        "cap",
+        "cdot",
+        "times",
+    }
 )
 
 
@@ -437,17 +523,99 @@ def _element_value(text: str) -> Fraction | None:
     return latex_arithmetic(text)
 
 
+_INFINITY = re.compile(r"^([+-]?)\s*(?:\\infty|oo|inf|infinity)$")
+
+
+def _same_value(x: str, y: str) -> bool | None:
+    """Do two list elements / endpoints denote the same number?  None: cannot tell."""
+    ix, iy = _INFINITY.match(x.strip()), _INFINITY.match(y.strip())
+    if ix or iy:
+        if not (ix and iy):
+            known = _element_value(x) is not None or _element_value(y) is not None
+            return False if known else None
+        return (ix.group(1) == "-") == (iy.group(1) == "-")
+    ex, ey = _element_value(x), _element_value(y)
+    if ex is not None and ey is not None:
+        return ex == ey
+    if _has_free_variable(x) or _has_free_variable(y):
+        return None
+    vx, vy = approximate(x), approximate(y)
+    if vx is None or vy is None:
+        return None
+    if abs(vx - vy) > _DISPROOF_MARGIN * max(abs(vx), abs(vy), 1.0):
+        return False
+    if abs(vx - vy) <= _IDENTITY_TOL * max(abs(vx), abs(vy), 1.0) and "." not in x + y:
+        return True
+    return None
+
+
+_PM = re.compile(r"^(.*?)\\pm(.*)$")
+_UNION = re.compile(r"\\cup|(?<=[\])])\s*U\s*(?=[\[(])")
+
+
+def _expand(text: str) -> str:
+    """``a \\pm b`` -> ``a+b, a-b`` so it compares like a list of two answers."""
+    m = _PM.match(text)
+    if m and "\\pm" not in m.group(2) and "," not in text:
+        head, tail = m.group(1).strip(), m.group(2).strip()
+        return f"{head}+{tail}, {head}-{tail}" if head else f"{tail}, -{tail}"
+    return text
+
+
+def _intervals(text: str) -> list[tuple[str, str, str, str]] | None:
+    """A union of intervals as (open bracket, start, end, close bracket) tuples."""
+    out = []
+    for piece in _UNION.split(text):
+        piece = piece.strip()
+        if len(piece) < 5 or piece[0] not in "([" or piece[-1] not in ")]":
+            return None
+        parts = _split_top(piece[1:-1])
+        if parts is None or len(parts) != 2:
+            return None
+        out.append((piece[0], parts[0], parts[1], piece[-1]))
+    return out
+
+
+def _compare_intervals(at: str, gt: str) -> bool | None:
+    """Unions of intervals: same brackets, same endpoints, in order."""
+    if not any("\\cup" in t or _INFINITY_IN.search(t) for t in (at, gt)):
+        return None
+    ga, aa = _intervals(gt), _intervals(at)
+    if ga is None:
+        return None
+    if aa is None:
+        return False if read_number(at) is not None else None
+    if len(ga) != len(aa):
+        return False
+    verdict: bool | None = True
+    for (gl, gs, ge, gr), (al, as_, ae, ar) in zip(ga, aa, strict=True):
+        if (gl, gr) != (al, ar):
+            return False
+        for g_end, a_end in ((gs, as_), (ge, ae)):
+            same = _same_value(a_end, g_end)
+            if same is False:
+                return False
+            if same is None:
+                verdict = None
+    return verdict
+
+
+_INFINITY_IN = re.compile(r"\\infty|\boo\b")
+
+
 def _compare_lists(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
     """Tuples, intervals and answer lists whose elements are all plain numbers.
 
     Same brackets and elementwise equal values for tuples/intervals; for bare lists
     (``1, 2``) the order does not matter, as with math-verify's sets.
     """
-    at = a.text.replace("\\{", "{").replace("\\}", "}")
-    gt = g.text.replace("\\{", "{").replace("\\}", "}")
+    at = _expand(a.text.replace("\\{", "{").replace("\\}", "}"))
+    gt = _expand(g.text.replace("\\{", "{").replace("\\}", "}"))
     if "," not in gt and "," not in at:
         return None
     bracketed = gt[:1] in _OPEN and gt[-1:] in _CLOSE
+    if bracketed and "," in gt and "," not in at and (read_number(at) or latex_arithmetic(at)):
+        return False  # one number for a tuple or an interval
     if bracketed:
         inner_g = _split_top(gt[1:-1])
         if inner_g is None or len(inner_g) < 2:
@@ -457,17 +625,20 @@ def _compare_lists(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
         inner_a = _split_top(at[1:-1])
         if inner_a is None:
             return None
-        gv = [_element_value(x) for x in inner_g]
-        av = [_element_value(x) for x in inner_a]
-        if any(v is None for v in gv) or any(v is None for v in av):
-            return None
-        if len(gv) != len(av):
-            return False
+        if len(inner_g) != len(inner_a):
+            return False if "," in at else None
         if (at[0], at[-1]) != (gt[0], gt[-1]) and "{" not in (gt[0] + at[0]):
             return False
         if gt[0] == "{":
-            return sorted(gv) == sorted(av)  # type: ignore[type-var]
-        return gv == av
+            return _match_unordered(inner_a, inner_g)
+        verdict: bool | None = True
+        for x, y in zip(inner_a, inner_g, strict=True):
+            same = _same_value(x, y)
+            if same is False:
+                return False
+            if same is None:
+                verdict = None
+        return verdict
     parts_g = _split_top(gt)
     parts_a = _split_top(at)
     if parts_g is None or parts_a is None or len(parts_g) < 2:
@@ -475,16 +646,56 @@ def _compare_lists(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
     gv = [_element_value(x) for x in parts_g]
     av = [_element_value(x) for x in parts_a]
     if any(v is None for v in gv) or any(v is None for v in av):
-        return None
+        return _match_unordered(parts_a, parts_g)
     return sorted(gv) == sorted(av)  # type: ignore[type-var]
 
 
+def _match_unordered(answers: list[str], golds: list[str]) -> bool | None:
+    """Bare answer lists compared as multisets of values (closed forms allowed)."""
+    if len(answers) != len(golds):
+        return (
+            False
+            if all(
+                _element_value(x) is not None or approximate(x) is not None for x in answers + golds
+            )
+            else None
+        )
+    remaining = list(golds)
+    for x in answers:
+        for j, y in enumerate(remaining):
+            if _same_value(x, y):
+                del remaining[j]
+                break
+        else:
+            if all(_same_value(x, y) is False for y in remaining):
+                return False
+            return None
+    return True
+
+
 _LATEX_FUNCS = (
-    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sin", "cos", "tan", "cot", "sec",
-    "csc", "ln", "log", "exp",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "sin",
+    "cos",
+    "tan",
+    "cot",
+    "sec",
+    "csc",
+    "ln",
+    "log",
+    "exp",
 )
+_FUNC_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan"}
 _LATEX_SIMPLE = (
-    ("\\cdot", "*"), ("\\times", "*"), ("\\div", "/"), ("\\pi", " pi "),
+    ("\\cdot", "*"),
+    ("\\times", "*"),
+    ("\\div", "/"),
+    ("\\pi", " pi "),
     ("\\infty", " oo "),
 )
 
@@ -551,7 +762,7 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
                 out.append(f"sqrt({inner})" if index is None else f"root({inner},{index})")
                 i = arg[1]
             elif name in _LATEX_FUNCS:
-                out.append(f" {'asin' if name == 'arcsin' else 'acos' if name == 'arccos' else 'atan' if name == 'arctan' else name} ")
+                out.append(f" {_FUNC_NAMES.get(name, name)} ")
             else:
                 for macro, repl in _LATEX_SIMPLE:
                     if macro == "\\" + name:
@@ -595,19 +806,12 @@ def _formula_tree(text: str) -> safe_expr.Node | None:
         return None
 
 
-def _probe_value(name: str, point: int) -> float:
-    """Deterministic pseudo-random value for a free variable (identity testing)."""
-    return 0.31 + (zlib.crc32(f"{name}:{point}".encode()) % 10007) / 7919.0
-
-
 def approximate(text: str, point: int = 0) -> float | None:
     """Float value of an answer (free variables set to fixed probe values), or None."""
     tree = _formula_tree(text)
     if tree is None:
         return None
-    names = safe_expr.names_in(tree) - {"pi", "e", "E"}
-    env = {name: _probe_value(name, point) for name in names}
-    return safe_expr.approx(tree, env)
+    return safe_expr.probe(tree, point, _CONSTANTS)
 
 
 _DISPROOF_MARGIN = 1e-6
@@ -619,26 +823,45 @@ def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
     tg = _formula_tree(g.text)
     if ta is None or tg is None:
         return None
-    names = safe_expr.names_in(ta) | safe_expr.names_in(tg)
-    env = {name: _probe_value(name, 0) for name in names - {"pi", "e", "E"}}
-    va = safe_expr.approx(ta, env)
-    vg = safe_expr.approx(tg, env)
+    free = (safe_expr.names_in(ta) | safe_expr.names_in(tg)) - set(_CONSTANTS)
+    if free:
+        return _probe_identity(ta, tg)
+    va = safe_expr.approx(ta, dict(_CONSTANTS))
+    vg = safe_expr.approx(tg, dict(_CONSTANTS))
     if va is None or vg is None:
         return None
-    if names - {"pi", "e", "E"}:
-        # symbolic answers: a differing value at a probe point disproves the identity
-        if abs(va - vg) > _DISPROOF_MARGIN * max(abs(va), abs(vg), 1.0):
-            return False
-        return None
-    if a.percent:
-        candidates = [va, va / 100]
-    else:
-        candidates = [va]
-    scale = max(abs(vg), 1e-300)
+    candidates = [va, va / 100] if a.percent else [va]
     rel = MINERVA_REL_TOL if kind == "minerva" else _DISPROOF_MARGIN
-    if all(abs(v - vg) > rel * max(scale, abs(v)) for v in candidates):
+    if all(abs(v - vg) > rel * max(abs(vg), abs(v), 1e-300) for v in candidates):
         return False
     if kind == "minerva":
+        return True
+    return None
+
+
+_CONSTANTS = {"pi": math.pi, "e": math.e, "E": math.e}
+_IDENTITY_TOL = 1e-10
+
+
+def _probe_identity(ta: safe_expr.Node, tg: safe_expr.Node) -> bool | None:
+    """Polynomial-identity style test at three probe points.
+
+    Different values at any point disprove equality; equal values (to 1e-10) at all
+    three points, with no decimal literal involved, are accepted as the same expression
+    - the chance that two different closed forms agree there is negligible.  Points where
+    either side is undefined leave the decision to sympy.
+    """
+    agreements = 0
+    for point in (0, 1, 2):
+        va = safe_expr.probe(ta, point, _CONSTANTS)
+        vg = safe_expr.probe(tg, point, _CONSTANTS)
+        if va is None or vg is None:
+            continue
+        if abs(va - vg) > _DISPROOF_MARGIN * max(abs(va), abs(vg), 1.0):
+            return False
+        if abs(va - vg) <= _IDENTITY_TOL * max(abs(va), abs(vg), 1.0):
+            agreements += 1
+    if agreements == 3 and not safe_expr.contains_float(ta) and not safe_expr.contains_float(tg):
         return True
     return None
 

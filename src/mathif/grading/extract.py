@@ -21,40 +21,65 @@ _BOX_BARE = re.compile(r"\\boxed\s+([^\s$]+)", re.IGNORECASE)
 # (lower-cased) text, which keeps extraction fast on long answer parts.
 _ANSWER_PHRASES: tuple[tuple[str, str], ...] = (
     # English
-    ("answer", r"final answer\s*(?:is|:|=)"), ("answer", r"the answer is"),
-    ("answer", r"answer is"), ("answer", r"answer\s*:"), ("answers", r"answers are"),
-    ("result", r"the result is"), ("result", r"final result\s*(?:is|:)"),
+    ("answer", r"final answer\s*(?:is|:|=)"),
+    ("answer", r"the answer is"),
+    ("answer", r"answer is"),
+    ("answer", r"answer\s*:"),
+    ("answers", r"answers are"),
+    ("result", r"the result is"),
+    ("result", r"final result\s*(?:is|:)"),
     # Spanish, Portuguese, Italian
-    ("respuesta", r"respuesta (?:final )?es"), ("respuesta", r"respuesta(?: final)?\s*:"),
-    ("resposta", r"resposta (?:final )?é"), ("resposta", r"resposta(?: final)?\s*:"),
-    ("risposta", r"risposta (?:finale )?è"), ("risposta", r"risposta(?: finale)?\s*:"),
+    ("respuesta", r"respuesta (?:final )?es"),
+    ("respuesta", r"respuesta(?: final)?\s*:"),
+    ("resposta", r"resposta (?:final )?é"),
+    ("resposta", r"resposta(?: final)?\s*:"),
+    ("risposta", r"risposta (?:finale )?è"),
+    ("risposta", r"risposta(?: finale)?\s*:"),
     # German
-    ("antwort", r"antwort ist"), ("antwort", r"antwort lautet"), ("antwort", r"antwort\s*:"),
-    ("ergebnis", r"ergebnis ist"), ("ergebnis", r"ergebnis\s*:"),
+    ("antwort", r"antwort ist"),
+    ("antwort", r"antwort lautet"),
+    ("antwort", r"antwort\s*:"),
+    ("ergebnis", r"ergebnis ist"),
+    ("ergebnis", r"ergebnis\s*:"),
     # French
-    ("réponse", r"réponse (?:finale )?est"), ("réponse", r"réponse(?: finale)?\s*:"),
+    ("réponse", r"réponse (?:finale )?est"),
+    ("réponse", r"réponse(?: finale)?\s*:"),
     # Russian, Bulgarian
-    ("ответ", r"ответ(?:ът)?\s*(?::|—|-|е|равен|будет)"), ("отговор", r"отговор(?:ът)?\s*(?::|е)"),
+    ("ответ", r"ответ(?:ът)?\s*(?::|—|-|е|равен|будет)"),
+    ("отговор", r"отговор(?:ът)?\s*(?::|е)"),
     # Vietnamese, Swahili
-    ("đáp án", r"đáp án(?: là|\s*:)"), ("câu trả lời", r"câu trả lời(?: là|\s*:)"),
-    ("kết quả", r"kết quả(?: là|\s*:)"), ("jibu", r"jibu(?: ni|\s*:)"),
+    ("đáp án", r"đáp án(?: là|\s*:)"),
+    ("câu trả lời", r"câu trả lời(?: là|\s*:)"),
+    ("kết quả", r"kết quả(?: là|\s*:)"),
+    ("jibu", r"jibu(?: ni|\s*:)"),
     # Hebrew
-    ("תשובה", r"התשובה(?: היא|\s*:)"), ("תשובה", r"תשובה\s*:"),
+    ("תשובה", r"התשובה(?: היא|\s*:)"),
+    ("תשובה", r"תשובה\s*:"),
     # Chinese, Japanese, Korean
-    ("答案", r"答案(?:是|为|為|：|:)"), ("答案", r"最终答案(?:是|为|：|:)"),
-    ("答え", r"答え(?:は|：|:)"), ("解答", r"解答(?:は|：|:)"), ("정답", r"정답(?:은|:)"),
+    ("答案", r"答案(?:是|为|為|：|:)"),
+    ("答案", r"最终答案(?:是|为|：|:)"),
+    ("答え", r"答え(?:は|：|:)"),
+    ("解答", r"解答(?:は|：|:)"),
+    ("정답", r"정답(?:은|:)"),
     ("답", r"답(?:은|:)"),
     # Thai
     ("คำตอบ", r"คำตอบ(?:คือ|\s*:)"),
     # Hindi / Marathi / Nepali, Bengali, Punjabi, Tamil, Kannada
-    ("उत्तर", r"उत्तर(?: है| आहे| हो|\s*:)"), ("উত্তর", r"উত্তর(?: হল|\s*:)"),
-    ("ਜਵਾਬ", r"ਜਵਾਬ(?: ਹੈ|\s*:)"), ("பதில்", r"பதில்\s*:"), ("ಉತ್ತರ", r"ಉತ್ತರ\s*:"),
+    ("उत्तर", r"उत्तर(?: है| आहे| हो|\s*:)"),
+    ("উত্তর", r"উত্তর(?: হল|\s*:)"),
+    ("ਜਵਾਬ", r"ਜਵਾਬ(?: ਹੈ|\s*:)"),
+    ("பதில்", r"பதில்\s*:"),
+    ("ಉತ್ತರ", r"ಉತ್ತರ\s*:"),
 )
 
 
+_ANCHORS: tuple[str, ...] = tuple(dict.fromkeys(anchor for anchor, _ in _ANSWER_PHRASES))
+
+
 @functools.lru_cache(maxsize=256)
-def _phrase_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+def _phrase_regex(anchors: frozenset[str], flags: int) -> re.Pattern[str]:
+    patterns = [p for anchor, p in _ANSWER_PHRASES if anchor in anchors]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
 _HASHES = "####"
@@ -73,6 +98,7 @@ _WORDY = re.compile(r"[^\W\d_]{3,}")
 _MAX_SCAN = 200_000
 
 
+@functools.lru_cache(maxsize=8192)
 def extract_answer(answer_text: str) -> str | None:
     """The final answer written in ``answer_text``, or None when it states none.
 
@@ -139,11 +165,15 @@ def _after_hashes(text: str) -> str | None:
 
 def _after_phrase(text: str) -> str | None:
     low = text.lower()
-    active = tuple(p for anchor, p in _ANSWER_PHRASES if anchor in low)
-    if not active:
+    present = frozenset(anchor for anchor in _ANCHORS if anchor in low)
+    if not present:
         return None
+    # match on the lower-cased copy (much faster than IGNORECASE) when positions line up
+    same_length = len(low) == len(text)
+    haystack = low if same_length else text
+    regex = _phrase_regex(present, 0 if same_length else re.IGNORECASE)
     last = None
-    for m in _phrase_regex(active).finditer(text):
+    for m in regex.finditer(haystack):
         last = m
     if last is None:
         return None

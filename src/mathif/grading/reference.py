@@ -18,6 +18,7 @@ only the rest to a killable worker process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import signal
@@ -46,6 +47,7 @@ _TRAILING_MARKERS = ("is answer", "is the answer", "are answers", "are the answe
 _TAIL_MARKERS = ("be ", "is ", "are ", "=", ": ", "get ", "be\n", "is\n", "are\n", ":\n", "get\n")
 
 
+@functools.lru_cache(maxsize=8192)
 def extract(response: str) -> tuple[bool, str]:
     """(matched, extracted) exactly as the official extractor computes them.
 
@@ -53,30 +55,36 @@ def extract(response: str) -> tuple[bool, str]:
     gold answer, so a response without any marker is compared as a whole.
     """
     matched = False
+    low = response.lower()  # recomputed only when ``response`` changes
     for marker in _LEADING_MARKERS:
-        idx = response.lower().rfind(marker)
+        idx = low.rfind(marker)
         if idx != -1:
             matched = True
             response = response[idx + len(marker) :].strip()
+            low = response.lower()
     for marker in _TRAILING_MARKERS:
-        idx = response.lower().rfind(marker)
+        idx = low.rfind(marker)
         if idx != -1:
             matched = True
             response = response[:idx].strip()
+            low = response.lower()
     boxed = _last_boxed_case_sensitive(response)
     if boxed:
         matched = True
         response = boxed
+        low = response.lower()
     if ". " in response:
-        idx = response.lower().rfind(". ")
+        idx = low.rfind(". ")
         if idx != -1:
             response = response[:idx].strip()
+            low = response.lower()
     for marker in _TAIL_MARKERS:
-        idx = response.lower().rfind(marker)
+        idx = low.rfind(marker)
         if idx != -1:
             matched = True
             response = response[idx + len(marker) :].strip()
-    matched = matched and any(c.isdigit() for c in response)
+            low = response.lower()
+    matched = matched and any(map(str.isdigit, response))
     return matched, response
 
 
@@ -201,8 +209,23 @@ def _fix_a_slash_b(s: str) -> str:
 # --------------------------------------------------------------------------------------
 
 _UNITS = (
-    "degree", "cm", "centimeter", "meter", "mile", "second", "minute", "hour", "day",
-    "week", "month", "year", "foot", "feet", "inch", "yard", "liter",
+    "degree",
+    "cm",
+    "centimeter",
+    "meter",
+    "mile",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "year",
+    "foot",
+    "feet",
+    "inch",
+    "yard",
+    "liter",
 )
 _UNIT_RES = tuple(re.compile(unit + r"(es)?(s)? *(\^[0-9]+)?") for unit in _UNITS)
 _CIRC = re.compile(r"\^ *\\circ")
@@ -223,7 +246,7 @@ def _is_float(s: str) -> bool:
 
 def _is_int(x: float) -> bool:
     try:
-        return abs(x - int(round(x))) <= 1e-7
+        return abs(x - round(x)) <= 1e-7
     except (OverflowError, ValueError):
         return False
 
@@ -266,14 +289,15 @@ def prm_normalize(expr: str) -> str:
     expr = expr.replace(" or ", " , ").replace(" and ", " , ")
     expr = expr.replace("million", "*10^6").replace("billion", "*10^9")
     expr = expr.replace("trillion", "*10^12")
-    for unit_re in _UNIT_RES:
-        expr = unit_re.sub("", expr)
+    for unit, unit_re in zip(_UNITS, _UNIT_RES, strict=True):
+        if unit in expr:
+            expr = unit_re.sub("", expr)
     expr = _CIRC.sub("", expr)
     if expr and expr[0] == "{" and expr[-1] == "}":
         expr = expr[1:-1]
     expr = _THIN_COMMA.sub("", expr)
     if _is_float(expr) and _is_int(float(expr)):
-        expr = str(int(round(float(expr))))
+        expr = str(round(float(expr)))
     if "\\" in expr:
         expr = latex_to_plain(expr)
     expr = _DASH_SPACE.sub("-", expr)
@@ -348,9 +372,16 @@ def _equal_under_sympy(gold: str, given: str, *, sympy_ok: bool) -> bool:
         tree = safe_expr.parse(expr.replace("^", "**"), safe_expr.PRM800K_DIALECT)
     except safe_expr.ParseError:
         return False
+    if tree[0] == "bin" and tree[1] == "-":
+        if any(side[0] in ("tuple", "list") for side in (tree[2], tree[3])):
+            return False  # Python tuples do not subtract: the official parse raises
+        if tree[2] == tree[3]:
+            return True  # x - x is 0 as soon as sympy builds it
     quick = _numeric_zero(tree)
     if quick is not None:
         return quick
+    if _clearly_nonzero(tree, _PRM_CONSTANTS):
+        return False
     if not sympy_ok:
         raise NeedsSympy
     return _sympy_is_zero(tree, limit=10.0)
@@ -362,6 +393,16 @@ def _numeric_zero(tree: safe_expr.Node) -> bool | None:
         return None
     left, right = tree[2], tree[3]
     if safe_expr.contains_float(tree):
+        for exact_side, literal_side in ((left, right), (right, left)):
+            if not safe_expr.contains_float(exact_side) and _is_literal(literal_side):
+                exact = safe_expr.exact_value(exact_side)
+                lit = safe_expr.float_value(literal_side)
+                if exact is not None and lit is not None:
+                    try:
+                        # sympy rounds the Rational to a 53-bit Float, then subtracts
+                        return float(exact) == lit
+                    except OverflowError:
+                        return None
         if not (_is_literal(left) and _is_literal(right)):
             return None
         # sympy Floats are 53-bit like Python floats; integers below 2**53 convert exactly
@@ -375,6 +416,63 @@ def _numeric_zero(tree: safe_expr.Node) -> bool | None:
     if ea is None or eb is None:
         return None
     return ea == eb
+
+
+# Names with a value in each dialect (others are free symbols).  After PRM800K's
+# lower-casing only ``pi`` is a constant; sympy's own namespace also has ``E``.
+_PRM_CONSTANTS = {"pi": math.pi}
+_STD_CONSTANTS = {"pi": math.pi, "E": math.e}
+_UNMODELLED = frozenset({"I", "oo"})
+_CLEAR = 1e-6
+
+
+def _clearly_nonzero(tree: safe_expr.Node, constants: dict[str, float]) -> bool:
+    """True when ``tree`` is non-zero at a probe point, so ``simplify`` cannot give 0.
+
+    Floats only ever *disprove* here; a (near-)zero value leaves the decision to sympy.
+    """
+    if safe_expr.names_in(tree) & _UNMODELLED:
+        return False
+    for point in (0, 1):
+        value = safe_expr.probe(tree, point, constants)
+        if value is not None:
+            return abs(value) > _CLEAR * max(1.0, _magnitude(tree, point, constants))
+    return False
+
+
+def _magnitude(tree: safe_expr.Node, point: int, constants: dict[str, float]) -> float:
+    """Scale of the two sides of ``(a)-(b)``, so the zero test is relative."""
+    if tree[0] == "bin" and tree[1] == "-":
+        sides = [safe_expr.probe(side, point, constants) for side in (tree[2], tree[3])]
+        return max((abs(v) for v in sides if v is not None), default=1.0)
+    return 1.0
+
+
+def _probe_symbolic(ta: safe_expr.Node, tb: safe_expr.Node, tol: float) -> bool | None:
+    """Decide the official symbolic fallback without sympy where floats can.
+
+    ``simplify(a - b) == 0`` is impossible when the values differ at a probe point; the
+    second test, ``isclose(N(a), N(b))``, raises (so fails) when a free symbol remains,
+    and is a plain float comparison otherwise (decided only away from the boundary).
+    """
+    names = safe_expr.names_in(ta) | safe_expr.names_in(tb)
+    if names & _UNMODELLED:
+        return None
+    free = names - set(_STD_CONSTANTS)
+    if free:
+        diff: safe_expr.Node = ("bin", "-", ta, tb)
+        # with a free symbol N() cannot be compared, so only simplify(a - b) == 0 counts
+        return False if _clearly_nonzero(diff, _STD_CONSTANTS) else None
+    va = safe_expr.approx(ta, dict(_STD_CONSTANTS))
+    vb = safe_expr.approx(tb, dict(_STD_CONSTANTS))
+    if va is None or vb is None:
+        return None
+    rel = abs(va - vb) / max(abs(va), abs(vb))
+    if rel > 2 * tol:
+        return False
+    if rel < tol / 2:
+        return True
+    return None
 
 
 def _is_literal(node: safe_expr.Node) -> bool:
@@ -478,9 +576,9 @@ def math_equal(
             prediction = template.format(m.group(1))
             break
     pred_s, ref_s = prediction, reference
-    if (prediction.startswith("[") and prediction.endswith("]") and not reference.startswith("(")) or (
-        prediction.startswith("(") and prediction.endswith(")") and not reference.startswith("[")
-    ):
+    square = prediction.startswith("[") and prediction.endswith("]")
+    round_ = prediction.startswith("(") and prediction.endswith(")")
+    if (square and not reference.startswith("(")) or (round_ and not reference.startswith("[")):
         pred_s = pred_s.strip("[]()")
         ref_s = ref_s.strip("[]()")
     for ch in "{}()":
@@ -540,6 +638,8 @@ def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bo
         return False
     if ta[0] in ("tuple", "list") or tb[0] in ("tuple", "list"):
         return False
+    if ta == tb:
+        return True
     if not safe_expr.contains_float(ta) and not safe_expr.contains_float(tb):
         ea, eb = safe_expr.exact_value(ta), safe_expr.exact_value(tb)
         if ea is not None and eb is not None:
@@ -548,6 +648,9 @@ def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bo
         fa, fb = safe_expr.float_value(ta), safe_expr.float_value(tb)
         if fa is not None and fb is not None:
             return fa == fb or math.isclose(fa, fb, rel_tol=tolerance)
+    decided = _probe_symbolic(ta, tb, tolerance)
+    if decided is not None:
+        return decided
     if not sympy_ok:
         raise NeedsSympy
     return _sympy_symbolic_equal(ta, tb, tolerance, limit)

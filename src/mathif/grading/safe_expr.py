@@ -16,6 +16,7 @@ AST nodes are plain tuples so they pickle cheaply to worker processes:
 
 from __future__ import annotations
 
+import keyword
 import math
 import re
 import unicodedata
@@ -39,9 +40,33 @@ class EvalError(ValueError):
 # are only honoured in the permissive ("mathif") dialect.
 SYMPY_FUNCTIONS: frozenset[str] = frozenset(
     {
-        "sqrt", "exp", "log", "ln", "sin", "cos", "tan", "cot", "sec", "csc",
-        "asin", "acos", "atan", "acot", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-        "Abs", "factorial", "binomial", "floor", "ceiling", "root", "cbrt",
+        "sqrt",
+        "exp",
+        "log",
+        "ln",
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "asin",
+        "acos",
+        "atan",
+        "acot",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asinh",
+        "acosh",
+        "atanh",
+        "Abs",
+        "factorial",
+        "binomial",
+        "floor",
+        "ceiling",
+        "root",
+        "cbrt",
     }
 )
 SYMPY_CONSTANTS: frozenset[str] = frozenset({"pi", "E", "I", "oo"})
@@ -50,17 +75,64 @@ SYMPY_CONSTANTS: frozenset[str] = frozenset({"pi", "E", "I", "oo"})
 # equal to a number).
 SYMPY_OTHER_NAMES: frozenset[str] = frozenset(
     {
-        "S", "N", "Q", "O", "zoo", "nan", "re", "im", "li", "ff", "rf", "Li", "Ei", "Si",
-        "Ci", "E1", "Eq", "Matrix", "Interval", "Point", "Symbol", "Function", "Lambda",
-        "Integer", "Float", "Rational", "Union", "FiniteSet", "Tuple", "Sum", "Product",
-        "Integral", "Derivative", "Limit", "beta", "gamma", "zeta", "eval", "exec",
-        "lambda", "import", "open", "print", "ode", "diff", "solve", "simplify",
+        "S",
+        "N",
+        "Q",
+        "O",
+        "zoo",
+        "nan",
+        "re",
+        "im",
+        "li",
+        "ff",
+        "rf",
+        "Li",
+        "Ei",
+        "Si",
+        "Ci",
+        "E1",
+        "Eq",
+        "Matrix",
+        "Interval",
+        "Point",
+        "Symbol",
+        "Function",
+        "Lambda",
+        "Integer",
+        "Float",
+        "Rational",
+        "Union",
+        "FiniteSet",
+        "Tuple",
+        "Sum",
+        "Product",
+        "Integral",
+        "Derivative",
+        "Limit",
+        "beta",
+        "gamma",
+        "zeta",
+        "eval",
+        "exec",
+        "lambda",
+        "import",
+        "open",
+        "print",
+        "ode",
+        "diff",
+        "solve",
+        "simplify",
     }
 )
 # Permissive aliases used by the mathif grader for gold answers written in Python/numpy.
 MATHIF_ALIASES: dict[str, str] = {
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "abs": "Abs",
-    "log10": "log10", "log2": "log2", "ceil": "ceiling",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "abs": "Abs",
+    "log10": "log10",
+    "log2": "log2",
+    "ceil": "ceiling",
 }
 MODULE_PREFIXES: frozenset[str] = frozenset({"np", "numpy", "math", "sympy", "sp"})
 
@@ -309,6 +381,8 @@ class _Parser:
             raise ParseError(f"bare function {name}")
         if name in d.constants:
             return ("name", name)
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+            raise ParseError(f"keyword {name}")
         if name in SYMPY_OTHER_NAMES or name.startswith("__"):
             raise ParseError(f"unsupported name {name}")
         if not d.symbols:
@@ -533,15 +607,15 @@ def python_value(node: Node) -> Any:
 def _guard_size(left: Any, right: Any) -> None:
     if isinstance(left, (list, tuple)) or isinstance(right, (list, tuple)):
         raise EvalError("sequence repetition refused")
-    if isinstance(left, int) and isinstance(right, int):
-        if left.bit_length() + right.bit_length() > MAX_PY_INT_BITS:
-            raise EvalError("too large")
+    both_int = isinstance(left, int) and isinstance(right, int)
+    if both_int and left.bit_length() + right.bit_length() > MAX_PY_INT_BITS:
+        raise EvalError("too large")
 
 
 def _guard_power(base: Any, exponent: Any) -> None:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        if base.bit_length() * exponent > MAX_PY_INT_BITS:
-            raise EvalError("too large")
+    both_int = isinstance(base, int) and isinstance(exponent, int)
+    if both_int and exponent > 0 and base.bit_length() * exponent > MAX_PY_INT_BITS:
+        raise EvalError("too large")
     if isinstance(exponent, (int, float)) and abs(exponent) > 1e6:
         raise EvalError("too large")
 
@@ -639,10 +713,8 @@ def _guard_sympy_pow(base: Any, exponent: Any) -> None:
                 raise EvalError("power too small")
         elif e_abs > 1000:
             raise EvalError("symbolic power too large")
-    elif exponent.is_number is False:
-        # symbolic exponent: only allow small bases with no nested towers
-        if isinstance(base, sympy.Pow) and not base.exp.is_number:
-            raise EvalError("power tower")
+    elif exponent.is_number is False and isinstance(base, sympy.Pow) and not base.exp.is_number:
+        raise EvalError("power tower")  # a symbolic tower such as x**(y**z)
 
 
 def _call(name: str, args: list[Any]) -> Any:
@@ -650,12 +722,29 @@ def _call(name: str, args: list[Any]) -> Any:
 
     one = len(args) == 1
     table: dict[str, Any] = {
-        "sqrt": sympy.sqrt, "exp": sympy.exp, "ln": sympy.log, "sin": sympy.sin,
-        "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
-        "csc": sympy.csc, "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
-        "acot": sympy.acot, "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
-        "asinh": sympy.asinh, "acosh": sympy.acosh, "atanh": sympy.atanh, "Abs": sympy.Abs,
-        "floor": sympy.floor, "ceiling": sympy.ceiling, "cbrt": sympy.cbrt,
+        "sqrt": sympy.sqrt,
+        "exp": sympy.exp,
+        "ln": sympy.log,
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "tan": sympy.tan,
+        "cot": sympy.cot,
+        "sec": sympy.sec,
+        "csc": sympy.csc,
+        "asin": sympy.asin,
+        "acos": sympy.acos,
+        "atan": sympy.atan,
+        "acot": sympy.acot,
+        "sinh": sympy.sinh,
+        "cosh": sympy.cosh,
+        "tanh": sympy.tanh,
+        "asinh": sympy.asinh,
+        "acosh": sympy.acosh,
+        "atanh": sympy.atanh,
+        "Abs": sympy.Abs,
+        "floor": sympy.floor,
+        "ceiling": sympy.ceiling,
+        "cbrt": sympy.cbrt,
     }
     if name in table and one:
         if name == "exp" and args[0].is_number:
@@ -685,12 +774,25 @@ def _call(name: str, args: list[Any]) -> Any:
 # ---------------------------------------------------------------------------------------
 
 _FLOAT_FUNCS: dict[str, Any] = {
-    "sqrt": math.sqrt, "exp": math.exp, "ln": math.log, "sin": math.sin, "cos": math.cos,
-    "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
-    "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "Abs": abs,
-    "cot": lambda x: 1 / math.tan(x), "sec": lambda x: 1 / math.cos(x),
-    "csc": lambda x: 1 / math.sin(x), "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x),
-    "floor": math.floor, "ceiling": math.ceil,
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "ln": math.log,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "tanh": math.tanh,
+    "Abs": abs,
+    "cot": lambda x: 1 / math.tan(x),
+    "sec": lambda x: 1 / math.cos(x),
+    "csc": lambda x: 1 / math.sin(x),
+    "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x),
+    "floor": math.floor,
+    "ceiling": math.ceil,
 }
 
 
@@ -718,11 +820,13 @@ def _approx(node: Node, depth: int, env: dict[str, float]) -> float | None:
     if kind == "float":
         return float(node[1])
     if kind == "name":
+        if node[1] in env:
+            return env[node[1]]
         if node[1] == "pi":
             return math.pi
         if node[1] in ("e", "E"):
             return math.e
-        return env.get(node[1])
+        return None
     if kind == "neg":
         inner = _approx(node[1], depth + 1, env)
         return None if inner is None else -inner
@@ -771,3 +875,22 @@ def _approx(node: Node, depth: int, env: dict[str, float]) -> float | None:
             return None
         return float(func(args[0]))
     return None
+
+
+def probe_value(name: str, point: int) -> float:
+    """Deterministic pseudo-random value for a free variable at probe ``point``.
+
+    Probe evaluation is an identity test: two expressions that differ at a point are
+    different functions.  Point 1 uses negative values so ``sqrt(x**2)`` and ``x`` differ.
+    """
+    import zlib
+
+    magnitude = 0.31 + (zlib.crc32(f"{name}:{point}".encode()) % 10007) / 7919.0
+    return -magnitude if point == 1 else magnitude
+
+
+def probe(node: Node, point: int, constants: dict[str, float]) -> float | None:
+    """Value of ``node`` with free names set to probe values (``constants`` take priority)."""
+    env = {name: probe_value(name, point) for name in names_in(node)}
+    env.update(constants)
+    return approx(node, env)

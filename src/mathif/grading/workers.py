@@ -13,6 +13,7 @@ Processes are started lazily (the first slow item pays the start-up, not the imp
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import subprocess
 import sys
@@ -53,9 +54,16 @@ def _warm_imports() -> None:
     import logging
 
     import sympy  # noqa: F401
-    from math_verify import parse, verify  # noqa: F401
+    from math_verify import LatexExtractionConfig, parse, verify
 
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    # the first parse builds the LaTeX parser; pay that while the caller is still busy
+    config = [LatexExtractionConfig()]
+    verify(
+        parse("$\\frac{1}{2}$", extraction_config=config, parsing_timeout=None),
+        parse("$0.5$", extraction_config=config, parsing_timeout=None),
+        timeout_seconds=None,
+    )
 
 
 def _worker_main_fds(read_fd: int, write_fd: int) -> None:
@@ -71,7 +79,7 @@ def _worker_main(conn: Connection, out: Connection) -> None:
     try:
         import resource
 
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or hard > _MEMORY_LIMIT_BYTES:
             resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT_BYTES, hard))
     except (ImportError, ValueError, OSError):
@@ -145,28 +153,20 @@ class _Worker:
         self.send_conn.send(msg)
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.proc.kill()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         self._close()
 
     def _close(self) -> None:
         for conn in (self.send_conn, self.conn):
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.send_conn.send(None)
-        except OSError:
-            pass
         try:
             self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
@@ -293,7 +293,7 @@ def shared_pool() -> WorkerPool:
     """The process-wide pool, created on first use and closed at interpreter exit."""
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None or _POOL_PID != os.getpid():
+        if _POOL is None or os.getpid() != _POOL_PID:
             _set_pool(WorkerPool())
         assert _POOL is not None
         return _POOL
@@ -307,4 +307,3 @@ def _set_pool(pool: WorkerPool) -> None:
     _POOL = pool
     _POOL_PID = os.getpid()
     atexit.register(pool.close)
-
