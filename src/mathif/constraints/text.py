@@ -370,7 +370,7 @@ def _import_nltk_tokenize() -> None:
     visible again afterwards, so later ``import scipy`` works normally.
     """
     if "nltk.tokenize" in sys.modules or "scipy" in sys.modules:
-        import nltk.tokenize  # noqa: F401
+        import nltk.tokenize
         return
     sys.modules["scipy"] = None  # type: ignore[assignment]
     try:
