@@ -147,8 +147,8 @@ def main() -> None:
     pairs = build_mix(shared)
     n = len(pairs)
     print(
-        f"mix: {n} responses ({n - len(synthetic(shared, 0))} total; "
-        f"{len(real_outputs(shared))} real outputs), {os.cpu_count()} CPUs\n"
+        f"mix: {n} responses ({len(real_outputs(shared))} real outputs, the rest synthetic), "
+        f"{os.cpu_count()} CPUs\n"
     )
 
     from mathif.grading import api, clear_cache, grade_many

@@ -34,35 +34,38 @@ def reasoning_texts(shared: Path) -> list[str]:
 
 
 def build_mix(shared: Path, n: int, seed: int = 0) -> list[dict]:
+    """The 420 official items, each with an ``output`` list of samples; ``n`` responses in all."""
     rng = random.Random(seed)
     items = []
     for path in sorted((shared / "mathif").glob("*.jsonl")):
         items += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     long_texts = reasoning_texts(shared)
-    records = []
-    while len(records) < n:
-        for item in items:
-            gold = item["answer"]
-            kind = rng.randrange(7)
-            if kind == 0:
-                response = f"<think>Let me compute.</think>The answer is $\\boxed{{{gold}}}$."
-            elif kind == 1:
-                response = f"</think>THE FINAL ANSWER IS \\BOXED{{{gold.upper()}}}"
-            elif kind == 2:
-                response = f'"{item["question"]} So the answer is \\boxed{{{gold}}}."'
-            elif kind == 3:
-                response = rng.choice(long_texts)  # reasoning-length, other problem
-            elif kind == 4:
-                response = "<think>" + rng.choice(long_texts)  # truncated: never closed
-            elif kind == 5:
-                body = rng.choice(long_texts)
-                response = f"<think>{body[:4000]}</think>{body[-1500:]} \\boxed{{{gold}}}"
-            else:
-                response = f"answer: {gold}" if rng.random() < 0.5 else "I do not know."
-            records.append({**item, "response": response})
-            if len(records) == n:
-                break
-    return records
+    outputs: list[list[str]] = [[] for _ in items]
+    for k in range(n):
+        item = items[k % len(items)]
+        gold = item["answer"]
+        kind = rng.randrange(7)
+        if kind == 0:
+            response = f"<think>Let me compute.</think>The answer is $\\boxed{{{gold}}}$."
+        elif kind == 1:
+            response = f"</think>THE FINAL ANSWER IS \\BOXED{{{gold.upper()}}}"
+        elif kind == 2:
+            response = f'"{item["question"]} So the answer is \\boxed{{{gold}}}."'
+        elif kind == 3:
+            response = rng.choice(long_texts)  # reasoning-length, other problem
+        elif kind == 4:
+            response = "<think>" + rng.choice(long_texts)  # truncated: never closed
+        elif kind == 5:
+            body = rng.choice(long_texts)
+            response = f"<think>{body[:4000]}</think>{body[-1500:]} \\boxed{{{gold}}}"
+        else:
+            response = f"answer: {gold}" if rng.random() < 0.5 else "I do not know."
+        outputs[k % len(items)].append(response)
+    return [
+        {**item, "key": f"item:{i}", "output": out}
+        for i, (item, out) in enumerate(zip(items, outputs, strict=True))
+        if out
+    ]
 
 
 def main() -> None:
@@ -75,7 +78,8 @@ def main() -> None:
         inp = Path(tmp) / "mix.jsonl"
         inp.write_text("".join(json.dumps(r) + "\n" for r in records))
         size = inp.stat().st_size / 1e6
-        print(f"mix: {len(records)} responses, {size:.1f} MB")
+        n = sum(len(r["output"]) for r in records)
+        print(f"mix: {n} responses over {len(records)} items, {size:.1f} MB")
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         python_start = time.perf_counter() - start
@@ -89,7 +93,7 @@ def main() -> None:
             )
             elapsed = time.perf_counter() - start
             print(f"mathif score --grader {grader:9s}: {elapsed:6.2f} s "
-                  f"({len(records) / elapsed:7.0f} responses/s; bare python start "
+                  f"({n / elapsed:7.0f} responses/s; bare python start "
                   f"{python_start:.2f} s)")
 
 

@@ -21,6 +21,8 @@ from mathif.errors import InputError
 from mathif.metrics import SCHEMA_VERSION, aggregate
 from mathif.scoring import Response, Verdict, align, attach_grades, judge
 
+# From this many responses on, a grading worker is started before the constraints are checked.
+WARM_UP_AT = 200
 # Where a line keeps its responses, in the official scorer's order of preference.
 RESPONSE_FIELDS = ("output", "responses", "response")
 
@@ -146,9 +148,12 @@ def sample_base(fields: Mapping[str, Any], response: Response) -> dict[str, Any]
     """The input fields of one sample's record, with that sample's own response text.
 
     Every record carries the text it was scored on (``response``; ``reasoning`` when it came
-    separately), so a run folder can be re-scored or reported without its input file.
+    separately), so a run folder can be re-scored or reported without its input file. The
+    input's list of samples (``output`` / ``responses``) is not repeated on every line: each
+    line has its own sample as ``response``.
     """
-    base = {**fields, **response.extra}
+    base = {k: v for k, v in fields.items() if k not in ("output", "responses")}
+    base.update(response.extra)
     if base.get("response") != response.text and response.error is None:
         base["response"] = response.text
     if response.reasoning is not None:
@@ -195,6 +200,10 @@ def score_inputs(
     """Judge and grade every sample of ``inputs``; aggregate; build the output records."""
     pairs: list[tuple[Item, Verdict]] = []
     bases: list[Mapping[str, Any]] = []
+    if grader is not None and sum(len(e.samples) for e in inputs) >= WARM_UP_AT:
+        from mathif.grading import warm_up
+
+        warm_up()  # a grading worker starts on the other core while constraints are checked
     for entry in inputs:
         for sample, response in enumerate(entry.samples):
             pairs.append((entry.item, judge(entry.item, response, sample)))

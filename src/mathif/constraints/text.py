@@ -157,9 +157,12 @@ def langdetect_factory() -> Any:
     return factory
 
 
+@functools.lru_cache(maxsize=1)
 def known_languages() -> tuple[str, ...]:
-    """The language codes langdetect can answer with."""
-    return tuple(sorted(_profiles().langs))
+    """The language codes langdetect can answer with (its profile files are named by code)."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    return tuple(sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith(".")))
 
 
 _SPACE_RUN = re.compile(" {2,}")
@@ -260,15 +263,26 @@ def _rs_factory() -> Any:
         import langdetect_rs
     except ImportError:
         return None
-    from langdetect.detector_factory import PROFILES_DIRECTORY
-
-    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
-    blobs = []
-    for name in names:
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as handle:
-            blobs.append(handle.read())
     factory = langdetect_rs.DetectorFactory()
-    factory.load_json_profile(blobs)
+    try:
+        # The profiles compiled into langdetect_rs (the same 55 files), loaded in name order
+        # by its core: ten times faster than parsing the JSON in Python.
+        from langdetect_rs import _core
+
+        names = sorted(_core.builtin_files())
+        if tuple(names) != known_languages():
+            raise AttributeError("langdetect_rs carries other profiles than langdetect")
+        factory._core.load_builtin(names)
+        factory.langlist[:] = factory._core.langs()
+    except AttributeError:  # a langdetect_rs without these internals: the public way
+        from langdetect.detector_factory import PROFILES_DIRECTORY
+
+        factory = langdetect_rs.DetectorFactory()
+        blobs = []
+        for name in known_languages():
+            with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as handle:
+                blobs.append(handle.read())
+        factory.load_json_profile(blobs)
     factory.seed = LANGDETECT_SEED
     factory.error = langdetect_rs.LangDetectException
     return factory

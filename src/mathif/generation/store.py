@@ -218,6 +218,11 @@ def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int, int]
     return records, good_end, len(data)
 
 
+def _sync(fd: int) -> None:
+    """Flush file data to the disk (``fdatasync`` where it exists: the size is data too)."""
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):  # not possible on every platform
         fd = os.open(path, os.O_RDONLY)
@@ -394,7 +399,7 @@ class RunStore:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        os.fsync(self._fd)
+        _sync(self._fd)
         self._remember(completion)
         self.lines += 1
         return True

@@ -11,6 +11,14 @@ Importing this package is cheap: sympy and math-verify are only imported inside 
 worker processes that need them.
 """
 
-from mathif.grading.api import GRADERS, Grade, clear_cache, extract_answer, grade, grade_many
+from mathif.grading.api import (
+    GRADERS,
+    Grade,
+    clear_cache,
+    extract_answer,
+    grade,
+    grade_many,
+    warm_up,
+)
 
-__all__ = ["GRADERS", "Grade", "clear_cache", "extract_answer", "grade", "grade_many"]
+__all__ = ["GRADERS", "Grade", "clear_cache", "extract_answer", "grade", "grade_many", "warm_up"]

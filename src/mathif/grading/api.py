@@ -84,6 +84,13 @@ class _LRU:
 _CACHE = _LRU(_CACHE_SIZE)
 
 
+def warm_up() -> None:
+    """Start one grading worker now, so that its start-up (an interpreter plus sympy, about a
+    second) overlaps whatever the caller does next instead of delaying the first slow verdict.
+    """
+    shared_pool().prestart(1)
+
+
 def clear_cache() -> None:
     """Forget cached verdicts (benchmarks use this to time cold runs)."""
     _CACHE.clear()

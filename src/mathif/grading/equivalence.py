@@ -69,6 +69,7 @@ _UNIT_TAIL = re.compile(
     r"(?:\s*(?:/|\\cdot|per)\s*[A-Za-z]+(?:\s*\^\s*\{?-?\d\}?)?)*"
     r"(?:\s+[A-Za-z]+){0,3})$"
 )
+_APPROX = re.compile(r"\\approx|≈|\\simeq")
 _CHOICE = re.compile(r"^\(?([A-Ea-e])\)?$")
 _WS = re.compile(r"\s+")
 
@@ -179,6 +180,9 @@ def clean(raw: str) -> Cleaned:
     t = _SPACES.sub(" ", t)
     t = t.replace("\\$", "").replace("$", "")
     t = _WS.sub(" ", t).strip()
+    m = _APPROX.search(t)
+    if m is not None and m.start() > 0:
+        t = t[: m.start()].strip()  # "\\frac{163}{43} \\approx 3.8": the exact value counts
     m = _ASSIGN.match(t)
     if m is not None and "=" not in m.group(2):
         t = m.group(2).strip()
@@ -305,13 +309,48 @@ _PYTHONISH = re.compile(
 
 
 def judge(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> bool:
-    """Is ``answer`` (already extracted) the gold answer?  Pure Python unless needed."""
+    """Is ``answer`` (already extracted) the gold answer?  Pure Python unless needed.
+
+    An answer written entirely in capitals (a model obeying "respond in all capital letters"
+    writes ``\\FRAC{1}{2}``, ``90^\\CIRC``, ``X \\IN [-2,7]``) that does not match as
+    written is compared once more in lower case: the constraint forbade the lower-case form,
+    so the model is not punished for obeying it.
+    """
+    if _judge_as_written(answer, gold, kind, sympy_ok=sympy_ok):
+        return True
+    folded = _lowered_if_all_caps(answer)
+    return folded is not None and _judge_as_written(folded, gold, kind, sympy_ok=sympy_ok)
+
+
+def _lowered_if_all_caps(answer: str) -> str | None:
+    """``answer.lower()`` when it has capital letters and no lower-case ones, else None."""
+    has_upper = False
+    for ch in answer:
+        if ch.islower():
+            return None
+        has_upper = has_upper or ch.isupper()
+    return answer.lower() if has_upper else None
+
+
+def _judge_as_written(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> bool:
     a = clean(answer)
     g = clean(gold)
     if not a.text:
         return False
     if key(a.text) == key(g.text) and a.percent == g.percent:
         return True
+    if "=" in a.text and "=" not in g.text:
+        rhs = a.text.rsplit("=", 1)[1].strip()
+        if rhs:
+            a = Cleaned(rhs, a.percent)  # "\\frac{dM}{dt} = X" answers X
+            if key(a.text) == key(g.text) and a.percent == g.percent:
+                return True
+    exact_a = latex_arithmetic(a.text) if "\\" in a.text else None
+    exact_g = latex_arithmetic(g.text) if exact_a is not None else None
+    if exact_a is not None and exact_g is not None:
+        return numbers_match(
+            Number(exact_a, False), a.percent, Number(exact_g, False), g.percent, kind
+        )
     base = _BASE.match(g.text)
     if base is not None and a.text.strip() in (base.group(1), base.group(0)):
         return True  # the digits in the asked-for base, with or without the subscript
@@ -534,6 +573,17 @@ def _same_value(x: str, y: str) -> bool | None:
             known = _element_value(x) is not None or _element_value(y) is not None
             return False if known else None
         return (ix.group(1) == "-") == (iy.group(1) == "-")
+    x, y = x.strip(), y.strip()
+    if x[:1] in "([" and y[:1] in "([" and x[-1:] in ")]" and y[-1:] in ")]":
+        inner_x, inner_y = _split_top(x[1:-1]), _split_top(y[1:-1])
+        if inner_x is None or inner_y is None:
+            return None
+        if len(inner_x) != len(inner_y) or (x[0], x[-1]) != (y[0], y[-1]):
+            return False
+        verdicts = [_same_value(p, q) for p, q in zip(inner_x, inner_y, strict=True)]
+        if False in verdicts:
+            return False
+        return None if None in verdicts else True
     ex, ey = _element_value(x), _element_value(y)
     if ex is not None and ey is not None:
         return ex == ey
@@ -763,6 +813,8 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
                 i = arg[1]
             elif name in _LATEX_FUNCS:
                 out.append(f" {_FUNC_NAMES.get(name, name)} ")
+            elif _GREEK_VARIABLE.fullmatch("\\" + name) or name in ("odot", "hbar", "ell"):
+                out.append(f" {name} ")  # a named quantity: a free variable
             else:
                 for macro, repl in _LATEX_SIMPLE:
                     if macro == "\\" + name:
@@ -770,6 +822,14 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
                         break
                 else:
                     return None
+        elif c == "_":
+            arg = _read_group(text, i + 1)
+            if arg is None or not re.fullmatch(r"\\?[A-Za-z0-9]+", arg[0]):
+                return None
+            if not out or not out[-1].strip():
+                return None
+            out[-1] = out[-1].rstrip() + "_" + arg[0].lstrip("\\") + " "
+            i = arg[1]
         elif c == "^":
             arg = _read_group(text, i + 1)
             if arg is None:

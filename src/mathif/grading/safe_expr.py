@@ -881,12 +881,12 @@ def probe_value(name: str, point: int) -> float:
     """Deterministic pseudo-random value for a free variable at probe ``point``.
 
     Probe evaluation is an identity test: two expressions that differ at a point are
-    different functions.  Point 1 uses negative values so ``sqrt(x**2)`` and ``x`` differ.
+    different functions.  Values are positive (0.31 to 1.57), as the quantities in math
+    and physics answers usually are, so ``2 \\sqrt{x} y`` and ``\\sqrt{4 x y^2}`` agree.
     """
     import zlib
 
-    magnitude = 0.31 + (zlib.crc32(f"{name}:{point}".encode()) % 10007) / 7919.0
-    return -magnitude if point == 1 else magnitude
+    return 0.31 + (zlib.crc32(f"{name}:{point}".encode()) % 10007) / 7919.0
 
 
 def probe(node: Node, point: int, constants: dict[str, float]) -> float | None:

@@ -43,27 +43,33 @@ def run_job(job: Job) -> Outcome:
         else:
             from mathif.grading import equivalence
 
+            _warm_math_verify()
             ok = equivalence.judge(extracted, gold, kind, sympy_ok=True)
     except Exception:
         return False, "error"
     return ok, "match" if ok else "mismatch"
 
 
-def _warm_imports() -> None:
-    """Import the heavy libraries once so forked workers start warm."""
+_MATH_VERIFY_READY = False
+
+
+def _warm_math_verify() -> None:
+    """Import math-verify and build its LaTeX parser once (first mathif job only)."""
+    global _MATH_VERIFY_READY
+    if _MATH_VERIFY_READY:
+        return
     import logging
 
-    import sympy  # noqa: F401
     from math_verify import LatexExtractionConfig, parse, verify
 
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
-    # the first parse builds the LaTeX parser; pay that while the caller is still busy
     config = [LatexExtractionConfig()]
     verify(
         parse("$\\frac{1}{2}$", extraction_config=config, parsing_timeout=None),
         parse("$0.5$", extraction_config=config, parsing_timeout=None),
         timeout_seconds=None,
     )
+    _MATH_VERIFY_READY = True
 
 
 def _worker_main_fds(read_fd: int, write_fd: int) -> None:
@@ -84,7 +90,13 @@ def _worker_main(conn: Connection, out: Connection) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT_BYTES, hard))
     except (ImportError, ValueError, OSError):
         pass
-    _warm_imports()
+    import sympy  # noqa: F401  (every job may need it; import before the first deadline)
+
+    # Also build math-verify's parser now: workers are started ahead of need (see
+    # ``WorkerPool.prestart``), so this happens while the caller is still busy elsewhere.
+    with contextlib.suppress(Exception):
+        _warm_math_verify()
+
     while True:
         try:
             msg = conn.recv()
