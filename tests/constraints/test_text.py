@@ -214,7 +214,11 @@ def test_shipped_punkt_tables_equal_the_original_data() -> None:
     assert original.abbrev_types == shipped.abbrev_types
     assert original.collocations == shipped.collocations
     assert original.sent_starters == shipped.sent_starters
-    assert dict(original.ortho_context) == dict(shipped.ortho_context)
+    # ortho_context is a defaultdict: lookups of unseen words (by other tests) add zeros.
+    def nonzero(table: dict[str, int]) -> dict[str, int]:
+        return {word: flags for word, flags in table.items() if flags}
+
+    assert nonzero(original.ortho_context) == nonzero(shipped.ortho_context)
 
 
 def test_capital_count_matches_nltk_on_crafted_and_fuzzed_texts(

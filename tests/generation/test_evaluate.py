@@ -112,7 +112,7 @@ def test_other_settings_stop_with_a_clear_error(items, tmp_path: Path) -> None:
     evaluate(backend=Echo(), data=items, out=tmp_path, grader=None)
     with pytest.raises(SettingsMismatchError, match=r"sampling\.temperature: 1\.0 in the run"):
         evaluate(backend=Echo(), data=items, out=tmp_path, grader=None, temperature=0.6)
-    with pytest.raises(SettingsMismatchError, match="chat_template_kwargs.enable_thinking"):
+    with pytest.raises(SettingsMismatchError, match=r"chat_template_kwargs\.enable_thinking"):
         evaluate(backend=Echo(), data=items, out=tmp_path, grader=None,
                  chat_template_kwargs={"enable_thinking": False})
 

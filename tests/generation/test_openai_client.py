@@ -152,7 +152,7 @@ def test_separate_reasoning_is_kept(field: str) -> None:
 
 
 def test_null_content_is_an_empty_answer() -> None:
-    text, reasoning, finish, *_ = parse_chat_response(reply(None, reasoning_content="long..."))
+    text, reasoning, *_ = parse_chat_response(reply(None, reasoning_content="long..."))
     assert (text, reasoning) == ("", "long...")
 
 

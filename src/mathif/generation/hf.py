@@ -110,9 +110,9 @@ class HFBackend:
         self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
         major, minor = (int(p) for p in transformers.__version__.split(".")[:2])
         dtype_arg = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
-        self.model = AutoModelForCausalLM.from_pretrained(
-            model, trust_remote_code=trust_remote_code, **{dtype_arg: self.torch_dtype}
-        ).to(self.device)
+        loaded: Any = AutoModelForCausalLM.from_pretrained(
+            model, trust_remote_code=trust_remote_code, **{dtype_arg: self.torch_dtype})
+        self.model: Any = loaded.to(self.device)
         self.model.eval()
         self._torch = torch
         self.eos_ids = self._eos_ids()
@@ -214,7 +214,7 @@ class HFBackend:
             end = next((i for i, t in enumerate(tokens) if t in eos), None)
             kept = tokens if end is None else tokens[: end + 1]
             finish = "stop" if end is not None else "length"
-            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
             on_complete(Completion(
                 key=request.key,
                 sample=request.sample,

@@ -124,7 +124,9 @@ def parse_chat_response(data: Any) -> tuple[str, str | None, str | None, int | N
             reasoning = value
             break
     finish = choice.get("finish_reason")
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        usage = {}
     return (
         content or "",
         reasoning,

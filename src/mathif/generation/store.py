@@ -149,7 +149,8 @@ def completion_from_record(record: Any, *, file: str, line: int) -> Completion:
         raise fail("expected a string", "phase")
     if not isinstance(key, str):
         raise fail("expected a string", "key")
-    if as_int(sample) is None or sample < 0:
+    sample = as_int(sample)
+    if sample is None or sample < 0:
         raise fail("expected a non-negative integer", "sample")
     text = record.get("text")
     if not isinstance(text, str):

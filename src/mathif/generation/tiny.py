@@ -129,7 +129,7 @@ def build_tiny_model(
         do_sample=True, temperature=1.0, top_p=1.0, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
-    model.to(torch.float32).save_pretrained(out)
+    model.float().save_pretrained(out)
     return out
 
 

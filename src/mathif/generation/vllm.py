@@ -98,9 +98,9 @@ def run_engine(
             if not output.finished:
                 continue
             request_id = str(output.request_id)
-            request = by_id.pop(request_id, None)
-            if request is None:
+            if request_id not in by_id:
                 continue
+            request = by_id.pop(request_id)
             emit(completion_of(request, output,
                                time.perf_counter() - started.pop(request_id)))
     for request in by_id.values():  # should not happen; never lose a request silently
