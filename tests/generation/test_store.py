@@ -125,3 +125,15 @@ def test_completions_without_manifest_are_not_adopted(tmp_path: Path) -> None:
     (tmp_path / COMPLETIONS_NAME).write_text("")
     with pytest.raises(InputError, match="without manifest"):
         RunStore.open(tmp_path, settings=SETTINGS)
+
+
+def test_many_appends_are_flushed_by_close(tmp_path: Path) -> None:
+    import threading
+
+    with RunStore.open(tmp_path, settings=SETTINGS) as store:
+        for i in range(500):
+            store.append(done(f"a:{i}"))
+        store.flush()
+        assert store.lines == 500
+    assert len(read_completions(tmp_path)) == 500
+    assert not [t for t in threading.enumerate() if t.name == "mathif-store-sync"]

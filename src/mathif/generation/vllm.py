@@ -110,8 +110,14 @@ def run_engine(
 def make_llm(model: str, options: dict[str, Any]) -> Any:
     try:
         from vllm import LLM
+        from vllm.platforms import current_platform
     except ImportError as exc:
         raise BackendError("the vllm backend needs vLLM: pip install 'mathif[vllm]'") from exc
+    options = dict(options)
+    if current_platform.is_cpu():
+        # vLLM's CPU build crashes ("CPU Generator does not use offset") when a seeded
+        # request's prefill is split over steps; whole prefills avoid it.
+        options.setdefault("enable_chunked_prefill", False)
     return LLM(model=model, **options)
 
 
