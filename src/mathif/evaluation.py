@@ -227,7 +227,8 @@ def evaluate(
         if options:
             raise ValueError("options apply to named backends; configure your backend object")
         name = backend.name
-        model_id = model or str(getattr(backend, "model_name", name))
+        model_id = model or str(getattr(backend, "model_name", None)
+                                 or getattr(backend, "model", None) or name)
         opts, engine_settings = {}, {}
     settings = run_settings(
         model=model_id, backend=name, dataset=dataset, prompt_template=prompt_template,
@@ -378,9 +379,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from mathif.cli import _grader, format_summary
 
     options = {name: getattr(args, name) for name in OPTION_FLAGS}
+    backend = resolve_backend(args.backend)
+    if args.backend == "auto" and not args.quiet:
+        print(f"mathif: --backend auto chose {backend}", file=sys.stderr)
     result = evaluate(
         args.model,
-        backend=args.backend,
+        backend=backend,
         data=args.data,
         out=args.out,
         sources=args.sources,

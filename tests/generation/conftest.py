@@ -87,8 +87,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight Llama chat model with a tokenizer trained on the spot."""
     needs("torch")
     needs("transformers")
-    for name, value in OFFLINE_ENV.items():
-        os.environ.setdefault(name, value)
     from mathif.generation.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))

@@ -126,9 +126,10 @@ OnComplete = Callable[[Completion], None]
 class Backend(Protocol):
     """The contract every engine implements (vllm, hf, openai, replay, or your own).
 
-    ``generate`` must call ``on_complete`` exactly once per request, from the calling thread,
-    in any order, as each finishes. ``describe`` returns facts for the run manifest (engine
-    version, chat-template hash...); a ``chat_template_sha256`` entry is checked on resume.
+    ``generate`` must call ``on_complete`` exactly once per request, in any order, as each
+    finishes, never from two threads at once (the run store appends without locking).
+    ``describe`` returns facts for the run manifest (engine version, chat-template hash...);
+    a ``chat_template_sha256`` entry is checked on resume.
     """
 
     name: str

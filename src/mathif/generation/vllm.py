@@ -1,9 +1,9 @@
 """The ``vllm`` backend: vLLM's offline engine, the paper's own engine.
 
-Every pending request is added to the engine at once, so continuous batching keeps the GPU
-full; the engine is then stepped exactly as ``LLM.generate`` does internally, except that each
-finished request is handed to the run store at once instead of at the very end (a run that
-dies after ten hours keeps ten hours of work).
+Every pending request goes to one engine, so continuous batching keeps the GPU full; the
+engine is stepped as ``LLM.generate`` does internally, except that each finished request is
+handed to the run store at once instead of at the very end (a run that dies after ten hours
+keeps ten hours of work), and prompts are rendered while the engine already works.
 
 Scale: ``tensor_parallel_size`` / ``pipeline_parallel_size`` split one model over several
 GPUs; ``data_parallel_size`` N runs N independent engines (each on its own
@@ -15,6 +15,7 @@ only for special launchers, hence the processes here.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import queue
 import threading
@@ -76,33 +77,54 @@ def run_engine(
     requests: Sequence[Request],
     emit: OnComplete,
     chat_template_kwargs: dict[str, Any] | None = None,
+    *,
+    chunk: int = 32,
 ) -> None:
-    """Add every request to ``llm``'s engine, then step it, emitting each finished one."""
+    """Feed every request to ``llm``'s engine and step it, emitting each finished one.
+
+    Prompts are rendered and added ``chunk`` at a time between engine steps rather than all
+    before the first: the engine starts on the first prompts at once while the rest are
+    rendered, and the waiting queue stays ahead of the running batch (a step finishes far
+    fewer than ``chunk`` requests), so continuous batching keeps the batch full.
+    """
     tokenizer = llm.get_tokenizer()
     engine = llm.llm_engine
     by_id: dict[str, Request] = {}
     started: dict[str, float] = {}
-    for index, request in enumerate(requests):
-        try:
-            ids = render_ids(tokenizer, request.chat(), chat_template_kwargs)
-            engine.add_request(str(index), {"prompt_token_ids": ids}, sampling_params(request))
-        except BackendError:
-            raise
-        except Exception as exc:  # e.g. a prompt longer than max_model_len
-            emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
-            continue
-        by_id[str(index)] = request
-        started[str(index)] = time.perf_counter()
-    while engine.has_unfinished_requests():
-        for output in engine.step():
-            if not output.finished:
+    todo = iter(enumerate(requests))
+
+    def add(count: int) -> bool:
+        """Add up to ``count`` requests; False when none were left."""
+        added = False
+        for index, request in itertools.islice(todo, count):
+            added = True
+            try:
+                ids = render_ids(tokenizer, request.chat(), chat_template_kwargs)
+                engine.add_request(str(index), {"prompt_token_ids": ids},
+                                   sampling_params(request))
+            except BackendError:
+                raise
+            except Exception as exc:  # e.g. a prompt longer than max_model_len
+                emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
                 continue
-            request_id = str(output.request_id)
-            if request_id not in by_id:
-                continue
-            request = by_id.pop(request_id)
-            emit(completion_of(request, output,
-                               time.perf_counter() - started.pop(request_id)))
+            by_id[str(index)] = request
+            started[str(index)] = time.perf_counter()
+        return added
+
+    more = add(chunk)
+    while more or engine.has_unfinished_requests():
+        if engine.has_unfinished_requests():
+            for output in engine.step():
+                if not output.finished:
+                    continue
+                request_id = str(output.request_id)
+                if request_id not in by_id:
+                    continue
+                request = by_id.pop(request_id)
+                emit(completion_of(request, output,
+                                   time.perf_counter() - started.pop(request_id)))
+        if more:
+            more = add(chunk)
     for request in by_id.values():  # should not happen; never lose a request silently
         emit(Completion.failed(request, "the engine finished without this request"))
 
