@@ -175,20 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Any]:
     """Subcommands that live with their feature (eval, report)."""
-    registers = []
-    try:
-        from mathif.evaluation import add_eval_command
+    from mathif.evaluation import add_eval_command
+    from mathif.report.cli import add_report_command
 
-        registers.append(add_eval_command)
-    except ImportError:
-        pass
-    try:
-        from mathif.report.cli import add_report_command
-
-        registers.append(add_report_command)
-    except ImportError:
-        pass
-    return registers
+    return [add_eval_command, add_report_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
