@@ -39,7 +39,6 @@ sys.path.insert(0, str(REPO / "src"))
 from mathif.generation import Completion, Message, Request, RunStore, Sampling  # noqa: E402
 from mathif.generation.openai import OpenAIBackend  # noqa: E402
 
-HTTP_NAMES = ("bare httpx", "mathif openai")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1",
            "VLLM_NO_USAGE_STATS": "1", "VLLM_HOST_IP": "127.0.0.1", "DO_NOT_TRACK": "1"}
 
@@ -168,29 +167,43 @@ def ours_openai(backend: OpenAIBackend, requests: list[Request]) -> int:
     return sum(c.completion_tokens or 0 for c in got)
 
 
-def paired(rounds: int, bare: Callable[[], int], ours: Callable[[], int], n: int) -> dict:
-    """Run both sides back to back ``rounds`` times, alternating which goes first.
+def measure(rounds: int, sides: dict[str, Callable[[], int]], ours: str, n: int, *,
+            same_work: bool = False) -> dict:
+    """Run every side once per round, rotating the order, ``rounds`` times.
 
-    ``ratio`` is the throughput ratio of the medians; the per-round ratios (each pair of
-    runs seconds apart, under the same load) show how much the machine's load moved.
+    ``same_work``: check that every side generated the same number of tokens (seeded,
+    deterministic engines; ``transformers serve`` shares one RNG between concurrent
+    requests, so its lengths vary from run to run).
+
+    For each other side, ``ratio`` is the throughput of ``ours`` over that side's, from the
+    median times; the per-round ratios (runs seconds apart, under the same load) show how
+    much the shared machine's load moved meanwhile.
     """
-    times: dict[str, list[float]] = {"bare": [], "ours": []}
+    names = list(sides)
+    times: dict[str, list[float]] = {name: [] for name in names}
     tokens: dict[str, int] = {}
     for index in range(rounds):
-        order = [("bare", bare), ("ours", ours)]
-        for name, run in order if index % 2 == 0 else order[::-1]:
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
             started = time.perf_counter()
-            tokens[name] = run()
+            tokens[name] = sides[name]()
             times[name].append(time.perf_counter() - started)
-    ratios = [b / o for b, o in zip(times["bare"], times["ours"], strict=True)]
-    return {
-        **{name: {"median_s": statistics.median(t), "requests_per_s": n / statistics.median(t),
-                  "tokens": tokens[name], "rounds_s": [round(x, 3) for x in t]}
-           for name, t in times.items()},
-        "ratio": statistics.median(times["bare"]) / statistics.median(times["ours"]),
-        "median_round_ratio": statistics.median(ratios),
-        "round_ratios": [round(r, 3) for r in ratios],
+    if same_work and len(set(tokens.values())) != 1:
+        raise RuntimeError(f"the sides generated different amounts of text: {tokens}")
+    result: dict = {
+        name: {"median_s": statistics.median(t), "requests_per_s": n / statistics.median(t),
+               "tokens": tokens[name], "rounds_s": [round(x, 3) for x in t]}
+        for name, t in times.items()
     }
+    result["ratios"] = {
+        name: {
+            "ratio": statistics.median(times[name]) / statistics.median(times[ours]),
+            "round_ratios": [round(b / o, 3) for b, o in zip(times[name], times[ours],
+                                                             strict=True)],
+        }
+        for name in names if name != ours
+    }
+    return result
 
 
 def bench_openai(url: str, model: str, n: int, concurrency: int, max_tokens: int,
@@ -199,15 +212,18 @@ def bench_openai(url: str, model: str, n: int, concurrency: int, max_tokens: int
     backend = OpenAIBackend(model, base_url=url, concurrency=concurrency)
     bodies = [backend.body(r) for r in requests]
     bare_openai(url, bodies[: concurrency * 2], concurrency)  # warm-up
-    return paired(rounds, lambda: bare_openai(url, bodies, concurrency),
-                  lambda: ours_openai(backend, requests), n)
+    return measure(rounds, {
+        "bare httpx": lambda: bare_openai(url, bodies, concurrency),
+        "mathif openai": lambda: ours_openai(backend, requests),
+    }, "mathif openai", n)
 
 
 def bench_vllm(model: str, n: int, max_tokens: int, rounds: int) -> dict:
     from vllm import LLM, SamplingParams
 
+    import mathif.generation.vllm as mv
     from mathif.generation.chat import render_ids
-    from mathif.generation.vllm import run_engine, sampling_params
+    from mathif.generation.vllm import sampling_params
 
     # Whole prefills: vLLM's CPU build cannot rewind a seeded generator (see vllm.py).
     llm = LLM(model=model, dtype="float32", enforce_eager=True, max_model_len=2048,
@@ -217,9 +233,14 @@ def bench_vllm(model: str, n: int, max_tokens: int, rounds: int) -> dict:
     token_prompts = [{"prompt_token_ids": render_ids(tokenizer, r.chat())} for r in requests]
     params: list[SamplingParams] = [sampling_params(r) for r in requests]
 
-    def bare() -> int:
-        outputs = llm.generate(token_prompts, params, use_tqdm=False)
+    def generate(prompts_: list[dict]) -> int:
+        outputs = llm.generate(prompts_, params, use_tqdm=False)
         return sum(len(o.outputs[0].token_ids) for o in outputs)
+
+    def bare_rendering() -> int:
+        """What a hand-written script does: render the chats, then one LLM.generate."""
+        return generate([{"prompt_token_ids": render_ids(tokenizer, r.chat())}
+                         for r in requests])
 
     def ours() -> int:
         with tempfile.TemporaryDirectory() as tmp, RunStore.open(tmp, settings={}) as store:
@@ -229,24 +250,29 @@ def bench_vllm(model: str, n: int, max_tokens: int, rounds: int) -> dict:
                 store.append(completion)
                 got.append(completion)
 
-            run_engine(llm, requests, sink)
+            mv.run_engine(llm, requests, sink)
         return sum(c.completion_tokens or 0 for c in got)
 
-    bare()  # warm-up
-    result = paired(rounds, bare, ours, n)
-    if result["bare"]["tokens"] != result["ours"]["tokens"]:
-        raise RuntimeError("the two sides generated different amounts of text")
-    return result
+    generate(token_prompts)  # warm-up
+    try:
+        return measure(rounds, {
+            "LLM.generate(ids)": lambda: generate(token_prompts),
+            "render+generate": bare_rendering,
+            "mathif vllm": ours,
+        }, "mathif vllm", n, same_work=True)
+    finally:
+        mv.shutdown(llm)
 
 
-def show(title: str, result: dict, bare_name: str, ours_name: str) -> None:
+def show(title: str, result: dict) -> None:
     print(f"\n{title}")
-    for key, name in (("bare", bare_name), ("ours", ours_name)):
-        row = result[key]
-        print(f"  {name:18s} {row['requests_per_s']:8.1f} req/s  median "
-              f"{row['median_s']:.3f}s  rounds {row['rounds_s']}")
-    print(f"  throughput ratio (mathif / bare): {result['ratio']:.3f}; per round "
-          f"{result['round_ratios']} (median {result['median_round_ratio']:.3f})")
+    for name, row in result.items():
+        if name != "ratios":
+            print(f"  {name:18s} {row['requests_per_s']:8.1f} req/s  median "
+                  f"{row['median_s']:.3f}s  rounds {row['rounds_s']}")
+    for name, row in result["ratios"].items():
+        print(f"  throughput ratio mathif / {name}: {row['ratio']:.3f} "
+              f"(per round {row['round_ratios']})")
 
 
 def main() -> int:
@@ -280,7 +306,7 @@ def main() -> int:
                                                       args.requests * 10, args.concurrency,
                                                       args.max_tokens, args.rounds)
             show(f"openai backend, instant stub server, {args.requests * 10} requests, "
-                 f"concurrency {args.concurrency}", results["openai_stub"], *HTTP_NAMES)
+                 f"concurrency {args.concurrency}", results["openai_stub"])
         if not args.skip_serve:
             port = free_port()
             cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", model,
@@ -290,14 +316,12 @@ def main() -> int:
                     f"http://127.0.0.1:{port}/v1", model, args.requests, args.concurrency,
                     args.max_tokens, args.rounds)
             show(f"openai backend, transformers serve (tiny model), {args.requests} requests, "
-                 f"concurrency {args.concurrency}", results["openai_transformers_serve"],
-                 *HTTP_NAMES)
+                 f"concurrency {args.concurrency}", results["openai_transformers_serve"])
         if not args.skip_vllm:
             results["vllm"] = bench_vllm(model, args.vllm_requests, args.vllm_max_tokens,
                                          args.rounds)
             show(f"vllm backend (CPU build), {args.vllm_requests} requests x "
-                 f"{args.vllm_max_tokens} tokens", results["vllm"], "bare LLM.generate",
-                 "mathif vllm")
+                 f"{args.vllm_max_tokens} tokens", results["vllm"])
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -35,7 +35,7 @@ OFFLINE_ENV = {
 
 def needs(module: str) -> None:
     if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed (pip install 'mathif[hf,openai]')")
+        pytest.skip(f"{module} is not installed")
 
 
 def free_port() -> int:
@@ -102,8 +102,8 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def served_model(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``transformers serve`` on 127.0.0.1 with the tiny model; yields the base URL."""
-    needs("fastapi")
-    needs("uvicorn")
+    for module in ("fastapi", "uvicorn", "accelerate"):  # transformers serve needs them
+        needs(module)
     tmp = tmp_path_factory.mktemp("serve")
     port = free_port()
     log = tmp / "serve.log"

@@ -103,3 +103,19 @@ def test_eval_end_to_end_with_hf(tiny_model: Path, data_dir: Path, tmp_path: Pat
     assert manifest["settings"]["model"] == str(tiny_model.resolve())
     records = [json.loads(x) for x in (tmp_path / "samples.jsonl").read_text().splitlines()]
     assert all(r["completion_tokens"] <= 10 and r["seed"] is not None for r in records)
+
+
+def test_a_template_failure_is_that_request_s_error(tiny_model: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from mathif.generation.chat import render_requests
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model))
+    tokenizer.chat_template = (
+        "{% for m in messages %}{% if 'BAD' in m['content'] %}"
+        "{{ raise_exception('no BAD here') }}{% endif %}{{ m['content'] }}{% endfor %}")
+    good, bad = reqs(2)
+    bad = Request(key="b:0", sample=0, messages=(Message("user", "BAD"),))
+    rendered = render_requests(tokenizer, [good, bad, good])
+    assert len(rendered) == 2 and isinstance(rendered[good.messages], list)
+    assert "no BAD here" in str(rendered[bad.messages])

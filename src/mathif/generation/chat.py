@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mathif.generation.protocol import BackendError, Message
+from mathif.generation.protocol import BackendError, Message, Request
 from mathif.prompts import build_prompt
 
 if TYPE_CHECKING:
@@ -43,15 +43,26 @@ def template_sha256(tokenizer: Any) -> str | None:
     return hashlib.sha256(template.encode()).hexdigest()
 
 
-def render_ids(
+def _render_text(tokenizer: Any, messages: Sequence[Mapping[str, str]],
+                 template_kwargs: Mapping[str, Any] | None) -> str:
+    text = tokenizer.apply_chat_template(
+        list(messages), tokenize=False, add_generation_prompt=True, **dict(template_kwargs or {})
+    )
+    if not isinstance(text, str):
+        raise BackendError(f"apply_chat_template returned {type(text).__name__}, not text")
+    return text
+
+
+def render_many(
     tokenizer: Any,
-    messages: Sequence[Mapping[str, str]],
+    chats: Sequence[Sequence[Mapping[str, str]]],
     template_kwargs: Mapping[str, Any] | None = None,
-) -> list[int]:
-    """Token ids of the chat rendered for generation.
+) -> list[list[int] | Exception]:
+    """Token ids of each chat rendered for generation, or the error that chat raised.
 
     The template text is tokenised without adding special tokens: a template that wants a
-    BOS token writes it itself, and adding another would change the prompt.
+    BOS token writes it itself, and adding another would change the prompt. All texts go to
+    the tokenizer in one batch call, which a fast tokenizer spreads over the CPU cores.
     """
     if getattr(tokenizer, "chat_template", None) is None:
         raise BackendError(
@@ -59,10 +70,38 @@ def render_ids(
             "model's own template (SPEC §2); use a chat/instruct model or give the tokenizer "
             "a template"
         )
-    text = tokenizer.apply_chat_template(
-        list(messages), tokenize=False, add_generation_prompt=True, **dict(template_kwargs or {})
-    )
-    if not isinstance(text, str):
-        raise BackendError(f"apply_chat_template returned {type(text).__name__}, not text")
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return [int(i) for i in ids]
+    texts: list[str | Exception] = []
+    for chat in chats:
+        try:
+            texts.append(_render_text(tokenizer, chat, template_kwargs))
+        except BackendError:
+            raise
+        except Exception as exc:  # a template that fails on this one message
+            texts.append(exc)
+    good = [t for t in texts if isinstance(t, str)]
+    encoded = iter(tokenizer(good, add_special_tokens=False)["input_ids"] if good else [])
+    return [[int(i) for i in next(encoded)] if isinstance(t, str) else t for t in texts]
+
+
+def render_ids(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, str]],
+    template_kwargs: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Token ids of one chat rendered for generation (see :func:`render_many`)."""
+    (ids,) = render_many(tokenizer, [messages], template_kwargs)
+    if isinstance(ids, Exception):
+        raise ids
+    return ids
+
+
+def render_requests(
+    tokenizer: Any,
+    requests: Sequence[Request],
+    template_kwargs: Mapping[str, Any] | None = None,
+) -> dict[tuple[Message, ...], list[int] | Exception]:
+    """Token ids for the chat of every request, rendered once per distinct chat (the samples
+    of an item, and an item's repeats, share theirs)."""
+    unique = list(dict.fromkeys(r.messages for r in requests))
+    chats = [[m.to_dict() for m in messages] for messages in unique]
+    return dict(zip(unique, render_many(tokenizer, chats, template_kwargs), strict=True))

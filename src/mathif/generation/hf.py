@@ -13,8 +13,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from mathif.generation.chat import render_ids, template_sha256
-from mathif.generation.protocol import BackendError, Completion, OnComplete, Request, Sampling
+from mathif.generation.chat import render_requests, template_sha256
+from mathif.generation.protocol import (
+    BackendError,
+    Completion,
+    OnComplete,
+    Request,
+    Sampling,
+)
 
 
 def pick_device(device: str | None) -> str:
@@ -144,16 +150,14 @@ class HFBackend:
         }
 
     def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
+        rendered = render_requests(self.tokenizer, requests, self.chat_template_kwargs)
         encoded = []
         for request in requests:
-            try:
-                ids = render_ids(self.tokenizer, request.chat(), self.chat_template_kwargs)
-            except BackendError:
-                raise
-            except Exception as exc:  # a template that fails on this message
-                on_complete(Completion.failed(request, f"chat template: {exc}"))
-                continue
-            encoded.append((request, ids))
+            ids = rendered[request.messages]  # the samples of one item share their prompt
+            if isinstance(ids, Exception):
+                on_complete(Completion.failed(request, f"chat template: {ids}"))
+            else:
+                encoded.append((request, ids))
         # Longest first: similar lengths share a batch (little padding) and an out-of-memory
         # error shows at once rather than hours in.
         encoded.sort(key=lambda pair: -len(pair[1]))

@@ -3,7 +3,7 @@
 Every pending request goes to one engine, so continuous batching keeps the GPU full; the
 engine is stepped as ``LLM.generate`` does internally, except that each finished request is
 handed to the run store at once instead of at the very end (a run that dies after ten hours
-keeps ten hours of work), and prompts are rendered while the engine already works.
+keeps ten hours of work).
 
 Scale: ``tensor_parallel_size`` / ``pipeline_parallel_size`` split one model over several
 GPUs; ``data_parallel_size`` N runs N independent engines (each on its own
@@ -15,7 +15,6 @@ only for special launchers, hence the processes here.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import queue
 import threading
@@ -24,7 +23,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from mathif.generation.chat import render_ids, template_sha256
+from mathif.generation.chat import render_requests, template_sha256
 from mathif.generation.protocol import BackendError, Completion, OnComplete, Request
 
 ENGINE_OPTIONS = (
@@ -77,56 +76,52 @@ def run_engine(
     requests: Sequence[Request],
     emit: OnComplete,
     chat_template_kwargs: dict[str, Any] | None = None,
-    *,
-    chunk: int = 32,
 ) -> None:
-    """Feed every request to ``llm``'s engine and step it, emitting each finished one.
+    """Add every request to ``llm``'s engine, then step it, emitting each finished one.
 
-    Prompts are rendered and added ``chunk`` at a time between engine steps rather than all
-    before the first: the engine starts on the first prompts at once while the rest are
-    rendered, and the waiting queue stays ahead of the running batch (a step finishes far
-    fewer than ``chunk`` requests), so continuous batching keeps the batch full.
+    This is ``LLM.generate``'s own pattern (add all, then step until done), so the scheduler
+    sees exactly what it would see there; the only difference is that finished requests are
+    emitted as they come. Prompts are rendered once per distinct chat (the samples of an item
+    share theirs) and tokenised in one batch.
     """
-    tokenizer = llm.get_tokenizer()
     engine = llm.llm_engine
+    rendered = render_requests(llm.get_tokenizer(), requests, chat_template_kwargs)
     by_id: dict[str, Request] = {}
     started: dict[str, float] = {}
-    todo = iter(enumerate(requests))
-
-    def add(count: int) -> bool:
-        """Add up to ``count`` requests; False when none were left."""
-        added = False
-        for index, request in itertools.islice(todo, count):
-            added = True
-            try:
-                ids = render_ids(tokenizer, request.chat(), chat_template_kwargs)
-                engine.add_request(str(index), {"prompt_token_ids": ids},
-                                   sampling_params(request))
-            except BackendError:
-                raise
-            except Exception as exc:  # e.g. a prompt longer than max_model_len
-                emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
+    for index, request in enumerate(requests):
+        ids = rendered[request.messages]
+        try:
+            if isinstance(ids, Exception):
+                raise ids
+            engine.add_request(str(index), {"prompt_token_ids": ids}, sampling_params(request))
+        except Exception as exc:  # a failing template, a prompt longer than max_model_len
+            emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
+            continue
+        by_id[str(index)] = request
+        started[str(index)] = time.perf_counter()
+    while engine.has_unfinished_requests():
+        for output in engine.step():
+            if not output.finished:
                 continue
-            by_id[str(index)] = request
-            started[str(index)] = time.perf_counter()
-        return added
-
-    more = add(chunk)
-    while more or engine.has_unfinished_requests():
-        if engine.has_unfinished_requests():
-            for output in engine.step():
-                if not output.finished:
-                    continue
-                request_id = str(output.request_id)
-                if request_id not in by_id:
-                    continue
-                request = by_id.pop(request_id)
-                emit(completion_of(request, output,
-                                   time.perf_counter() - started.pop(request_id)))
-        if more:
-            more = add(chunk)
+            request_id = str(output.request_id)
+            if request_id not in by_id:
+                continue
+            request = by_id.pop(request_id)
+            emit(completion_of(request, output, time.perf_counter() - started.pop(request_id)))
     for request in by_id.values():  # should not happen; never lose a request silently
         emit(Completion.failed(request, "the engine finished without this request"))
+
+
+def shutdown(llm: Any) -> None:
+    """Stop ``llm``'s engine processes now.
+
+    Left to garbage collection, vLLM's engine process can outlive the interpreter's exit
+    (``multiprocessing`` waits for it forever), and it holds its GPU memory until then.
+    """
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        with contextlib.suppress(Exception):
+            core.shutdown()
 
 
 def make_llm(model: str, options: dict[str, Any]) -> Any:
@@ -200,7 +195,9 @@ class VLLMBackend:
                           on_complete, self.chat_template_kwargs)
 
     def close(self) -> None:
-        self.llm = None
+        llm, self.llm = self.llm, None
+        if llm is not None:
+            shutdown(llm)
 
 
 def _gpu_groups(ranks: int, per_rank: int) -> list[str | None]:
@@ -239,6 +236,7 @@ def _rank_main(rank: int, devices: str | None, model: str, options: dict[str, An
     threading.Thread(target=watch_parent, daemon=True).start()
     if devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = devices
+    llm = None
     try:
         llm = make_llm(model, options)
         run_engine(llm, requests, lambda c: out.put(("completion", rank, c)),
@@ -247,6 +245,9 @@ def _rank_main(rank: int, devices: str | None, model: str, options: dict[str, An
         out.put(("error", rank, traceback.format_exc()))
     else:
         out.put(("done", rank, None))
+    finally:
+        if llm is not None:
+            shutdown(llm)
 
 
 def run_data_parallel(
