@@ -171,6 +171,10 @@ def measure(rounds: int, sides: dict[str, Callable[[], int]], ours: str, n: int,
             same_work: bool = False) -> dict:
     """Run every side once per round, rotating the order, ``rounds`` times.
 
+    ``cpu_ratio`` compares this process's CPU time instead: for a client that is CPU-bound
+    (the stub server), it is the overhead itself, much less disturbed by other load on the
+    machine than wall time. (vLLM's engine runs in another process: not counted there.)
+
     ``same_work``: check that every side generated the same number of tokens (seeded,
     deterministic engines; ``transformers serve`` shares one RNG between concurrent
     requests, so its lengths vary from run to run).
@@ -181,13 +185,15 @@ def measure(rounds: int, sides: dict[str, Callable[[], int]], ours: str, n: int,
     """
     names = list(sides)
     times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     tokens: dict[str, int] = {}
     for index in range(rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             tokens[name] = sides[name]()
             times[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - started_cpu)
     if same_work and len(set(tokens.values())) != 1:
         raise RuntimeError(f"the sides generated different amounts of text: {tokens}")
     result: dict = {
@@ -198,6 +204,7 @@ def measure(rounds: int, sides: dict[str, Callable[[], int]], ours: str, n: int,
     result["ratios"] = {
         name: {
             "ratio": statistics.median(times[name]) / statistics.median(times[ours]),
+            "cpu_ratio": statistics.median(cpu[name]) / statistics.median(cpu[ours]),
             "round_ratios": [round(b / o, 3) for b, o in zip(times[name], times[ours],
                                                              strict=True)],
         }
@@ -264,15 +271,18 @@ def bench_vllm(model: str, n: int, max_tokens: int, rounds: int) -> dict:
         mv.shutdown(llm)
 
 
-def show(title: str, result: dict) -> None:
+def show(title: str, result: dict, *, cpu: bool = False) -> None:
+    """Print one comparison; ``cpu`` adds the client CPU-time ratio (meaningful only where
+    the client is CPU-bound: the stub server)."""
     print(f"\n{title}")
     for name, row in result.items():
         if name != "ratios":
             print(f"  {name:18s} {row['requests_per_s']:8.1f} req/s  median "
                   f"{row['median_s']:.3f}s  rounds {row['rounds_s']}")
     for name, row in result["ratios"].items():
+        extra = f"; client CPU-time ratio {row['cpu_ratio']:.3f}" if cpu else ""
         print(f"  throughput ratio mathif / {name}: {row['ratio']:.3f} "
-              f"(per round {row['round_ratios']})")
+              f"(per round {row['round_ratios']}){extra}")
 
 
 def main() -> int:
@@ -306,7 +316,7 @@ def main() -> int:
                                                       args.requests * 10, args.concurrency,
                                                       args.max_tokens, args.rounds)
             show(f"openai backend, instant stub server, {args.requests * 10} requests, "
-                 f"concurrency {args.concurrency}", results["openai_stub"])
+                 f"concurrency {args.concurrency}", results["openai_stub"], cpu=True)
         if not args.skip_serve:
             port = free_port()
             cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", model,
