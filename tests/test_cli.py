@@ -150,3 +150,17 @@ def test_console_script_runs(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mathif.cli", "--version"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "mathif" in proc.stdout
+
+
+def test_output_files_are_readable_by_others(dataset, tmp_path) -> None:
+    import os
+    import stat
+
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset, 4))
+    out = tmp_path / "o"
+    assert main(["score", str(inp), "--out", str(out), "--quiet", "--grader", "none"]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("samples.jsonl", "results.json"):
+        mode = stat.S_IMODE((out / name).stat().st_mode)
+        assert mode == 0o666 & ~umask

@@ -287,6 +287,15 @@ def score(
     )
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def _dump_line(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
 
@@ -307,6 +316,7 @@ def write_run(out_dir: str | os.PathLike[str], result: ScoreResult) -> dict[str,
     try:
         for name, text in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; results are for sharing
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
