@@ -144,12 +144,15 @@ SECTIONS = register(
 )
 
 
-def _check_english_capital(text: str, _args: Mapping[str, Any]) -> bool:
-    # ``isupper`` first, as the reference's ``and`` does: langdetect only runs when it matters.
-    if not text.isupper():
-        return False
+def _reads_as_english(text: str) -> bool:
+    """langdetect says English, or cannot tell (the reference counts its exception a pass)."""
     detected = detect_language(text)
     return detected is None or detected == "en"
+
+
+def _check_english_capital(text: str, _args: Mapping[str, Any]) -> bool:
+    # ``isupper`` first, as the reference's ``and`` does: langdetect only runs when it matters.
+    return text.isupper() and _reads_as_english(text)
 
 
 ENGLISH_CAPITAL = register(
@@ -166,10 +169,7 @@ ENGLISH_CAPITAL = register(
 
 
 def _check_english_lowercase(text: str, _args: Mapping[str, Any]) -> bool:
-    if not text.islower():
-        return False
-    detected = detect_language(text)
-    return detected is None or detected == "en"
+    return text.islower() and _reads_as_english(text)
 
 
 ENGLISH_LOWERCASE = register(
