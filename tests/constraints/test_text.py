@@ -15,6 +15,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -205,6 +206,30 @@ def test_shipped_punkt_files_are_nltks_originals() -> None:
     assert "Apache License" in (folder.parent / "LICENSE").read_text(encoding="utf-8")
 
 
+def test_tokenizers_load_without_nltks_package_init(tmp_path: Path) -> None:
+    """mathif loads only NLTK's tokenizer modules; a later ``import nltk`` is NLTK, whole."""
+    data = tmp_path / "tokenizers" / "punkt_tab" / "english"
+    shutil.copytree(T.punkt_directory(), data)
+    code = """if True:
+        import sys
+        from mathif.constraints import text as T
+        text = '"MR. SMITH" SAID—HI. WE CAN\\'T. \\\\BOXED{X}'
+        count = T.capital_word_count(text)
+        assert not [m for m in sys.modules if m == "nltk" or m.startswith("nltk.")]
+        assert "scipy" not in sys.modules
+        import nltk
+        assert hasattr(nltk, "word_tokenize") and hasattr(nltk, "pos_tag"), "a stand-in package"
+        assert count == sum(t.isupper() for t in nltk.word_tokenize(text)), count
+        assert T.capital_word_count(text) == count
+        print(count)
+    """
+    env = {**os.environ, "NLTK_DATA": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "8"
+
+
 def test_shipped_punkt_tables_equal_the_original_data() -> None:
     real = _real_punkt_dir()
     if real is None:
@@ -222,7 +247,7 @@ def test_shipped_punkt_tables_equal_the_original_data() -> None:
         original = PunktTokenizer("english")._params
     finally:
         nltk.data.path.remove(str(real.parents[2]))
-    T.punkt_parameters.cache_clear()
+    T._tokenizers.cache_clear()
     shipped = T.punkt_parameters()
     assert original.abbrev_types == shipped.abbrev_types
     assert original.collocations == shipped.collocations
@@ -240,14 +265,12 @@ def test_tokenizing_never_reads_nltk_data_or_downloads(monkeypatch: pytest.Monke
     monkeypatch.setattr(nltk.data, "find", refuse)
     monkeypatch.setattr(nltk.data, "load", refuse)
     monkeypatch.setattr(nltk, "download", refuse)
-    T.punkt_parameters.cache_clear()
-    T._sentence_tokenizer.cache_clear()
+    T._tokenizers.cache_clear()
     try:
         assert T.capital_word_count("\"MR. SMITH\" SAID HI. WE CAN'T.") == 7
         assert T.word_tokenize("Hello there. Bye.") == ["Hello", "there", ".", "Bye", "."]
     finally:
-        T.punkt_parameters.cache_clear()
-        T._sentence_tokenizer.cache_clear()
+        T._tokenizers.cache_clear()
 
 
 def test_capital_count_matches_nltk_on_crafted_and_fuzzed_texts(

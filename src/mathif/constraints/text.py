@@ -29,12 +29,16 @@ computes, and is written so that it is fast and cannot hang on untrusted input:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import importlib.util
 import os
 import re
 import string
 import sys
+import threading
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -209,53 +213,70 @@ def punkt_directory() -> Path:
     return Path(str(resources.files("mathif").joinpath(*PUNKT_TABLES)))
 
 
+@dataclass(frozen=True)
+class _Tokenizers:
+    """NLTK's English sentence splitter (with its parameters) and its word tokenizer."""
+
+    params: Any
+    sentences: Any
+    words: Any
+
+
+# NLTK's modules that the two tokenizers and the model loader live in.
+_NLTK_MODULES = ("nltk.tokenize.punkt", "nltk.tokenize.destructive", "nltk.tabdata")
+_NLTK_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
-def punkt_parameters() -> Any:
-    """NLTK ``PunktParameters`` for English, read from the shipped tables by NLTK's own loader.
+def _tokenizers() -> _Tokenizers:
+    """The tokenizers ``nltk.word_tokenize`` uses, built once from the shipped Punkt files.
 
     ``nltk.word_tokenize`` finds the same four files under ``tokenizers/punkt_tab/english`` in
-    NLTK's data path and reads them with the same function; we only say where they are, so
-    nothing is ever looked up or downloaded.
+    NLTK's data path and reads them with the same loader (``load_punkt_params``); here we
+    only say where they are, so nothing is ever looked up or downloaded.
     """
-    _import_nltk_tokenize()
-    from nltk.tokenize.punkt import load_punkt_params
-
-    return load_punkt_params(str(punkt_directory()))
-
-
-@functools.lru_cache(maxsize=1)
-def _sentence_tokenizer() -> Any:
-    from nltk.tokenize.punkt import PunktSentenceTokenizer
-
-    return PunktSentenceTokenizer(punkt_parameters())
+    with _NLTK_LOCK, _nltk_modules() as modules:
+        # Built inside the block: the loader imports nltk.tabdata when it is called.
+        params = modules["nltk.tokenize.punkt"].load_punkt_params(str(punkt_directory()))
+        sentences = modules["nltk.tokenize.punkt"].PunktSentenceTokenizer(params)
+        words = modules["nltk.tokenize.destructive"].NLTKWordTokenizer()
+    return _Tokenizers(params, sentences, words)
 
 
-@functools.lru_cache(maxsize=1)
-def _word_tokenizer() -> Any:
-    _import_nltk_tokenize()
-    from nltk.tokenize import NLTKWordTokenizer
+@contextlib.contextmanager
+def _nltk_modules() -> Iterator[dict[str, Any]]:
+    """The three NLTK modules we use, imported without running NLTK's package ``__init__``.
 
-    return NLTKWordTokenizer()
-
-
-def _import_nltk_tokenize() -> None:
-    """Import ``nltk.tokenize`` without letting NLTK pull in SciPy.
-
-    ``import nltk`` runs NLTK's whole package init, whose collocation metrics import
-    ``scipy.stats`` when SciPy is installed: 1.3 s of a 1.6 s import, for a function the
-    tokenizers never call. When SciPy is not loaded yet, it is hidden for the duration of this
-    import (NLTK falls back as if SciPy were absent, for its Fisher exact test only) and made
-    visible again afterwards, so later ``import scipy`` works normally.
+    ``import nltk`` imports some 240 modules (taggers, corpora, translation metrics, SciPy
+    when it is installed): 0.1 s on an idle machine and over 0.5 s on a loaded one, for the
+    seven modules the tokenizers need. When NLTK is not imported yet, its two packages are
+    stood in for by empty package objects while those modules load, and every ``nltk``
+    entry is removed from ``sys.modules`` afterwards: the tokenizers keep their own copy, and
+    a later ``import nltk`` by anyone loads NLTK whole and unchanged. When NLTK is already
+    imported, its modules are used as they are.
     """
-    if "nltk.tokenize" in sys.modules or "scipy" in sys.modules:
-        import nltk.tokenize
+    if "nltk" in sys.modules:
+        yield {name: importlib.import_module(name) for name in _NLTK_MODULES}
         return
-    sys.modules["scipy"] = None  # type: ignore[assignment]
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("mathif needs nltk (pip install nltk==3.9.1)")
+    root = list(spec.submodule_search_locations)
+    stand_ins = {"nltk": root, "nltk.tokenize": [os.path.join(path, "tokenize") for path in root]}
     try:
-        import nltk.tokenize  # noqa: F401
+        for name, path in stand_ins.items():
+            package = types.ModuleType(name)
+            package.__path__ = path
+            sys.modules[name] = package
+        yield {name: importlib.import_module(name) for name in _NLTK_MODULES}
     finally:
-        if sys.modules.get("scipy", 0) is None:
-            del sys.modules["scipy"]
+        for name in [n for n in sys.modules if n == "nltk" or n.startswith("nltk.")]:
+            del sys.modules[name]
+
+
+def punkt_parameters() -> Any:
+    """NLTK ``PunktParameters`` for English, read from the shipped tables by NLTK's loader."""
+    return _tokenizers().params
 
 
 # Three or more whitespace characters (``re``'s ``\s`` is ``str.isspace``; a test checks it).
@@ -293,14 +314,14 @@ def squeeze_space(text: str) -> str:
 
 def _sentences(text: str) -> Iterator[tuple[int, int]]:
     """Sentence spans exactly as ``nltk.sent_tokenize(text, "english")`` cuts them."""
-    spans: Iterator[tuple[int, int]] = _sentence_tokenizer().span_tokenize(text)
+    spans: Iterator[tuple[int, int]] = _tokenizers().sentences.span_tokenize(text)
     return spans
 
 
 def word_tokenize(text: str) -> list[str]:
     """``nltk.word_tokenize(text)`` with the shipped English Punkt model (no data lookup)."""
     text = squeeze_space(text)
-    words = _word_tokenizer().tokenize
+    words = _tokenizers().words.tokenize
     return [tok for start, end in _sentences(text) for tok in words(text[start:end])]
 
 
@@ -374,7 +395,7 @@ def _count_with_sentences(
     text: str, plain_at: list[tuple[int, int]], hard: list[tuple[int, int]]
 ) -> int:
     """Tokenize the sentences that overlap a hard chunk; add plain chunks elsewhere."""
-    words = _word_tokenizer().tokenize
+    words = _tokenizers().words.tokenize
     total = 0
     hard_iter: Iterator[tuple[int, int]] = iter(hard)
     plain_iter: Iterator[tuple[int, int]] = iter(plain_at)
