@@ -203,7 +203,7 @@ def score_inputs(
     if grader is not None and sum(len(e.samples) for e in inputs) >= WARM_UP_AT:
         from mathif.grading import warm_up
 
-        warm_up()  # a grading worker starts on the other core while constraints are checked
+        warm_up(grader)  # a grading worker starts on the other core while constraints are checked
     for entry in inputs:
         for sample, response in enumerate(entry.samples):
             pairs.append((entry.item, judge(entry.item, response, sample)))
