@@ -57,6 +57,12 @@ def test_the_extra_declares_the_supported_range() -> None:
     vllm_engine.check_version(pinned[0].split("==")[1].split(";")[0])
 
 
+def test_enqueued_ids_map_to_output_ids() -> None:
+    assert vllm_engine.request_id_of("17-3f9a0c2e") == "17"
+    assert vllm_engine.request_id_of("17") == "17"  # VLLM_DISABLE_REQUEST_ID_RANDOMIZATION
+    assert vllm_engine.request_id_of("a-b-0123abcd") == "a-b"
+
+
 def test_vllm_internals_are_only_in_the_adapter() -> None:
     source = Path(backend.__file__).read_text(encoding="utf-8")
     for internal in (r"\bllm_engine\b", r"\bengine_core\b", r"\badd_request\b", r"\.step\(",
@@ -116,36 +122,24 @@ class _Engine:
 
 
 class _LLM:
+    """``enqueue`` (ids as vLLM returns them: own id + "-" + 8 characters), ``llm_engine``."""
+
     def __init__(self, too_long: int = 10**9) -> None:
-        self.llm_engine = _EngineAPI(self, _Engine())
+        self.llm_engine = _Engine()
         self.too_long = too_long
+        self.counter = 0
 
     def get_tokenizer(self) -> _Tokenizer:
         return _Tokenizer()
 
-
-@dataclass
-class _EngineAPI:
-    """``llm.llm_engine``: add_request / has_unfinished_requests / step."""
-
-    llm: _LLM
-    engine: _Engine
-
-    @property
-    def steps(self) -> int:
-        return self.engine.steps
-
-    def add_request(self, request_id: str, prompt: dict[str, list[int]], params: Any) -> str:
-        if len(prompt["prompt_token_ids"]) > self.llm.too_long:
+    def enqueue(self, prompt: dict[str, list[int]], params: Any, use_tqdm: bool) -> list[str]:
+        assert use_tqdm is False
+        if len(prompt["prompt_token_ids"]) > self.too_long:
             raise ValueError("prompt longer than max_model_len")
-        self.engine.queued.append((request_id, prompt["prompt_token_ids"]))
-        return f"{request_id}-internal"
-
-    def has_unfinished_requests(self) -> bool:
-        return self.engine.has_unfinished_requests()
-
-    def step(self) -> list[_RequestOutput]:
-        return self.engine.step()
+        request_id = str(self.counter)
+        self.counter += 1
+        self.llm_engine.queued.append((request_id, prompt["prompt_token_ids"]))
+        return [f"{request_id}-a1b2c3d4"]
 
 
 def _requests(*questions: str) -> list[Request]:
@@ -173,7 +167,7 @@ def test_a_bad_prompt_fails_alone_and_a_lost_request_is_reported(
 ) -> None:
     monkeypatch.setattr(backend, "sampling_params", lambda request: None)
     llm = _LLM(too_long=2)
-    llm.llm_engine.engine.lose = "3"  # request ids are the positions in the list
+    llm.llm_engine.lose = "1"  # the second one enqueued: item:3 (ids count enqueued ones)
     emitted: list[Completion] = []
     requests = _requests("short", "BROKEN", "a question long enough to be too long", "ok", "x")
     backend.run_engine(llm, requests, emitted.append)

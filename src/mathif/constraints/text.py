@@ -205,12 +205,12 @@ def detect_language(text: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 #: NLTK's English ``punkt_tab`` model, shipped as package data (Apache-2.0, see NOTICE there).
-PUNKT_TABLES = ("resources", "punkt_tab", "english")
+PUNKT_TABLES = "resources/punkt_tab/english"
 
 
 def punkt_directory() -> Path:
     """The folder that holds the shipped English Punkt tables (NLTK's four files)."""
-    return Path(str(resources.files("mathif").joinpath(*PUNKT_TABLES)))
+    return Path(str(resources.files("mathif").joinpath(PUNKT_TABLES)))
 
 
 @dataclass(frozen=True)

@@ -76,9 +76,9 @@ def run_engine(
     emit: OnComplete,
     chat_template_kwargs: dict[str, Any] | None = None,
 ) -> None:
-    """Add every request to ``llm``'s engine, then step it, emitting each finished one.
+    """Queue every request on ``llm``, then run the engine, emitting each finished one.
 
-    This is ``LLM.generate``'s own pattern (add all, then step until done), so the scheduler
+    This is ``LLM.generate``'s own pattern (queue all, then step until done), so the scheduler
     sees exactly what it would see there; the only difference is that finished requests are
     emitted as they come. Prompts are rendered once per distinct chat (the samples of an item
     share theirs) and tokenised in one batch.
@@ -87,13 +87,12 @@ def run_engine(
     rendered = render_requests(llm.get_tokenizer(), requests, chat_template_kwargs)
     by_id: dict[str, Request] = {}
     started: dict[str, float] = {}
-    for index, request in enumerate(requests):
+    for request in requests:
         ids = rendered[request.messages]
-        request_id = str(index)
         try:
             if isinstance(ids, Exception):
                 raise ids
-            engine.add(request_id, ids, sampling_params(request))
+            request_id = engine.add(ids, sampling_params(request))
         except Exception as exc:  # a failing template, a prompt longer than max_model_len
             emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
             continue

@@ -5,12 +5,14 @@ thousands of reasoning outputs must hand each one to the run store as soon as it
 killed after ten hours keeps ten hours of work), and cutting the requests into chunks that
 ``LLM.generate`` could take one at a time would leave the engine half empty at the end of every
 chunk, where the longest outputs of the chunk run alone (continuous batching pays off over all
-requests at once). So the engine is driven exactly as ``LLM.generate`` drives it - every request
-added to ``llm.llm_engine`` first, then ``step()`` until ``has_unfinished_requests()`` is false,
-vLLM's documented ``LLMEngine`` loop - and each finished request is handed over at once.
-Requests are added under ids of our own (the public ``LLM.enqueue`` returns ids that differ
-from those its outputs carry), asking for final outputs only, as ``LLM.generate`` does. Stopping
-the engine's process uses its client's ``shutdown``.
+requests at once). So requests are queued with the public ``LLM.enqueue`` (which renders them
+as ``LLM.generate`` does and asks the engine for final outputs only), and the engine is then
+stepped exactly as ``LLM.generate`` steps it - ``llm.llm_engine.step()`` until
+``has_unfinished_requests()`` is false, vLLM's documented ``LLMEngine`` loop - each finished
+request being handed over at once. ``enqueue`` returns the engine's internal request id (the
+request's own id plus ``-`` and 8 random characters) while outputs carry the request's own id;
+:func:`request_id_of` maps one to the other. Stopping the engine's process uses its client's
+``shutdown``.
 
 Those calls are not promised to stay the same between vLLM releases, so the backend refuses a
 release outside :data:`SUPPORTED` before loading any model, with an error that names the range;
@@ -70,18 +72,28 @@ def check_installed() -> None:
     check_version(str(getattr(vllm, "__version__", "unknown")))
 
 
+_INTERNAL_ID = re.compile(r"(.+)-[0-9A-Za-z]{8}")
+
+
+def request_id_of(queued_id: str) -> str:
+    """The id a request's output carries, from the id ``LLM.enqueue`` returned for it."""
+    match = _INTERNAL_ID.fullmatch(queued_id)
+    return match.group(1) if match else queued_id
+
+
 class StreamingEngine:
     """Queue requests on an ``LLM`` and receive each one as soon as it has finished."""
 
     def __init__(self, llm: Any) -> None:
         self._llm = llm
 
-    def add(self, request_id: str, prompt_token_ids: list[int], params: Any) -> None:
-        """Queue one tokenised prompt under ``request_id`` (``params`` from
-        :func:`sampling_params`). Raises for a bad prompt (e.g. longer than the model's
-        context), leaving the other requests queued."""
-        self._llm.llm_engine.add_request(request_id, {"prompt_token_ids": prompt_token_ids},
-                                         params)
+    def add(self, prompt_token_ids: list[int], params: Any) -> str:
+        """Queue one tokenised prompt; returns the id its output will carry. Raises for a
+        bad prompt (e.g. longer than the model's context), leaving the other requests
+        queued."""
+        queued = self._llm.enqueue({"prompt_token_ids": prompt_token_ids}, params,
+                                   use_tqdm=False)
+        return request_id_of(str(queued[0]))
 
     def finished(self) -> Iterator[Any]:
         """Step the engine until no request is left, yielding every finished
@@ -123,6 +135,7 @@ __all__ = [
     "check_installed",
     "check_version",
     "release",
+    "request_id_of",
     "sampling_params",
     "shutdown",
 ]
