@@ -188,11 +188,22 @@ def nltk_word_tokenize(
         _get_punkt_tokenizer.cache_clear()
 
 
-def test_nltk_is_the_benchmarks_release() -> None:
+def test_nltk_is_the_benchmarks_release(monkeypatch: pytest.MonkeyPatch) -> None:
     """Token rules changed after 3.9.1 (dashes, curly quotes): the reference is 3.9.1."""
+    import importlib.metadata
+
     import nltk
 
-    assert nltk.__version__ == "3.9.1"
+    assert nltk.__version__ == T.NLTK_RELEASE == "3.9.1"
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "3.10.4")
+    T._tokenizers.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match=r"nltk 3\.9\.1.*has nltk 3\.10\.4.*pip install"):
+            T.capital_word_count('"A" B.')
+    finally:
+        monkeypatch.undo()
+        T._tokenizers.cache_clear()
+    assert T.capital_word_count('"A" B.') == 2
 
 
 def test_shipped_punkt_files_are_nltks_originals() -> None:

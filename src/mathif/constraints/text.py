@@ -235,12 +235,33 @@ def _tokenizers() -> _Tokenizers:
     NLTK's data path and reads them with the same loader (``load_punkt_params``); here we
     only say where they are, so nothing is ever looked up or downloaded.
     """
+    _check_nltk_release()
     with _NLTK_LOCK, _nltk_modules() as modules:
         # Built inside the block: the loader imports nltk.tabdata when it is called.
         params = modules["nltk.tokenize.punkt"].load_punkt_params(str(punkt_directory()))
         sentences = modules["nltk.tokenize.punkt"].PunktSentenceTokenizer(params)
         words = modules["nltk.tokenize.destructive"].NLTKWordTokenizer()
     return _Tokenizers(params, sentences, words)
+
+
+#: The NLTK release whose tokenizers define the benchmark's capital-word counts (SPEC §6).
+NLTK_RELEASE = "3.9.1"
+
+
+def _check_nltk_release() -> None:
+    """Refuse another NLTK: later releases split dashes and curly quotes differently (other
+    counts, other verdicts) and no longer read model files from a package's own folder."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("nltk")
+    except PackageNotFoundError:
+        found = "none"
+    if found != NLTK_RELEASE:
+        raise RuntimeError(
+            f"mathif counts capital words with nltk {NLTK_RELEASE}, the benchmark's release; "
+            f"this environment has nltk {found}: pip install nltk=={NLTK_RELEASE}"
+        )
 
 
 @contextlib.contextmanager
@@ -422,6 +443,7 @@ def clear_caches() -> None:
 
 __all__ = [
     "LANGDETECT_SEED",
+    "NLTK_RELEASE",
     "PUNKT_TABLES",
     "USER_REGEX_TIMEOUT",
     "UserPattern",
