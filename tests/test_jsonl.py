@@ -123,7 +123,7 @@ def test_parse_rules() -> None:
     assert jsonl.parse('"\\ud800\\udc00"') == ("\U00010000", 0)  # a pair is one character
     assert jsonl.parse('"\\udc00\\ud800"') == ("\ufffd\ufffd", 2)  # reversed: two lone ones
     assert jsonl.parse('["\ud800"]') == (["\ufffd"], 1)  # a raw one in a str (not bytes)
-    with pytest.raises(jsonl.JSONLineError, match="not UTF-8.*byte 3"):
+    with pytest.raises(jsonl.JSONLineError, match=r"not UTF-8.*byte 3"):
         jsonl.parse(b'"a\xed\xa0\x80"')  # an encoded surrogate is not UTF-8
     with pytest.raises(jsonl.JSONLineError, match="duplicate key"):
         jsonl.parse('{"\\ud800": 1, "\\ufffd": 2}')  # the same key once repaired

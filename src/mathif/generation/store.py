@@ -33,9 +33,11 @@ not parse (wherever it is, the last line included), that is corruption, reported
 number, and nothing is guessed. Lines are parsed by :func:`mathif.jsonl.parse` (strict JSON;
 lone surrogates replaced with U+FFFD and counted in the completion's
 ``replaced_surrogates``); completions are cleaned the same way before they are written, so a
-backend's odd text can never make an append fail. A request that failed is stored with its error; it is tried again on the
-next run, and the store answers with the first success (else the latest error), so a success
-is never duplicated and an error never hides a later success.
+backend's odd text can never make an append fail.
+
+A request that failed is stored with its error; it is tried again on the next run, and the
+store answers with the first success (else the latest error), so a success is never duplicated
+and an error never hides a later success.
 """
 
 from __future__ import annotations
