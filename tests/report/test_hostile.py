@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -21,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from mathif import report
+from mathif.errors import InputError
 from mathif.report import exports, html, markdown
-from tests.report.conftest import MARK, payload
+from tests.report.conftest import MARK, make_records, payload
 
 
 class Elements(HTMLParser):
@@ -200,3 +202,17 @@ def test_latex_escape() -> None:
         "a\\&b\\%c\\$d\\#e\\_f\\{g\\}h\\textasciitilde{}i\\textasciicircum{}j"
         "\\textbackslash{}k\\textless{}l\\textgreater{}m\\textbar{}n")
     assert exports.latex_escape("one\n\ntwo\x00\x1b") == "one two "
+
+
+def test_a_hostile_constraint_id_is_refused_with_its_place(items: list, tmp_path: Path) -> None:
+    # Constraint ids are checked against the 15 known ones when a run is read, so markup in
+    # one never reaches a report; the error names the file, line and field.
+    records = make_records(items[:3], seed="c", follow_rate=0.5, correct_rate=0.5)
+    records[1]["constraint_name"] = [payload("constraint-id")] * len(
+        records[1]["constraint_name"])
+    folder = tmp_path / "bad-id"
+    folder.mkdir()
+    (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(InputError, match="unknown constraint id") as info:
+        report.build([folder])
+    assert info.value.line == 2 and info.value.field == "constraint_name[0]"

@@ -404,7 +404,7 @@ class OpenAIBackend:
                 raise BackendError(f"cannot use {endpoint.url}: {exc}; check --base-url") \
                     from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                error = f"cannot connect: {type(exc).__name__}: {exc}"
+                error = f"cannot connect: {type(exc).__name__}: {_short(str(exc))}"
                 refused = True
             except httpx.TimeoutException as exc:
                 error = f"timeout after {self.request_timeout:g}s ({type(exc).__name__})"
@@ -426,6 +426,8 @@ class OpenAIBackend:
                 endpoint.inflight -= 1
             if refused:
                 self._refused(endpoint, error)
+            else:  # the server took the connection, whatever it did next
+                endpoint.refused_since = None
             latency = time.perf_counter() - started
             if attempt < self.retry.max_retries:
                 await asyncio.sleep(self.retry.delay(attempt, retry_after, self.rng,
@@ -443,7 +445,8 @@ class OpenAIBackend:
                 data, replaced = jsonl.parse(got.body)
                 reply = parse_chat_response(data)
             except ValueError as exc:  # not UTF-8, bad JSON, or an unexpected shape
-                return f"unreadable reply: {exc}", None
+                detail = exc.describe() if isinstance(exc, jsonl.JSONLineError) else str(exc)
+                return f"unreadable reply: {_short(detail)}", None
             return Completion(
                 key=request.key, sample=request.sample, phase=request.phase,
                 text=reply.content, reasoning=reply.reasoning,
