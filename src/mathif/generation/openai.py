@@ -43,7 +43,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -201,6 +201,18 @@ class _Endpoint:
 
 class _ReplyTooLarge(Exception):
     pass
+
+
+async def _within(seconds: float, work: Coroutine[Any, Any, _Attempt]) -> _Attempt:
+    """``await work`` with a total deadline (:class:`asyncio.TimeoutError` past it).
+
+    ``asyncio.timeout`` (Python 3.11+) cancels in place; ``wait_for`` needs a task per call.
+    """
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:  # pragma: no cover - Python 3.10
+        return await asyncio.wait_for(work, seconds)
+    async with timeout(seconds):
+        return await work
 
 
 class _Attempt(NamedTuple):
@@ -395,8 +407,8 @@ class OpenAIBackend:
             endpoint.inflight += 1
             started = time.perf_counter()
             try:
-                got = await asyncio.wait_for(self._attempt(client, endpoint.url, body),
-                                             timeout=self.request_timeout)
+                got = await _within(self.request_timeout,
+                                    self._attempt(client, endpoint.url, body))
             except asyncio.TimeoutError:
                 error = (f"no complete reply within {self.request_timeout:g}s "
                          "(--request-timeout: the deadline of one attempt)")
