@@ -7,6 +7,7 @@ line stops the load with an error naming the file, the 1-based line and the fiel
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mathif import constraints
+from mathif import constraints, jsonl
 from mathif.errors import ChecksumMismatchWarning, InputError
 
 HUB_REPO_ID = "TingchenFu/MathIF"
@@ -226,28 +227,36 @@ def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(0-based line index, decoded object)`` for each non-blank line of ``path``."""
+    """Yield ``(0-based line index, decoded value)`` for each non-blank line of ``path``.
+
+    Each line is decoded on its own, by :func:`mathif.jsonl.parse` (strict UTF-8, no
+    ``NaN``/``Infinity``, no repeated keys, bounded nesting): an error names the file, the
+    1-based line and the column, including for a byte that is not UTF-8. A UTF-8 byte-order
+    mark at the start of the file is skipped. Lone surrogates are replaced with U+FFFD, counted
+    (:func:`mathif.jsonl.recording_repairs`) and warned about once the file has been read.
+    """
     try:
-        handle = path.open("r", encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    replaced = 0
+    first: int | None = None
     with handle:
-        index = -1
-        try:
-            for index, text in enumerate(handle):
-                if not text.strip():
-                    continue
-                try:
-                    yield index, json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise InputError(
-                        f"invalid JSON: {exc.msg} (column {exc.colno})",
-                        file=str(path),
-                        line=index + 1,
-                    ) from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path),
-                             line=index + 2) from None
+        for index, raw in enumerate(handle):
+            if index == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                continue
+            try:
+                value, repaired = jsonl.parse(raw)
+            except jsonl.JSONLineError as exc:
+                raise InputError(exc.describe(), file=str(path), line=index + 1) from None
+            if repaired:
+                replaced += repaired
+                first = index + 1 if first is None else first
+                jsonl.note_repairs(repaired, f"{path}:{index + 1}")
+            yield index, value
+    jsonl.warn_repairs(replaced, str(path), f"line {first}")
 
 
 def read_items(path: Path) -> list[Item]:

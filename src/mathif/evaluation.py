@@ -336,7 +336,7 @@ def add_eval_command(sub: Any) -> None:
                      "spread the requests over a fleet")
     srv.add_argument("--concurrency", type=int, help="requests in flight (default 32)")
     srv.add_argument("--request-timeout", type=float, metavar="SECONDS",
-                     help="per-request timeout (default 1800)")
+                     help="deadline of one attempt of a request (default 1800)")
     srv.add_argument("--max-retries", type=int,
                      help="retries on 429/5xx/timeouts/connection errors (default 8)")
     srv.add_argument("--api-key-env", metavar="NAME",

@@ -89,6 +89,11 @@ class Completion:
     server); ``reasoning`` is the separate reasoning field such servers may return, ``None``
     when the reasoning (if any) is inside ``text``. ``error`` is set when the request failed;
     then ``text`` is empty and must not be scored.
+
+    Two facts about the text are kept for the run's summary: ``null_content`` marks a server
+    reply that had reasoning but no content (a reasoning cut off before its end: an empty
+    answer, kept on purpose), and ``replaced_surrogates`` counts lone surrogates replaced with
+    U+FFFD (see :mod:`mathif.jsonl`).
     """
 
     key: str
@@ -103,6 +108,8 @@ class Completion:
     seed: int | None = None
     error: str | None = None
     attempts: int = 1
+    null_content: bool = False
+    replaced_surrogates: int = 0
 
     @property
     def id(self) -> tuple[str, str, int]:

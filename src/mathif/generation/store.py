@@ -26,30 +26,38 @@ Resume key. A stored completion answers a request when both of these match:
 Which items and how many samples are wanted is *not* part of the key: a run can be extended
 with more items or samples, and a smaller ``--limit`` reuses what is there.
 
-Crash safety. A process killed mid-write can leave a last line without its newline (or with
-garbage): on open, such a tail is cut off and the request is simply generated again. A bad
-line *followed by* good ones is not a crash artefact; it is reported with its line number and
-nothing is guessed. A request that failed is stored with its error; it is tried again on the
-next run, and the store answers with the first success (else the latest error), so a success
-is never duplicated and an error never hides a later success.
+Crash safety. A process killed mid-write can leave a last line without its newline: on open,
+such a tail is cut off and the request is simply generated again. Every line is written with
+its newline in one ``write``, so a line that *has* its newline was written whole: if it does
+not parse (wherever it is, the last line included), that is corruption, reported with its line
+number, and nothing is guessed. Lines are parsed by :func:`mathif.jsonl.parse` (strict JSON;
+lone surrogates replaced with U+FFFD and counted in the completion's
+``replaced_surrogates``); completions are cleaned the same way before they are written, so a
+backend's odd text can never make an append fail.
+
+A request that failed is stored with its error; it is tried again on the next run, and the
+store answers with the first success (else the latest error), so a success is never duplicated
+and an error never hides a later success.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import math
 import os
 import platform
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mathif import __version__
+from mathif import __version__, jsonl
 from mathif.errors import InputError, MathIFError
 from mathif.generation.protocol import Completion, as_int, as_str
 from mathif.split import split_output
@@ -120,6 +128,7 @@ def settings_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list
 
 def completion_record(completion: Completion) -> dict[str, Any]:
     """The stored form of a completion: its fields plus the answer part that will be scored."""
+    latency = completion.latency_s
     answer = None
     if completion.ok:
         answer = split_output(completion.text, completion.reasoning)[1]
@@ -134,15 +143,58 @@ def completion_record(completion: Completion) -> dict[str, Any]:
         "finish_reason": completion.finish_reason,
         "prompt_tokens": completion.prompt_tokens,
         "completion_tokens": completion.completion_tokens,
-        "latency_s": completion.latency_s,
+        "latency_s": latency if latency is None or math.isfinite(latency) else None,
         "attempts": completion.attempts,
         "error": completion.error,
+        "null_content": completion.null_content,
+        "replaced_surrogates": completion.replaced_surrogates,
         "time": _now(),
     }
 
 
-def completion_from_record(record: Any, *, file: str, line: int) -> Completion:
-    """Rebuild a :class:`Completion` from a stored line, checking every field's type."""
+def clean_completion(completion: Completion) -> Completion:
+    """``completion`` with lone surrogates in its texts replaced by U+FFFD, and counted.
+
+    Such text cannot be encoded as UTF-8: left in, it would fail the store's append, then
+    every later write of the run.
+    """
+    changes: dict[str, Any] = {}
+    total = 0
+    for name in ("text", "reasoning", "error", "finish_reason"):
+        value = getattr(completion, name)
+        if isinstance(value, str):
+            fixed, count = jsonl.scrub_text(value)
+            if count:
+                changes[name] = fixed
+                total += count
+    if not total:
+        return completion
+    return dataclasses.replace(completion, **changes,
+                               replaced_surrogates=completion.replaced_surrogates + total)
+
+
+def repair_counts(completions: Iterable[Completion]) -> dict[str, int]:
+    """What the run's summary should say about its completions' texts.
+
+    ``null_content``: server replies with reasoning but no content (a reasoning cut off
+    before its end), kept as empty answers; ``replaced_surrogates``: lone surrogates replaced
+    with U+FFFD; ``with_replaced_surrogates``: completions that had any.
+    """
+    null = replaced = touched = 0
+    for completion in completions:
+        null += completion.null_content
+        replaced += completion.replaced_surrogates
+        touched += completion.replaced_surrogates > 0
+    return {"null_content": null, "replaced_surrogates": replaced,
+            "with_replaced_surrogates": touched}
+
+
+def completion_from_record(record: Any, *, file: str, line: int,
+                           replaced: int = 0) -> Completion:
+    """Rebuild a :class:`Completion` from a stored line, checking every field's type.
+
+    ``replaced``: lone surrogates replaced while reading this line, added to the stored count.
+    """
 
     def fail(message: str, fld: str | None = None) -> InputError:
         return InputError(message, file=file, line=line, field=fld)
@@ -177,49 +229,45 @@ def completion_from_record(record: Any, *, file: str, line: int) -> Completion:
         seed=as_int(record.get("seed")),
         error=error,
         attempts=as_int(record.get("attempts")) or 1,
+        null_content=record.get("null_content") is True,
+        replaced_surrogates=max(0, as_int(record.get("replaced_surrogates")) or 0) + replaced,
     )
 
 
-def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int, int]:
-    """Parse ``path``; return (``(line number, record)`` pairs, good length, total length).
+def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any], int]], int, int]:
+    """Parse ``path``: ``(line number, record, surrogates replaced)`` triples, the length of
+    the good part, the total length.
 
-    Everything after the last good line is a torn tail when nothing good follows it.
+    Only a last line without its newline is a torn write (left out of the good part). Any line
+    that ends with its newline and does not parse is corruption: an error naming it.
     """
     data = path.read_bytes()
-    records: list[tuple[int, dict[str, Any]]] = []
+    records: list[tuple[int, dict[str, Any], int]] = []
     good_end = 0
-    first_bad: tuple[int, str] | None = None
     pos = 0
     number = 0
     while pos < len(data):
         end = data.find(b"\n", pos)
         number += 1
         if end < 0:  # no newline: the write was cut short
-            if first_bad is None:
-                first_bad = (number, "line without its end (torn write)")
             break
         raw = data[pos:end]
         pos = end + 1
-        if not raw.strip():
-            if first_bad is None:
-                good_end = pos
-            continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            if first_bad is None:
-                first_bad = (number, str(exc))
-            continue
-        if first_bad is not None:
-            raise InputError(
-                f"unreadable line ({first_bad[1]}) followed by good ones: this is not a crash "
-                "artefact; fix or remove that line by hand",
-                file=str(path),
-                line=first_bad[0],
-            )
-        records.append((number, record))
+        if raw.strip():
+            try:
+                record, replaced = jsonl.parse(raw)
+                if not isinstance(record, dict):
+                    raise jsonl.JSONLineError(f"expected a JSON object, got "
+                                              f"{type(record).__name__}")
+            except jsonl.JSONLineError as exc:
+                raise InputError(
+                    f"unreadable line ({exc.describe()}); it ends with its newline, so it was "
+                    "written whole and this is not a torn write from a crash: fix or remove "
+                    "that line by hand",
+                    file=str(path),
+                    line=number,
+                ) from None
+            records.append((number, record, replaced))
         good_end = pos
     return records, good_end, len(data)
 
@@ -383,8 +431,11 @@ class RunStore:
             _write_json_atomic(file, manifest)
             return manifest
         try:
-            manifest = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            manifest, _ = jsonl.parse(file.read_bytes())
+        except jsonl.JSONLineError as exc:
+            raise InputError(f"unreadable run manifest: {exc.describe()}",
+                             file=str(file)) from None
+        except OSError as exc:
             raise InputError(f"unreadable run manifest: {exc}", file=str(file)) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise InputError(f"not a mathif run manifest (format {FORMAT!r} expected)",
@@ -424,8 +475,9 @@ class RunStore:
                 self.dropped_bytes = total - good_end
                 print(f"mathif: dropped a torn last line ({total - good_end} bytes) from "
                       f"{path}; that request will be generated again", file=sys.stderr)
-            for number, record in records:
-                self._remember(completion_from_record(record, file=str(path), line=number))
+            for number, record, replaced in records:
+                self._remember(completion_from_record(record, file=str(path), line=number,
+                                                      replaced=replaced))
                 self.lines += 1
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         _fsync_dir(self.root)
@@ -459,7 +511,9 @@ class RunStore:
             raise MathIFError("the run store is closed")
         if self.has_success(completion.id):
             return False
-        line = (json.dumps(completion_record(completion), ensure_ascii=False) + "\n").encode()
+        completion = clean_completion(completion)
+        line = (json.dumps(completion_record(completion), ensure_ascii=False, allow_nan=False)
+                + "\n").encode()
         view = memoryview(line)
         while view:
             written = os.write(self._fd, view)
@@ -522,5 +576,6 @@ def read_completions(root: str | os.PathLike[str]) -> list[Completion]:
     """The completions of a run folder, read only (no lock, no repair): for inspection."""
     path = Path(root) / COMPLETIONS_NAME
     records, _, _ = _read_lines(path)
-    return [completion_from_record(r, file=str(path), line=n) for n, r in records]
+    return [completion_from_record(r, file=str(path), line=n, replaced=k)
+            for n, r, k in records]
 

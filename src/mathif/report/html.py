@@ -5,6 +5,13 @@ charts (inline SVG) and the filter script are all in the page; nothing is fetche
 are rendered on the server side, so the page is readable (and testable) without JavaScript; the
 script only hides rows.
 
+Every value that comes from data, model text or a run folder is HTML-escaped where it is
+written (:func:`html.escape` with quotes, in text and attributes alike); nothing from data
+goes inside the script or the style. As a second wall, a Content Security Policy in the page
+allows only the page's own script and style (by SHA-256 hash: no nonce, so the output stays
+byte-identical) and no loads at all: should an escape ever be missed, an injected script,
+handler or external resource does not run.
+
 The filter state lives in the URL fragment (``#source=aime&constraint=punctuation:no_comma&
 outcome=0:not_followed&q=boxed``): a filtered view can be bookmarked or shared, and tests can
 open the page pre-filtered.
@@ -12,6 +19,8 @@ open the page pre-filtered.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -125,7 +134,8 @@ SCRIPT = """
     hash.split('&').forEach(function (part) {
       var eq = part.indexOf('=');
       if (eq < 0) { return; }
-      var key = part.slice(0, eq), value = decodeURIComponent(part.slice(eq + 1));
+      var key = part.slice(0, eq), value;
+      try { value = decodeURIComponent(part.slice(eq + 1)); } catch (e) { return; }
       if (key === 'source') { source.value = value; }
       if (key === 'constraint') { constraint.value = value; }
       if (key === 'outcome') { outcome.value = value; }
@@ -144,6 +154,22 @@ SCRIPT = """
   apply(false);
 })();
 """
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# Only the page's own script and style run; nothing is loaded; no plugins, frames, forms or
+# base URL; DOM sinks that parse HTML from strings are refused (Trusted Types).
+CSP = "; ".join([
+    "default-src 'none'",
+    f"script-src {_sha256(SCRIPT)}",
+    f"style-src {_sha256(CSS)}",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "require-trusted-types-for 'script'",
+])
 
 
 def _clip(text: str, max_chars: int | None) -> str:
@@ -289,7 +315,7 @@ def _outcomes(index: int, samples: Sequence[tuple[Verdict, dict[str, Any]]]) -> 
 
 def _sample_html(item: Item, verdict: Verdict, record: dict[str, Any],
                  max_chars: int | None, label: str) -> str:
-    head = f"{escape(label)} · sample {verdict.sample}"
+    head = f"{escape(label)} · sample {escape(str(verdict.sample))}"
     if not verdict.scored:
         return (f'<div class="sample"><b>{head}</b>: <span class="bad">generation error'
                 f"</span><pre>{escape(verdict.error or '')}</pre></div>")
@@ -339,7 +365,8 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
     out = ['<div class="filters" id="filters">',
            '<label for="f-source">source</label><select id="f-source">'
            '<option value="">all</option>']
-    out += [f'<option value="{s}">{SOURCE_NAMES.get(s, s)}</option>' for s in sources]
+    out += [f'<option value="{escape(s)}">{escape(SOURCE_NAMES.get(s, s))}</option>'
+            for s in sources]
     out.append('</select><label for="f-constraint">constraint</label>'
                '<select id="f-constraint"><option value="">all</option>')
     out += [f'<option value="{escape(n)}">{escape(n)}</option>' for n in names]
@@ -397,6 +424,7 @@ def render(runs: Sequence[Run], comparisons: Sequence[Comparison], *, with_paper
     figures = "".join(charts(runs, with_paper=with_paper))
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<meta name=\"generator\" content=\"mathif {__version__}\">",
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
