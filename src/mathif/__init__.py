@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
-
 from mathif.data import Dataset, Item, load
 from mathif.errors import InputError, MathIFError
 from mathif.prompts import build_prompt
 from mathif.run import ScoreResult, score, score_file
 from mathif.scoring import Response, Verdict
 from mathif.split import answer_part, split_output
+from mathif.version import __version__
 
 
 def evaluate(*args: Any, **kwargs: Any) -> ScoreResult:

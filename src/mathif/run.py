@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mathif import __version__
 from mathif.data import Dataset, Item, load, parse_item, read_jsonl
 from mathif.errors import InputError
 from mathif.metrics import SCHEMA_VERSION, aggregate
 from mathif.scoring import Response, Verdict, align, attach_grades, judge
+from mathif.version import __version__
 
 # From this many responses on, a grading worker is started before the constraints are checked.
 WARM_UP_AT = 200

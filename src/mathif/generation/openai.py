@@ -34,7 +34,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mathif import __version__
 from mathif.generation.protocol import (
     BackendError,
     Completion,
@@ -42,6 +41,7 @@ from mathif.generation.protocol import (
     Request,
     as_int,
 )
+from mathif.version import __version__
 
 API_KEY_ENVS = ("MATHIF_API_KEY", "OPENAI_API_KEY")
 FATAL_STATUSES = frozenset({401, 403, 404})

@@ -49,10 +49,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mathif import __version__
 from mathif.errors import InputError, MathIFError
 from mathif.generation.protocol import Completion, as_int, as_str
 from mathif.split import split_output
+from mathif.version import __version__
 
 MANIFEST_NAME = "manifest.json"
 COMPLETIONS_NAME = "completions.jsonl"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from mathif import __version__, constraints
+from mathif import constraints
 from mathif.data import COUNT_NAMES, SOURCES, Item
 from mathif.prompts import build_prompt
 from mathif.report import svg
@@ -31,6 +31,7 @@ from mathif.report.tables import (
     paper_rows,
 )
 from mathif.scoring import Verdict
+from mathif.version import __version__
 
 # Reasoning can be 16k tokens per sample; 420 of them would make a page of tens of MB.
 DEFAULT_MAX_CHARS = 4000

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mathif import __version__
 from mathif.report.compare import Comparison
 from mathif.report.runs import Run
 from mathif.report.tables import Table, all_tables
+from mathif.version import __version__
 
 
 def _cell(text: str) -> str:

@@ -1,4 +1,4 @@
-"""``mathif report``: argument parsing only; the work is done by :mod:`mathif.report`."""
+"""``mathif report``: Markdown, HTML, CSV and LaTeX reports of run folders."""
 
 from __future__ import annotations
 

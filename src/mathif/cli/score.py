@@ -1,0 +1,68 @@
+"""``mathif score``: score a file of responses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from mathif.cli.options import _grader, add_data_filters, add_grading_options
+from mathif.cli.summary import format_summary
+from mathif.errors import InputError
+
+
+def add_score_command(sub: Any) -> None:
+    """Register ``mathif score`` on the CLI's subparsers."""
+    p = sub.add_parser(
+        "score",
+        help="score model responses",
+        description="Score responses: either a JSONL of item fields plus `response` (string) "
+        "or `output` (list of strings), or the official pipeline's output aligned with "
+        "--data.",
+    )
+    p.add_argument("input", nargs="?", help="JSONL of items with responses")
+    p.add_argument("--data", help="dataset source (hub, a folder or a JSONL file) that "
+                       "--responses is aligned with")
+    p.add_argument("--responses", help="the official pipeline's output, one line per item")
+    p.add_argument("--control", help="responses of the run without constraints (same "
+                       "shape as the main input)")
+    add_data_filters(p)
+    add_grading_options(p)
+    p.add_argument("--out", help="write samples.jsonl and results.json into this folder")
+    p.add_argument("--json", action="store_true", help="print results.json, not a table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_score)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from mathif.run import score_file, write_run
+
+    if args.data is None and args.input is None:
+        raise InputError("give a responses file: `mathif score FILE` (item fields plus "
+                         "response/output on each line) or `--data SOURCE --responses FILE`")
+    if args.data is not None and args.responses is None and args.input is None:
+        raise InputError("--data needs --responses FILE (the official pipeline's output)")
+    path = args.responses or args.input
+    if args.data is None and args.responses is not None:
+        raise InputError("--responses is aligned with --data SOURCE; give both")
+    result = score_file(
+        path,
+        data=args.data,
+        grader=_grader(args.grader),
+        control=args.control,
+        sources=args.sources,
+        counts=args.counts,
+        limit=args.limit,
+        timeout=args.grade_timeout,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
+    if args.out:
+        write_run(args.out, result)
+    if args.json:
+        print(json.dumps(result.results, indent=2))
+    else:
+        print(format_summary(result.metrics))
+        if args.out:
+            print(f"\nwrote {args.out}/samples.jsonl and {args.out}/results.json")
+    return 0
