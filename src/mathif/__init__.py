@@ -9,8 +9,8 @@ The public API is small:
 >>> import mathif
 >>> items = mathif.load()                                  # doctest: +SKIP
 >>> result = mathif.score(items, responses)                # doctest: +SKIP
->>> result.metrics["overall"]                              # doctest: +SKIP
-{'n_items': 420, 'hacc': 27.86, 'sacc': 50.44, 'correct': 32.14}
+>>> result.metrics.overall.hacc                           # doctest: +SKIP
+27.86
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from typing import Any
 from mathif.data import Dataset, Item, load
 from mathif.errors import InputError, MathIFError
 from mathif.prompts import build_prompt
+from mathif.responses import Response
+from mathif.results import Results
 from mathif.run import ScoreResult, score, score_file
-from mathif.scoring import Response, Verdict
+from mathif.samples import Sample, Verdict
 from mathif.split import answer_part, split_output
 from mathif.version import __version__
 
@@ -39,6 +41,8 @@ __all__ = [
     "Item",
     "MathIFError",
     "Response",
+    "Results",
+    "Sample",
     "ScoreResult",
     "Verdict",
     "__version__",

@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -101,6 +101,64 @@ class Item:
         return dict(self.fields)
 
 
+def _count_value(value: int | str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
+        return value
+    if isinstance(value, str):
+        if value in COUNT_NAMES:
+            return COUNT_NAMES.index(value) + 1
+        if value.isdigit() and 1 <= int(value) <= 3:
+            return int(value)
+    raise ValueError(f"unknown constraint count {value!r}; use 1-3 or single/double/triple")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which items a run covers: the data filters, applied the same way wherever items come
+    from (the data set, or the items of a responses file).
+
+    ``sources`` (e.g. ``("aime",)``), ``counts`` (numbers of constraints, 1-3) and ``limit``
+    (the first N items left after the other two, in file order). ``None``: no filter.
+    """
+
+    sources: tuple[str, ...] | None = None
+    counts: tuple[int, ...] | None = None
+    limit: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        sources: Iterable[str] | None = None,
+        counts: Iterable[int | str] | None = None,
+        limit: int | None = None,
+    ) -> Selection:
+        """Validate user-given filters (count names such as ``"single"`` are accepted)."""
+        wanted = tuple(dict.fromkeys(sources)) if sources is not None else None
+        if wanted is not None:
+            unknown = set(wanted) - set(SOURCES)
+            if unknown:
+                raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
+        numbers = (tuple(sorted({_count_value(c) for c in counts}))
+                   if counts is not None else None)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 0):
+            raise ValueError("limit must be an integer >= 0")
+        return cls(wanted, numbers, limit)
+
+    @property
+    def is_everything(self) -> bool:
+        return self.sources is None and self.counts is None and self.limit is None
+
+    def keeps(self, item: Item) -> bool:
+        """Whether ``item`` passes the source and count filters (the limit aside)."""
+        return (self.sources is None or item.source in self.sources) and (
+            self.counts is None or item.n_constraints in self.counts)
+
+    def apply(self, items: Iterable[Item]) -> list[Item]:
+        selected = [item for item in items if self.keeps(item)]
+        return selected if self.limit is None else selected[: self.limit]
+
+
 @dataclass(frozen=True)
 class FileCheck:
     name: str
@@ -121,6 +179,9 @@ class Dataset(Sequence[Item]):
     items: tuple[Item, ...]
     origin: str
     files: tuple[FileCheck, ...] = ()
+    # Every item the files hold, before any filter: responses files that are aligned line by
+    # line with the whole data set are matched against these (empty: the same as ``items``).
+    loaded: tuple[Item, ...] = field(default=(), repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -153,6 +214,17 @@ class Dataset(Sequence[Item]):
 
     def by_key(self) -> dict[str, Item]:
         return {item.key: item for item in self.items}
+
+    @property
+    def all_items(self) -> tuple[Item, ...]:
+        """Every item the files hold, whatever the filters kept."""
+        return self.loaded or self.items
+
+    def select(self, selection: Selection) -> Dataset:
+        """The items that ``selection`` keeps (of those this data set holds)."""
+        if selection.is_everything:
+            return self
+        return replace(self, items=tuple(selection.apply(self.items)), loaded=self.all_items)
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -319,17 +391,6 @@ def _resolve(source: str | os.PathLike[str] | None) -> tuple[str, list[Path], st
     )
 
 
-def _count_value(value: int | str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
-        return value
-    if isinstance(value, str):
-        if value in COUNT_NAMES:
-            return COUNT_NAMES.index(value) + 1
-        if value.isdigit() and 1 <= int(value) <= 3:
-            return int(value)
-    raise ValueError(f"unknown constraint count {value!r}; use 1-3 or single/double/triple")
-
-
 def load(
     source: str | os.PathLike[str] | None = None,
     *,
@@ -363,14 +424,7 @@ def load(
         paths = sorted(paths, key=lambda p: (p.name not in OFFICIAL_FILES,
                                              OFFICIAL_FILES.index(p.name)
                                              if p.name in OFFICIAL_FILES else 0, p.name))
-    wanted_sources = set(sources) if sources is not None else None
-    if wanted_sources is not None:
-        unknown = wanted_sources - set(SOURCES)
-        if unknown:
-            raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
-    wanted_counts = {_count_value(c) for c in counts} if counts is not None else None
-    if limit is not None and limit < 0:
-        raise ValueError("limit must be >= 0")
+    selection = Selection.of(sources, counts, limit)
 
     items: list[Item] = []
     checks: list[FileCheck] = []
@@ -391,12 +445,5 @@ def load(
         )
         warnings.warn(message, ChecksumMismatchWarning, stacklevel=2)
         print(f"WARNING: {message}", file=sys.stderr)
-    selected = [
-        item
-        for item in items
-        if (wanted_sources is None or item.source in wanted_sources)
-        and (wanted_counts is None or item.n_constraints in wanted_counts)
-    ]
-    if limit is not None:
-        selected = selected[:limit]
-    return Dataset(items=tuple(selected), origin=origin, files=tuple(checks))
+    everything = Dataset(items=tuple(items), origin=origin, files=tuple(checks))
+    return everything.select(selection)

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mathif.data import Dataset, load
+from mathif.data import Dataset, Item, load
 from mathif.generation.chat import build_messages
 from mathif.generation.engines import (
     backend_options,
@@ -37,10 +37,8 @@ from mathif.generation.protocol import (
     derive_seed,
 )
 from mathif.generation.store import RunStore
-from mathif.run import ScoredInput, ScoreResult, manifest_of, score_inputs, write_run
-from mathif.scoring import Response
-
-MISSING_ERROR = "no completion was generated for this request"
+from mathif.responses import Entry, Response
+from mathif.run import ScoreResult, manifest_of, score_entries, write_run
 
 
 def run_settings(
@@ -106,35 +104,20 @@ def _model_id(backend: str, model: str) -> str:
     return model
 
 
-def _response(completion: Completion | None) -> Response:
-    if completion is None:
-        return Response("", error=MISSING_ERROR)
-    extra: dict[str, Any] = {"response": completion.text}
-    if completion.reasoning is not None:
-        extra["reasoning"] = completion.reasoning
-    extra.update(
-        finish_reason=completion.finish_reason,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        latency_s=completion.latency_s,
-        seed=completion.seed,
-    )
-    return Response(completion.text, reasoning=completion.reasoning, error=completion.error,
-                    extra=extra)
-
-
-def scoring_inputs(
-    items: Sequence[Any],
+def entries_of_run(
+    items: Sequence[Item],
     answers: Mapping[tuple[str, str, int], Completion | None],
     *,
     phase: str,
     samples: int,
-) -> list[ScoredInput]:
-    """One :class:`~mathif.run.ScoredInput` per item, its samples in sample order."""
+) -> list[Entry]:
+    """The responses of ``phase``, item by item, sample by sample (a missing completion is an
+    error response, never an empty answer)."""
     return [
-        ScoredInput(item, [_response(answers.get((phase, item.key, s))) for s in range(samples)],
-                    item.to_record())
+        Entry(item, s, Response.from_completion(answers.get((phase, item.key, s))),
+              item.to_record())
         for item in items
+        for s in range(samples)
     ]
 
 
@@ -241,7 +224,7 @@ def evaluate(
             if isinstance(backend, str):
                 engine = make_backend(name, model_id, options=opts,
                                       chat_template_kwargs=chat_template_kwargs,
-                                      items=dataset.items)
+                                      items=dataset)
                 try:
                     _generate(store, pending, total=len(requests), engine=engine,
                               progress=progress)
@@ -256,10 +239,10 @@ def evaluate(
         dataset, model=model_id, backend=name, samples=samples, with_control=with_control,
         grader=grader, run=settings, engine=engine_facts, run_dir=str(Path(out).resolve()),
     )
-    control = (scoring_inputs(dataset.items, answers, phase="control", samples=samples)
+    control = (entries_of_run(dataset.items, answers, phase="control", samples=samples)
                if with_control else None)
-    result = score_inputs(
-        scoring_inputs(dataset.items, answers, phase="main", samples=samples),
+    result = score_entries(
+        entries_of_run(dataset.items, answers, phase="main", samples=samples),
         grader=grader, control=control, manifest=manifest, timeout=grade_timeout,
         workers=workers, progress=progress,
     )

@@ -141,11 +141,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     if args.json:
-        print(json.dumps(result.results, indent=2))
+        print(json.dumps(result.results.to_record(), indent=2))
     else:
         print(format_summary(result.metrics))
         print(f"\nwrote {args.out}/samples.jsonl and {args.out}/results.json")
-    failed = [v for v in (*result.verdicts, *result.control_verdicts) if not v.scored]
+    failed = [s for s in (*result.samples, *(result.control_samples or ())) if not s.scored]
     if failed:
         print(f"mathif: {len(failed)} request(s) failed and are not scored (their error is in "
               f"{args.out}/samples.jsonl); run the same command again to retry them",

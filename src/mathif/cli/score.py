@@ -60,7 +60,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.out:
         write_run(args.out, result)
     if args.json:
-        print(json.dumps(result.results, indent=2))
+        print(json.dumps(result.results.to_record(), indent=2))
     else:
         print(format_summary(result.metrics))
         if args.out:

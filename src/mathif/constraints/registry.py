@@ -177,9 +177,13 @@ def check(constraint_id: str, text: str, args: Mapping[str, Any] | None) -> bool
 
 
 def check_all(
-    names: Sequence[str], args: Sequence[Mapping[str, Any] | None], text: str
+    names: Sequence[str], text: str, args: Sequence[Mapping[str, Any] | None]
 ) -> list[bool]:
-    """One verdict per constraint of an item, in the item's order."""
+    """One verdict per constraint of an item, in the item's order (arguments in the order of
+    :func:`check`: constraints, text, their arguments)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__} "
+                        "(the order is check_all(names, text, args))")
     if len(names) != len(args):
         raise ValueError(f"{len(names)} constraint names but {len(args)} argument entries")
     return [check(name, text, arg) for name, arg in zip(names, args, strict=True)]

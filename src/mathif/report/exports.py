@@ -33,15 +33,17 @@ def verdicts_csv(runs: Sequence[Run]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for run in runs:
-        for (item, v), record, length in zip(run.pairs, run.records, run.lengths, strict=True):
+        for v, length in zip(run.samples, run.lengths, strict=True):
+            item, grade = v.item, v.grade
             writer.writerow([
-                run.label, item.key, item.source, item.id, item.n_constraints, v.sample,
+                run.label, item.key, item.source, item.id, item.n_constraints, v.index,
                 ";".join(item.constraint_name),
                 ";".join(_bool(f) for f in v.follow),
                 "" if not v.scored else _bool(v.hard),
                 "" if not v.scored else f"{v.soft:.4f}",
-                _bool(v.correct), v.extracted_answer or "", item.answer, v.grader or "",
-                record.get("finish_reason") or "",
+                _bool(v.correct), (grade.extracted_answer if grade else None) or "",
+                item.answer, (grade.grader if grade else None) or "",
+                v.response.usage.finish_reason or "",
                 "" if length is None else f"{length[0]:g}",
                 "" if length is None else f"{length[1]:g}",
                 run.length_unit, v.error or "",
