@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -237,6 +237,26 @@ class Dataset(Sequence[Item]):
         }
 
 
+def _constraint(
+    i: int, name: Any, desc: Any, arg: Any, fail: Callable[[str, str], InputError]
+) -> Mapping[str, Any]:
+    """The validated arguments of constraint ``i`` of an item."""
+    if not isinstance(name, str):
+        raise fail("expected a string", f"constraint_name[{i}]")
+    if not isinstance(desc, str):
+        raise fail("expected a string", f"constraint_desc[{i}]")
+    if arg is not None and not isinstance(arg, dict):
+        raise fail(f"expected an object or null, got {type(arg).__name__}",
+                   f"constraint_args[{i}]")
+    try:
+        clean = constraints.validate_args(name, arg)
+    except constraints.UnknownConstraintError:
+        raise fail(f"unknown constraint id {name!r}", f"constraint_name[{i}]") from None
+    except constraints.ArgumentError as exc:
+        raise fail(exc.message, f"constraint_args[{i}].{exc.field}") from None
+    return MappingProxyType(dict(clean))
+
+
 def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
     """Validate one decoded JSON line and build an :class:`Item`.
 
@@ -268,22 +288,8 @@ def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
             f"{len(args)} argument sets",
             "constraint_args",
         )
-    normalised: list[Mapping[str, Any]] = []
-    for i, (name, desc, arg) in enumerate(zip(names, descs, args, strict=True)):
-        if not isinstance(name, str):
-            raise fail("expected a string", f"constraint_name[{i}]")
-        if not isinstance(desc, str):
-            raise fail("expected a string", f"constraint_desc[{i}]")
-        if arg is not None and not isinstance(arg, dict):
-            raise fail(f"expected an object or null, got {type(arg).__name__}",
-                       f"constraint_args[{i}]")
-        try:
-            clean = constraints.validate_args(name, arg)
-        except constraints.UnknownConstraintError:
-            raise fail(f"unknown constraint id {name!r}", f"constraint_name[{i}]") from None
-        except constraints.ArgumentError as exc:
-            raise fail(exc.message, f"constraint_args[{i}].{exc.field}") from None
-        normalised.append(MappingProxyType(dict(clean)))
+    normalised = [_constraint(i, name, desc, arg, fail)
+                  for i, (name, desc, arg) in enumerate(zip(names, descs, args, strict=True))]
     return Item(
         key=key,
         source=benchmark_source(record["source"], key),

@@ -147,21 +147,25 @@ class Sample:
                                  line=line, field=name)
             return value
 
+        def item_of(key: str) -> Item:
+            item = items.get(key) if items is not None else None
+            if item is None:
+                item = parse_item(dict(record), key=key, file=file, line=line)
+                if items is not None:
+                    items[key] = item
+            return item
+
         key = need("key", str)
         index = as_int(record.get("sample")) or 0
-        item = items.get(key) if items is not None else None
-        if item is None:
-            item = parse_item(dict(record), key=key, file=file, line=line)
-            if items is not None:
-                items[key] = item
         error = record.get("error")
         if error is not None:
             response = Response(as_str(record.get("response")) or "", error=str(error),
                                 usage=Usage.from_record(record))
-            return cls(item, index, response, None, None, record)
+            return cls(item_of(key), index, response, None, None, record)
         follow = need("follow", list)
         hard = need("hard", bool)
         soft = need("soft", (int, float))
+        item = item_of(key)
         response = response_of_record(record)
         text = raw_text(record)
         reasoning = ""

@@ -78,8 +78,8 @@ def test_evaluate_writes_the_store_and_score_files(items, tmp_path: Path) -> Non
     assert (first["finish_reason"], first["prompt_tokens"], first["completion_tokens"]) == (
         "stop", 7, 3)
     assert first["question"] == items[0].question and first["error"] is None
-    assert result.metrics["n_responses"] == 12
-    assert json.loads((tmp_path / "results.json").read_text())["metrics"] == result.metrics
+    assert result.metrics.n_responses == 12
+    assert json.loads((tmp_path / "results.json").read_text()) == result.results.to_record()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["settings"]["sampling"] == {"temperature": 1.0, "top_p": 0.95,
                                                "max_tokens": 16384}
@@ -105,7 +105,7 @@ def test_more_samples_or_items_extend_a_run(items, tmp_path: Path) -> None:
     more = Echo()
     result = evaluate(backend=more, data=items, out=tmp_path, samples=3, grader=None)
     assert sorted({r.sample for r in more.seen}) == [1, 2] and len(more.seen) == 12
-    assert result.metrics["samples_per_item"] == {"min": 3, "max": 3}
+    assert result.metrics.samples_per_item.to_record() == {"min": 3, "max": 3}
 
 
 def test_other_settings_stop_with_a_clear_error(items, tmp_path: Path) -> None:
@@ -120,15 +120,15 @@ def test_other_settings_stop_with_a_clear_error(items, tmp_path: Path) -> None:
 def test_failed_requests_are_reported_not_scored_then_retried(items, tmp_path: Path) -> None:
     bad = {(items[1].key, 0), (items[2].key, 1)}
     result = evaluate(backend=Echo(fail=bad), data=items, out=tmp_path, samples=2, grader=None)
-    errors = [v for v in result.verdicts if not v.scored]
-    assert {(v.key, v.sample) for v in errors} == bad
-    assert result.metrics["n_errors"] == 2 and result.metrics["n_responses"] == 10
+    errors = [s for s in result.samples if not s.scored]
+    assert {(s.key, s.index) for s in errors} == bad
+    assert result.metrics.n_errors == 2 and result.metrics.n_responses == 10
     records = {(r["key"], r["sample"]): r for r in jsonl(tmp_path / "samples.jsonl")}
     assert records[(items[1].key, 0)]["error"] == "HTTP 500: boom"
     retry = Echo()
     fixed = evaluate(backend=retry, data=items, out=tmp_path, samples=2, grader=None)
     assert {(r.key, r.sample) for r in retry.seen} == bad
-    assert fixed.metrics["n_errors"] == 0
+    assert fixed.metrics.n_errors == 0
 
 
 def test_control_run(items, tmp_path: Path) -> None:
@@ -140,7 +140,8 @@ def test_control_run(items, tmp_path: Path) -> None:
         item = next(i for i in items if i.key == request.key)
         assert request.messages[-1].content == mathif.build_prompt(item, constraints=False)
     assert (tmp_path / "control_samples.jsonl").exists()
-    assert "correct_without_constraints" in result.metrics["overall"]
+    assert result.metrics.control is not None
+    assert "correct_without_constraints" in result.metrics.to_record()["overall"]
 
 
 def test_replay_matches_mathif_score(items, tmp_path: Path) -> None:
