@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +22,8 @@ from typing import Any
 
 from mathif import constraints
 from mathif.errors import ChecksumMismatchWarning, InputError
+
+log = logging.getLogger(__name__)
 
 HUB_REPO_ID = "TingchenFu/MathIF"
 SOURCES = ("gsm8k", "math500", "minerva", "olympiad", "aime")
@@ -450,6 +452,6 @@ def load(
             f"{', '.join(bad)}: published numbers do not apply to these files."
         )
         warnings.warn(message, ChecksumMismatchWarning, stacklevel=2)
-        print(f"WARNING: {message}", file=sys.stderr)
+        log.warning("WARNING: %s", message)
     everything = Dataset(items=tuple(items), origin=origin, files=tuple(checks))
     return everything.select(selection)

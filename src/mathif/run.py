@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mathif.config import MAX_UNGRADED_PERCENT
 from mathif.data import Dataset, Item, Selection, load
 from mathif.errors import InputError, MathIFError
 from mathif.grading import DEFAULT_TIMEOUT
@@ -43,9 +44,6 @@ RESULTS_FILE = "results.json"
 CONTROL_FILE = "control_samples.jsonl"
 # Everything `score` and `eval` write from their results: replaced as a whole on each run.
 OUTPUT_SET = (SAMPLES_FILE, RESULTS_FILE, CONTROL_FILE)
-# Answers the grader could not decide (timeouts, grader errors), in percent of the graded
-# answers, above which a run fails loudly: its correctness would be too low by that much.
-MAX_UNGRADED_PERCENT = 1.0
 
 
 class UngradedAnswersError(MathIFError):

