@@ -15,10 +15,9 @@ The public API is small:
 
 from __future__ import annotations
 
-from typing import Any
-
 from mathif.data import Dataset, Item, load
 from mathif.errors import InputError, MathIFError
+from mathif.evaluation import RunConfig, evaluate
 from mathif.prompts import build_prompt
 from mathif.responses import Response
 from mathif.results import Results
@@ -27,14 +26,6 @@ from mathif.samples import Sample, Verdict
 from mathif.split import answer_part, split_output
 from mathif.version import __version__
 
-
-def evaluate(*args: Any, **kwargs: Any) -> ScoreResult:
-    """Generate responses with a model and score them; see :func:`mathif.evaluation.evaluate`."""
-    from mathif.evaluation import evaluate as _evaluate
-
-    return _evaluate(*args, **kwargs)
-
-
 __all__ = [
     "Dataset",
     "InputError",
@@ -42,6 +33,7 @@ __all__ = [
     "MathIFError",
     "Response",
     "Results",
+    "RunConfig",
     "Sample",
     "ScoreResult",
     "Verdict",
