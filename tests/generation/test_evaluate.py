@@ -202,3 +202,59 @@ def test_eval_help_lists_the_issue_flags(capsys) -> None:
                  "--with-control", "--chat-template-kwargs", "--tensor-parallel-size",
                  "--data-parallel-size", "--gpu-memory-utilization", "--max-model-len"):
         assert flag in text
+
+
+def test_filters_apply_to_a_given_dataset(dataset, tmp_path: Path) -> None:
+    """`mathif.evaluate(data=Dataset, limit=...)` used to ignore the filters."""
+    backend = Echo()
+    result = evaluate(backend=backend, data=dataset, out=tmp_path / "a", grader=None,
+                      sources=["aime"], counts=[2], limit=3)
+    assert len(backend.seen) == 3
+    assert [s.item for s in result.samples] == [
+        i for i in dataset if i.source == "aime" and i.n_constraints == 2][:3]
+    with pytest.raises(ValueError, match="unknown source"):
+        evaluate(backend=Echo(), data=dataset, out=tmp_path / "b", sources=["nope"])
+
+
+def test_replay_by_position_against_the_whole_data_set(dataset, tmp_path: Path) -> None:
+    """The official pipeline's output has one line per item of the whole data set; with a
+    filter, its lines still match their items by position."""
+    official = tmp_path / "official.jsonl"
+    official.write_text("".join(json.dumps({"output": [f"P{i}"]}) + "\n"
+                                for i in range(len(dataset))))
+    evaluate(str(official), backend="replay", data=dataset, out=tmp_path / "r", grader=None,
+             sources=["olympiad"], limit=2)
+    records = jsonl(tmp_path / "r" / "samples.jsonl")
+    first = [n for n, item in enumerate(dataset) if item.source == "olympiad"][:2]
+    assert [r["response"] for r in records] == [f"P{n}" for n in first]
+    assert all(r["error"] is None for r in records)
+
+
+def test_replay_lines_that_match_no_item_are_an_error(items, tmp_path: Path) -> None:
+    stray = tmp_path / "stray.jsonl"
+    stray.write_text(json.dumps({"key": "nowhere:1", "response": "x"}) + "\n")
+    with pytest.raises(mathif.InputError, match="matches no item"):
+        evaluate(str(stray), backend="replay", data=items, out=tmp_path / "s", grader=None)
+
+
+def test_the_run_config_is_declared_once(items, tmp_path: Path) -> None:
+    """The eval flags, the resume settings and the manifest come from RunConfig."""
+    from mathif.cli import build_parser
+    from mathif.config import RunConfig
+    from mathif.options import option_fields
+
+    help_text = build_parser()._subparsers._group_actions[0].choices["eval"].format_help()
+    for f, _ in option_fields(RunConfig):
+        assert "--" + f.name.replace("_", "-") in help_text
+    config = RunConfig(model="m", backend="replay")
+    settings = config.settings(data_checksum="abc")
+    assert list(settings) == ["model", "backend", "prompt_template", "system_prompt",
+                              "chat_template_kwargs", "sampling", "seed", "engine",
+                              "data_checksum"]
+    evaluate(backend=Echo(), data=items, out=tmp_path, grader=None)
+    stored = json.loads((tmp_path / "manifest.json").read_text())["settings"]
+    assert set(stored) == set(settings)
+    with pytest.raises(ValueError, match="temperature"):
+        evaluate(backend=Echo(), data=items, out=tmp_path / "x", temperature=float("nan"))
+    with pytest.raises(ValueError, match="samples"):
+        evaluate(backend=Echo(), data=items, out=tmp_path / "y", samples=0)
