@@ -94,10 +94,6 @@ class Item:
             self.n_constraints
         )
 
-    @property
-    def categories(self) -> tuple[str, ...]:
-        return tuple(constraints.category(name) for name in self.constraint_name)
-
     def to_record(self) -> dict[str, Any]:
         """The item's fields as in the JSONL file (plus nothing else)."""
         return dict(self.fields)

@@ -312,7 +312,6 @@ class Total:
 
 # What a grader can answer (mathif.grading.Grade.reason); timeout and error mean "not graded".
 GRADE_OUTCOMES = ("match", "mismatch", "no_answer", "timeout", "error")
-UNGRADED_OUTCOMES = ("timeout", "error")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ the caller's (checkers themselves accept any string, including an empty one).
 
 from __future__ import annotations
 
-from . import affix, format, length, lexical  # noqa: F401  (importing registers the checkers)
+from . import affix, length, lexical, markup  # noqa: F401  (importing registers the checkers)
 from .registry import (
     REGISTRY,
     ArgumentError,

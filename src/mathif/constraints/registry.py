@@ -14,7 +14,7 @@ refuses it instead, because a benchmark item must mean the same thing on every r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 RELATIONS = ("less than", "at least")
@@ -51,7 +51,6 @@ class Param:
     name: str
     type: type | tuple[type, ...]
     check: Validator | None = None
-    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,6 @@ class Checker:
     params: tuple[Param, ...]
     describe: Callable[[Mapping[str, Any]], str]
     check: Callable[[str, Mapping[str, Any]], bool]
-    doc: str = field(default="")
 
 
 REGISTRY: dict[str, Checker] = {}
