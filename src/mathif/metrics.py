@@ -18,7 +18,7 @@ from statistics import fmean, median
 
 from mathif import constraints, stats
 from mathif.data import COUNT_NAMES, SOURCES, Item
-from mathif.responses import Usage
+from mathif.responses import Number, Usage
 from mathif.results import (
     GRADE_OUTCOMES,
     QUADRANTS,
@@ -240,7 +240,7 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _whole(value: float | None) -> int | None:
+def _whole(value: Number | None) -> int | None:
     """A token count that is a whole number (as recorded in JSON), else ``None``."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 

@@ -198,9 +198,8 @@ def raw_text(record: Mapping[str, Any]) -> str | None:
         return output
     if isinstance(output, list):
         sample = record.get("sample", 0)
-        if isinstance(sample, int) and 0 <= sample < len(output) and isinstance(
-                output[sample], str):
-            return output[sample]
+        if isinstance(sample, int) and 0 <= sample < len(output):
+            return as_str(output[sample])
     return None
 
 

@@ -12,7 +12,7 @@ from mathif.stats import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
 
 def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``report`` on the main parser's subcommands."""
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "report",
         help="Markdown/HTML/CSV/LaTeX reports of one or more runs",
         description="Report one or more run folders (written by `mathif score --out` or "

@@ -71,7 +71,7 @@ def _describe_bullets(args: Mapping[str, Any]) -> str:
 
 
 def _check_bullets(text: str, args: Mapping[str, Any]) -> bool:
-    return bullet_count(text) == args["num_bullets"]
+    return bool(bullet_count(text) == args["num_bullets"])
 
 
 BULLETS = register(
@@ -102,7 +102,7 @@ def _describe_highlights(args: Mapping[str, Any]) -> str:
 
 
 def _check_highlights(text: str, args: Mapping[str, Any]) -> bool:
-    return highlight_count(text) >= args["num_highlights"]
+    return bool(highlight_count(text) >= args["num_highlights"])
 
 
 HIGHLIGHTS = register(
@@ -129,7 +129,7 @@ def _describe_sections(args: Mapping[str, Any]) -> str:
 def _check_sections(text: str, args: Mapping[str, Any]) -> bool:
     # The marker goes into the pattern unescaped and case-sensitively, as in the reference.
     pattern = user_pattern(r"\s?", args["section_spliter"].strip(), r"\s?\d+\s?")
-    return pattern.split_len(text) - 1 >= args["num_sections"]
+    return bool(pattern.split_len(text) - 1 >= args["num_sections"])
 
 
 SECTIONS = register(
