@@ -376,11 +376,11 @@ def _hub_files(repo_id: str, revision: str | None, cache_dir: str | None) -> lis
     return paths
 
 
-def _resolve(source: str | os.PathLike[str] | None) -> tuple[str, list[Path], str]:
-    """Turn ``source`` into (kind, paths, origin)."""
-    if source is None:
-        source = os.environ.get(ENV_DATA) or "hub"
-    text = os.fspath(source)
+def _resolve(origin: str | os.PathLike[str] | None) -> tuple[str, list[Path], str]:
+    """Turn ``origin`` into (kind, paths, origin)."""
+    if origin is None:
+        origin = os.environ.get(ENV_DATA) or "hub"
+    text = os.fspath(origin)
     if text in ("hub", HUB_REPO_ID) or text.startswith("hf://"):
         repo = text[len("hf://"):].removeprefix("datasets/") if text.startswith("hf://") else (
             HUB_REPO_ID
@@ -402,7 +402,7 @@ def _resolve(source: str | os.PathLike[str] | None) -> tuple[str, list[Path], st
 
 
 def load(
-    source: str | os.PathLike[str] | None = None,
+    origin: str | os.PathLike[str] | None = None,
     *,
     sources: Iterable[str] | None = None,
     counts: Iterable[int | str] | None = None,
@@ -412,10 +412,10 @@ def load(
 ) -> Dataset:
     """Load MathIF items.
 
-    ``source``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
-    once and cached), a folder holding the JSONL files, or one JSONL file. When ``source`` is
+    ``origin``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
+    once and cached), a folder holding the JSONL files, or one JSONL file. When ``origin`` is
     not given, the environment variable ``MATHIF_DATA`` is used if set.
-    Filters: ``sources`` (e.g. ``["aime"]``), ``counts`` (1-3 or ``single``/``double``/
+    Filters: ``sources`` (the items' benchmark sources, e.g. ``["aime"]``), ``counts`` (1-3 or ``single``/``double``/
     ``triple``), ``limit`` (first N items after filtering, in file order).
 
     Files are compared with the official checksums shipped in the package; a difference is
@@ -426,7 +426,7 @@ def load(
     >>> items[0].key
     'aime_single:0'
     """
-    kind, paths, origin = _resolve(source)
+    kind, paths, origin = _resolve(origin)
     if kind == "hub":
         paths = _hub_files(origin, revision, cache_dir)
         origin = f"hf://datasets/{origin}" + (f"@{revision}" if revision else "")
