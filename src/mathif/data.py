@@ -415,8 +415,9 @@ def load(
     ``origin``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
     once and cached), a folder holding the JSONL files, or one JSONL file. When ``origin`` is
     not given, the environment variable ``MATHIF_DATA`` is used if set.
-    Filters: ``sources`` (the items' benchmark sources, e.g. ``["aime"]``), ``counts`` (1-3 or ``single``/``double``/
-    ``triple``), ``limit`` (first N items after filtering, in file order).
+    Filters: ``sources`` (the items' benchmark sources, e.g. ``["aime"]``), ``counts`` (1-3
+    or ``single``/``double``/``triple``), ``limit`` (first N items after filtering, in file
+    order).
 
     Files are compared with the official checksums shipped in the package; a difference is
     warned about loudly and recorded in :meth:`Dataset.manifest`, because published numbers

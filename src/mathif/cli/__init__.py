@@ -9,11 +9,12 @@ is a bug, reported in one line that says how to get its traceback (``--debug`` o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mathif.errors import InputError, MathIFError
@@ -53,27 +54,34 @@ def _commands() -> list[Any]:
     return [add_score_command, add_eval_command, add_report_command]
 
 
-def _log_to_stderr() -> None:
-    """Library messages (``logging.getLogger("mathif...")``) shown as ``mathif: ...``."""
+@contextlib.contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """Library messages (``logging.getLogger("mathif...")``) shown as ``mathif: ...`` while a
+    command runs; the logging setup is left as it was afterwards."""
     logger = logging.getLogger("mathif")
-    if not any(getattr(h, "_mathif_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("mathif: %(message)s"))
-        handler._mathif_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mathif: %(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(args.debug or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"))
-    _log_to_stderr()
     from mathif.run import UngradedAnswersError
 
     try:
-        return int(args.func(args) or 0)
+        with _log_to_stderr():
+            return int(args.func(args) or 0)
     except InputError as exc:
         print(f"mathif: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

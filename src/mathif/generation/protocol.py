@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from mathif.errors import MathIFError
+from mathif.errors import InputError, MathIFError
 from mathif.options import (
     NON_NEGATIVE_FLOAT,
     POSITIVE_INT,
@@ -23,6 +23,7 @@ from mathif.options import (
     check_fields,
     option,
 )
+from mathif.split import split_output
 
 PHASES = ("main", "control")
 
@@ -121,6 +122,65 @@ class Completion:
                attempts: int = 1) -> Completion:
         return cls(key=request.key, sample=request.sample, text="", phase=request.phase,
                    seed=request.seed, latency_s=latency_s, error=error, attempts=attempts)
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored form (a line of ``completions.jsonl``): the fields plus the answer part
+        that will be scored."""
+        answer = split_output(self.text, self.reasoning)[1] if self.ok else None
+        return {
+            "phase": self.phase,
+            "key": self.key,
+            "sample": self.sample,
+            "seed": self.seed,
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "answer_part": answer,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "latency_s": self.latency_s,
+            "attempts": self.attempts,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_record(cls, record: Any, *, file: str, line: int) -> Completion:
+        """Rebuild a completion from a stored line, checking every field's type."""
+
+        def fail(message: str, fld: str | None = None) -> InputError:
+            return InputError(message, file=file, line=line, field=fld)
+
+        if not isinstance(record, dict):
+            raise fail("expected a JSON object")
+        phase, key, sample = record.get("phase"), record.get("key"), record.get("sample")
+        if not isinstance(phase, str):
+            raise fail("expected a string", "phase")
+        if not isinstance(key, str):
+            raise fail("expected a string", "key")
+        sample = as_int(sample)
+        if sample is None or sample < 0:
+            raise fail("expected a non-negative integer", "sample")
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise fail("expected a string", "text")
+        error = record.get("error")
+        if error is not None and not isinstance(error, str):
+            raise fail("expected a string or null", "error")
+        latency = record.get("latency_s")
+        return cls(
+            key=key,
+            sample=sample,
+            text=text,
+            phase=phase,
+            reasoning=as_str(record.get("reasoning")),
+            finish_reason=as_str(record.get("finish_reason")),
+            prompt_tokens=as_int(record.get("prompt_tokens")),
+            completion_tokens=as_int(record.get("completion_tokens")),
+            latency_s=float(latency) if isinstance(latency, (int, float)) else None,
+            seed=as_int(record.get("seed")),
+            error=error,
+            attempts=as_int(record.get("attempts")) or 1,
+        )
 
 
 OnComplete = Callable[[Completion], None]

@@ -50,8 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from mathif.errors import InputError, MathIFError
-from mathif.generation.protocol import Completion, as_int, as_str
-from mathif.split import split_output
+from mathif.generation.protocol import Completion
 from mathif.version import __version__
 
 MANIFEST_NAME = "manifest.json"
@@ -120,65 +119,13 @@ def settings_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list
 
 
 def completion_record(completion: Completion) -> dict[str, Any]:
-    """The stored form of a completion: its fields plus the answer part that will be scored."""
-    answer = None
-    if completion.ok:
-        answer = split_output(completion.text, completion.reasoning)[1]
-    return {
-        "phase": completion.phase,
-        "key": completion.key,
-        "sample": completion.sample,
-        "seed": completion.seed,
-        "text": completion.text,
-        "reasoning": completion.reasoning,
-        "answer_part": answer,
-        "finish_reason": completion.finish_reason,
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "latency_s": completion.latency_s,
-        "attempts": completion.attempts,
-        "error": completion.error,
-        "time": _now(),
-    }
+    """The stored form of a completion: :meth:`Completion.to_record` and when it was stored."""
+    return {**completion.to_record(), "time": _now()}
 
 
 def completion_from_record(record: Any, *, file: str, line: int) -> Completion:
-    """Rebuild a :class:`Completion` from a stored line, checking every field's type."""
-
-    def fail(message: str, fld: str | None = None) -> InputError:
-        return InputError(message, file=file, line=line, field=fld)
-
-    if not isinstance(record, dict):
-        raise fail("expected a JSON object")
-    phase, key, sample = record.get("phase"), record.get("key"), record.get("sample")
-    if not isinstance(phase, str):
-        raise fail("expected a string", "phase")
-    if not isinstance(key, str):
-        raise fail("expected a string", "key")
-    sample = as_int(sample)
-    if sample is None or sample < 0:
-        raise fail("expected a non-negative integer", "sample")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise fail("expected a string", "text")
-    error = record.get("error")
-    if error is not None and not isinstance(error, str):
-        raise fail("expected a string or null", "error")
-    latency = record.get("latency_s")
-    return Completion(
-        key=key,
-        sample=sample,
-        text=text,
-        phase=phase,
-        reasoning=as_str(record.get("reasoning")),
-        finish_reason=as_str(record.get("finish_reason")),
-        prompt_tokens=as_int(record.get("prompt_tokens")),
-        completion_tokens=as_int(record.get("completion_tokens")),
-        latency_s=float(latency) if isinstance(latency, (int, float)) else None,
-        seed=as_int(record.get("seed")),
-        error=error,
-        attempts=as_int(record.get("attempts")) or 1,
-    )
+    """Rebuild a :class:`Completion` from a stored line (:meth:`Completion.from_record`)."""
+    return Completion.from_record(record, file=file, line=line)
 
 
 def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int, int]:
