@@ -98,6 +98,11 @@ class Item:
         """The item's fields as in the JSONL file (plus nothing else)."""
         return dict(self.fields)
 
+    @classmethod
+    def from_record(cls, record: Any, *, key: str, file: str, line: int) -> Item:
+        """A validated item from a decoded JSON line (see :func:`parse_item`)."""
+        return parse_item(record, key=key, file=file, line=line)
+
 
 def _count_value(value: int | str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
