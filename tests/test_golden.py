@@ -76,3 +76,23 @@ def test_the_golden_inputs_are_varied() -> None:
     assert {r["grade_reason"] for r in main} >= {"match", "mismatch", "no_answer"}
     assert any(r["hard"] for r in main) and not all(r["hard"] for r in main)
 
+
+
+@pytest.mark.parametrize("run", [name for name, _ in COMMANDS])
+def test_the_same_code_reads_what_it_wrote(produced: Path, run: str) -> None:
+    """``Results`` and ``Sample`` read their own JSON back unchanged."""
+    from mathif.data import Item
+    from mathif.results import Results
+    from mathif.samples import Sample
+
+    text = (produced / run / "results.json").read_text(encoding="utf-8")
+    assert Results.from_record(json.loads(text)).to_json() == text
+    for name in ("samples.jsonl", "control_samples.jsonl"):
+        path = produced / run / name
+        if not path.exists():
+            continue
+        items: dict[str, Item] = {}
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            record = json.loads(line)
+            sample = Sample.from_record(record, file=str(path), line=n + 1, items=items)
+            assert sample.to_record() == record

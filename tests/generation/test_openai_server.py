@@ -12,6 +12,7 @@ from mathif.cli import main
 from mathif.evaluation import evaluate
 from mathif.generation.openai import OpenAIBackend, RetryPolicy
 from mathif.generation.store import read_completions
+from mathif.results import Metrics
 from tests.generation.faulty_proxy import Faults, FaultyProxy
 
 pytest.importorskip("httpx")
@@ -27,9 +28,9 @@ def records(run: Path) -> list[dict]:
     return [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
 
 
-def scores(metrics: dict) -> dict:
+def scores(metrics: Metrics) -> dict:
     """Metrics without the usage block (latencies differ between any two runs)."""
-    return {k: v for k, v in metrics.items() if k != "usage"}
+    return {k: v for k, v in metrics.to_record().items() if k != "usage"}
 
 
 def texts(run: Path) -> dict[tuple[str, str, int], str]:
@@ -107,7 +108,8 @@ def test_concurrent_faulty_run_scores_like_a_clean_rescoring(
     replayed = evaluate(str(completions), backend="replay", out=tmp_path / "replayed",
                         options={"control_responses": str(completions)}, **kwargs)
     assert scores(replayed.metrics) == scores(faulty.metrics)
-    assert [r["response"] for r in replayed.records] == [r["response"] for r in faulty.records]
+    assert [s.response.text for s in replayed.samples] == [
+        s.response.text for s in faulty.samples]
 
 
 def test_exhausted_retries_are_errors_then_a_rerun_fixes_them(
