@@ -27,7 +27,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,38 +135,33 @@ def scrub(value: Any) -> tuple[Any, int]:
     stack: list[dict[str, Any] | list[Any]] = [value]
     while stack:
         node = stack.pop()
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                if isinstance(item, str):
-                    fixed, n = scrub_text(item)
-                    if n:
-                        node[i] = fixed
-                        total += n
-                elif isinstance(item, (dict, list)):
-                    stack.append(item)
-            continue
-        rekey = False
-        for key, item in node.items():
-            if _SURROGATE.search(key):
-                rekey = True
+        slots: Iterable[tuple[Any, Any]] = (
+            enumerate(node) if isinstance(node, list) else list(node.items()))
+        for slot, item in slots:
             if isinstance(item, str):
                 fixed, n = scrub_text(item)
                 if n:
-                    node[key] = fixed
+                    node[slot] = fixed
                     total += n
             elif isinstance(item, (dict, list)):
                 stack.append(item)
-        if rekey:
-            pairs = list(node.items())
-            node.clear()
-            for key, item in pairs:
-                fixed, n = scrub_text(key)
-                if fixed in node:
-                    raise JSONLineError(f"duplicate key {fixed!r} (after replacing lone "
-                                        "surrogates)")
-                node[fixed] = item
-                total += n
+        if isinstance(node, dict) and any(_SURROGATE.search(key) for key in node):
+            total += _rekey(node)
     return value, total
+
+
+def _rekey(node: dict[str, Any]) -> int:
+    """Replace lone surrogates in the keys of ``node`` (in place, order kept)."""
+    total = 0
+    pairs = list(node.items())
+    node.clear()
+    for key, item in pairs:
+        fixed, n = scrub_text(key)
+        if fixed in node:
+            raise JSONLineError(f"duplicate key {fixed!r} (after replacing lone surrogates)")
+        node[fixed] = item
+        total += n
+    return total
 
 
 def _no_constant(name: str) -> Any:

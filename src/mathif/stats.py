@@ -139,7 +139,7 @@ def _cached_indices(n_items: int, n_boot: int, seed: int) -> np.ndarray:
     # Row r, column j of the stream decides draw j of resample r, whatever the group size:
     # the breakdowns of one results file (a few dozen group sizes) reuse one stream.
     uniforms = _uniforms(n_boot, _stream_width(n_items), seed)[:, :n_items]
-    idx = np.floor(uniforms * n_items).astype(np.intp)
+    idx: np.ndarray = np.floor(uniforms * n_items).astype(np.intp)
     idx.setflags(write=False)
     return idx
 

