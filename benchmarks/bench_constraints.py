@@ -133,7 +133,7 @@ def reference_check_all(names: Sequence[str], args: Sequence[Any], text: str) ->
 def mathif_check_all(names: Sequence[str], args: Sequence[Any], text: str) -> list[bool]:
     if not text.strip():
         return [False] * len(names)
-    return check_all(names, args, text)
+    return check_all(names, text, args)
 
 
 # ---- workload ---------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ def _cached_indices(n_items: int, n_boot: int, seed: int) -> np.ndarray:
     # the breakdowns of one results file (a few dozen group sizes) reuse one stream.
     # floor(uniform * n): the product is >= 0, so truncating to an integer is the floor.
     scaled = _draws(n_boot, _stream_width(n_items), seed)[:, :n_items] * (n_items * 2.0**-53)
-    idx = scaled.astype(np.intp)
+    idx: np.ndarray = scaled.astype(np.intp)
     idx.setflags(write=False)
     return idx
 

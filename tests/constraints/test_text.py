@@ -25,7 +25,7 @@ import pytest
 from constraints_shared import external_responses, reasoning_answers
 
 from mathif.constraints import text as T
-from mathif.constraints.format import bullet_count, highlight_count
+from mathif.constraints.markup import bullet_count, highlight_count
 
 CAPWORDS = "change_case:capital_word_frequency"
 PUNKT_FILES = ("abbrev_types.txt", "collocations.tab", "sent_starters.txt", "ortho_context.tab")

@@ -26,6 +26,8 @@ from mathif.grading.reference import NeedsSympy
 from mathif.grading.workers import Job, Outcome, shared_pool
 
 GRADERS: tuple[str, ...] = ("mathif", "reference")
+# The hard time limit of one grading call, in seconds: the one default every caller uses.
+DEFAULT_TIMEOUT = 5.0
 
 # Inputs longer than this skip the in-process stage: they are rare, and the worker's hard
 # time limit is the only protection that holds for any input.
@@ -143,7 +145,7 @@ def grade(
     *,
     grader: str = "mathif",
     source: str | None = None,
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Grade:
     """Grade one answer part against its gold answer (see :func:`grade_many`)."""
     return grade_many([(answer_text, gold, source)], grader=grader, timeout=timeout, workers=1)[0]
@@ -153,7 +155,7 @@ def grade_many(
     pairs: Sequence[tuple[str, str, str | None]],
     *,
     grader: str = "mathif",
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
     progress: bool = False,
 ) -> list[Grade]:

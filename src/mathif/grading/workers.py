@@ -250,7 +250,7 @@ class WorkerPool:
                 nearest = min(w.deadline for w in busy.values())
                 ready = wait(list(busy), timeout=max(0.0, nearest - now))
                 for conn in ready:
-                    worker = busy.pop(conn)  # type: ignore[arg-type]
+                    worker = busy.pop(conn)  # type: ignore[arg-type,call-overload,unused-ignore]
                     try:
                         job_id, outcome = worker.conn.recv()
                     except (EOFError, OSError):
