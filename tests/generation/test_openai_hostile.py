@@ -172,7 +172,7 @@ def test_a_run_through_the_store_survives_hostile_replies_and_resumes(tmp_path: 
                                 max_reply_bytes=1 << 20)
         result = mathif.evaluate("m", backend=backend, data=data, out=out, limit=8,
                                  grader=None)
-    assert result.metrics["n_errors"] == 6
+    assert result.metrics.n_errors == 6
     stored = read_completions(out)
     assert repair_counts(stored) == {"null_content": 1, "replaced_surrogates": 2,
                                      "with_replaced_surrogates": 1}
@@ -182,4 +182,4 @@ def test_a_run_through_the_store_survives_hostile_replies_and_resumes(tmp_path: 
         result = mathif.evaluate("m", backend=backend, data=data, out=out, limit=8,
                                  grader=None)
         assert server.requests == 6
-    assert result.metrics["n_errors"] == 0
+    assert result.metrics.n_errors == 0
