@@ -166,7 +166,8 @@ def _detection_engine() -> tuple[Any, type[Exception]]:
     """The factory :func:`detect_language` uses and the exception that means "no features".
 
     ``langdetect_rs`` when it can be imported (a dependency, with wheels for the usual
-    platforms), else langdetect itself: the same answers, only slower.
+    platforms), else langdetect itself: the same answers, only slower (and, as langdetect
+    does, by re-seeding Python's global ``random`` on every detection, so not thread-safe).
     """
     try:
         import langdetect_rs
