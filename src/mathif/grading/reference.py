@@ -8,7 +8,7 @@ follows each decision step exactly, including the quirks (case-sensitive ``\\box
 marker search in the whole text, ``x*100`` / ``x/100`` leniency, names that crash and so
 count as wrong).  What it never does is run the text: where the official code calls
 ``parse_expr`` or ``eval`` we parse with :mod:`mathif.grading.safe_expr`, and where it
-calls pylatexenc we use :mod:`mathif.grading.latex_text`.
+calls pylatexenc we call pylatexenc 2.10 itself (see :func:`latex_to_text`).
 
 The module is pure Python until a step needs sympy; with ``sympy_ok=False`` such a step
 raises :class:`NeedsSympy` so the caller can decide in-process whenever possible and send
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
 import re
 import signal
@@ -27,7 +28,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from mathif.grading import safe_expr
-from mathif.grading.latex_text import latex_to_text
 
 
 class NeedsSympy(Exception):
@@ -271,14 +271,64 @@ def _str_to_int(x: str) -> int:
     return int(float(x.replace(",", "")))
 
 
+# pylatexenc 2.10 (pinned), the official LaTeX-to-text step.  Its verdict-relevant output is
+# every character: ``\\frac{a+b}{c}`` prints ``a+b/c``, ``\\cfrac{a}{b}`` prints ``ab``,
+# ``\\blacksquare`` / ``\\therefore`` / ``\\bullet`` print symbols, ``\\checkmark`` and ``\\neg``
+# vanish, ``\\textsf{}`` / ``\\texttt{}`` / ``\\color{}`` arguments vanish, unknown macros vanish
+# but keep their braced argument (so ``\\BOXED{42}`` reads ``42``), matrices print as
+# ``[ a; b ]``.  So we use the library itself: it only converts text and executes nothing.
+# tests/grading/test_latex_text.py holds it equal to the pinned environment's on generated
+# answers.  Its cost is linear in the text; results for short texts are cached because the
+# same gold answers come back for every response.
+_LATEX_LOCAL = threading.local()
+_LATEX_CACHE_MAX_CHARS = 2000
+
+
+def _latex_converter() -> Any:
+    """One ``LatexNodes2Text`` per thread (building one costs about 0.1 ms)."""
+    converter = getattr(_LATEX_LOCAL, "converter", None)
+    if converter is None:
+        # pylatexenc logs a warning for every malformed construct (``\\frac`` without
+        # arguments, ...); model answers are full of them and the conversion copes
+        logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+        from pylatexenc.latex2text import LatexNodes2Text
+
+        converter = LatexNodes2Text()
+        _LATEX_LOCAL.converter = converter
+    return converter
+
+
+@functools.lru_cache(maxsize=8192)
+def _latex_to_text_cached(src: str) -> str:
+    return str(_latex_converter().latex_to_text(src))
+
+
+def latex_to_text(src: str) -> str:
+    """``pylatexenc.latex2text.LatexNodes2Text().latex_to_text(src)`` with pylatexenc 2.10.
+
+    Raises what pylatexenc raises (``RecursionError`` on very deep nesting, ``IndexError`` on
+    some malformed input); the official caller catches everything and keeps its input.
+    """
+    if len(src) <= _LATEX_CACHE_MAX_CHARS:
+        return _latex_to_text_cached(src)
+    return str(_latex_converter().latex_to_text(src))
+
+
 def latex_to_plain(expr: str) -> str:
-    """Official ``_parse_latex``: pylatexenc text plus a few symbol-to-name swaps."""
-    expr = expr.replace("\\tfrac", "\\frac").replace("\\dfrac", "\\frac")
-    expr = expr.replace("\\frac", " \\frac")
-    expr = latex_to_text(expr)
+    """Official ``_parse_latex``: pylatexenc text plus a few symbol-to-name swaps.
+
+    When pylatexenc raises (very deep nesting, some malformed input) the official caller
+    catches it and keeps ``expr`` as it was, and so do we.
+    """
+    text = expr.replace("\\tfrac", "\\frac").replace("\\dfrac", "\\frac")
+    text = text.replace("\\frac", " \\frac")
+    try:
+        text = latex_to_text(text)
+    except Exception:
+        return expr
     for old, new in _UNICODE_WORDS:
-        expr = expr.replace(old, new)
-    return expr.strip()
+        text = text.replace(old, new)
+    return text.strip()
 
 
 def prm_normalize(expr: str) -> str:
