@@ -25,6 +25,7 @@ import re
 import signal
 import threading
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 from mathif.grading import safe_expr
@@ -419,7 +420,7 @@ def _equal_under_sympy(gold: str, given: str, *, sympy_ok: bool) -> bool:
     if not _should_allow_eval(expr):
         return False
     try:
-        tree = safe_expr.parse(expr.replace("^", "**"), safe_expr.PRM800K_DIALECT)
+        tree = safe_expr.parse(expr.replace("^", "**"), safe_expr.OFFICIAL_PRM800K_DIALECT)
     except safe_expr.ParseError:
         return False
     if tree[0] == "bin" and tree[1] == "-":
@@ -680,12 +681,45 @@ def math_equal(
 
 
 def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bool) -> bool:
-    """``parse_expr`` both (no implicit products, ``^`` not a power), then simplify / N."""
+    """Official ``symbolic_equal``: ``parse_expr`` both, then ``simplify(a - b) == 0``, then
+    ``isclose(N(a), N(b))``.
+
+    ``parse_expr`` (standard transformations) evaluates Python: ``^`` is XOR, ``and`` returns
+    an operand, ``0x75`` is 117, ``033`` is a syntax error. Where it raises (``Float ^
+    Integer`` in ``2.75*10^11``, a syntax error, ...) the official code keeps the text, the
+    subtraction fails, and ``N(text)`` re-parses it with ``^`` read as a power.
+    """
+    ta = _parse_or_none(a, safe_expr.SYMPY_STD_DIALECT)
+    tb = _parse_or_none(b, safe_expr.SYMPY_STD_DIALECT)
+    if ta is not None and tb is not None and not (
+        safe_expr.python_only(ta) or safe_expr.python_only(tb)
+    ):
+        return _plain_symbolic_equal(ta, tb, tolerance, limit, sympy_ok)
+    if sympy_ok:
+        return _sympy_python_symbolic_equal(a, b, ta, tb, tolerance, limit)
+    decided = _emulated_symbolic_equal(a, b, ta, tb, tolerance)
+    if decided is None:
+        raise NeedsSympy
+    return decided
+
+
+def _parse_or_none(text: str, dialect: safe_expr.Dialect) -> safe_expr.Node | None:
+    """The tree ``parse_expr`` reads (it strips the text first), or None on a syntax error."""
     try:
-        ta = safe_expr.parse(a, safe_expr.SYMPY_STD_DIALECT)
-        tb = safe_expr.parse(b, safe_expr.SYMPY_STD_DIALECT)
+        return safe_expr.parse(text.strip(), dialect)
     except (safe_expr.ParseError, RecursionError):
-        return False
+        return None
+
+
+def _sympify_tree(text: str) -> safe_expr.Node | None:
+    """What ``N(text)`` parses: ``sympify`` drops line breaks and reads ``^`` as a power."""
+    return _parse_or_none(text.replace("\n", ""), safe_expr.SYMPIFY_DIALECT)
+
+
+def _plain_symbolic_equal(
+    ta: safe_expr.Node, tb: safe_expr.Node, tolerance: float, limit: float, sympy_ok: bool
+) -> bool:
+    """Both formulas parse and use nothing Python-specific: sympy's own arithmetic decides."""
     if ta[0] in ("tuple", "list") or tb[0] in ("tuple", "list"):
         return False
     if ta == tb:
@@ -704,6 +738,129 @@ def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bo
     if not sympy_ok:
         raise NeedsSympy
     return _sympy_symbolic_equal(ta, tb, tolerance, limit)
+
+
+# One side of the emulated decision: ("value", v) when Python semantics gave a number or a
+# boolean, ("tree", t) for a formula without Python-only constructs, ("raised", None) when
+# ``parse_expr`` raises.
+_Side = tuple[str, Any]
+
+
+def _emulated_side(tree: safe_expr.Node | None) -> _Side | None:
+    if tree is None:
+        return ("raised", None)
+    if not safe_expr.python_only(tree):
+        return ("tree", tree)
+    try:
+        return ("value", safe_expr.pe_value(tree))
+    except safe_expr.PyRaise:
+        return ("raised", None)
+    except safe_expr.Unmodelled:
+        return None
+
+
+def _emulated_symbolic_equal(
+    a: str, b: str, ta: safe_expr.Node | None, tb: safe_expr.Node | None, tolerance: float
+) -> bool | None:
+    """The official symbolic step without sympy, or None when only sympy can tell."""
+    sa, sb = _emulated_side(ta), _emulated_side(tb)
+    if sa is None or sb is None:
+        return None
+    if sa[0] != "raised" and sb[0] != "raised":
+        if sa[0] == "tree" or sb[0] == "tree":
+            # one side is a plain formula: compare it with the other side's number as sympy
+            # would (the N() step then sees the same two numbers)
+            na, nb = _as_tree(sa), _as_tree(sb)
+            if na is None or nb is None:
+                return None
+            try:
+                return _plain_symbolic_equal(na, nb, tolerance, 1.0, sympy_ok=False)
+            except NeedsSympy:
+                return None
+        try:
+            if safe_expr.pe_is_zero(safe_expr.pe_minus(sa[1], sb[1])):
+                return True
+        except safe_expr.PyRaise:
+            pass  # the subtraction raises: only the N() comparison is left
+        except safe_expr.Unmodelled:
+            return None
+    fa, fb = _emulated_n(sa, a), _emulated_n(sb, b)
+    if fa is None or fb is None:
+        return None
+    if fa is _N_FAILS or fb is _N_FAILS:
+        return False
+    return _decided_isclose(float(fa), float(fb), tolerance)
+
+
+def _as_tree(side: _Side) -> safe_expr.Node | None:
+    """A plain tree for a side: its formula, or its exact number written as one."""
+    if side[0] == "tree":
+        return side[1]  # type: ignore[no-any-return]
+    value = side[1]
+    if type(value) is int:
+        return ("int", str(value)) if value >= 0 else ("neg", ("int", str(-value)))
+    if isinstance(value, Fraction):
+        num: safe_expr.Node = ("int", str(abs(value.numerator)))
+        frac: safe_expr.Node = ("bin", "/", num, ("int", str(value.denominator)))
+        return frac if value > 0 else ("neg", frac)
+    return None  # Floats (their precision) and booleans: sympy decides
+
+
+_N_FAILS = object()  # ``N(...)`` raises (booleans, free symbols, text it cannot parse)
+
+
+def _emulated_n(side: _Side, text: str) -> object | None:
+    """``float(N(x))`` for one side, ``_N_FAILS``, or None when only sympy can tell."""
+    kind, payload = side
+    if kind == "raised":
+        tree = _sympify_tree(text)
+        if tree is None:
+            return _N_FAILS
+        resolved = _emulated_side(tree)
+        if resolved is None:
+            return None
+        if resolved[0] == "raised":
+            return _N_FAILS
+        kind, payload = resolved
+    if kind == "value":
+        try:
+            value = safe_expr.pe_float(payload)
+        except safe_expr.Unmodelled:
+            return None
+        return _N_FAILS if value is None else value
+    return _tree_n(payload)
+
+
+def _tree_n(tree: safe_expr.Node) -> object | None:
+    """``float(N(tree))`` for a plain formula, ``_N_FAILS`` or None (see ``_emulated_n``)."""
+    if tree[0] in ("tuple", "list"):
+        return _N_FAILS
+    names = safe_expr.names_in(tree)
+    if names & _UNMODELLED:
+        return None
+    if names - set(_STD_CONSTANTS):
+        # a function of its free symbols that takes two values is not a number: N() keeps
+        # the symbols and float() raises
+        values = [safe_expr.probe(tree, point, _STD_CONSTANTS) for point in (0, 1)]
+        if None in values:
+            return None
+        first, second = values[0], values[1]
+        assert first is not None and second is not None
+        if abs(first - second) > _CLEAR * max(1.0, abs(first), abs(second)):
+            return _N_FAILS
+        return None
+    return safe_expr.approx(tree, dict(_STD_CONSTANTS))
+
+
+def _decided_isclose(a: float, b: float, tolerance: float) -> bool | None:
+    """``math.isclose(a, b, rel_tol=tolerance)``, or None within rounding of the boundary."""
+    scale = max(abs(a), abs(b))
+    if scale == 0:
+        return True
+    rel = abs(a - b) / scale
+    if abs(rel - tolerance) <= 1e-9 * tolerance + 1e-15:
+        return None
+    return rel <= tolerance
 
 
 def judge(extracted: str, gold: str, *, sympy_ok: bool) -> bool:
@@ -759,6 +916,52 @@ def _sympy_is_zero(tree: safe_expr.Node, *, limit: float) -> bool:
         with _soft_limit(limit):
             value = safe_expr.to_sympy(tree)
             return bool(sympy.simplify(value) == 0)
+    except Exception:
+        return False
+
+
+_RAISED = object()
+
+
+def _sympy_python_symbolic_equal(
+    a: str,
+    b: str,
+    ta: safe_expr.Node | None,
+    tb: safe_expr.Node | None,
+    tol: float,
+    limit: float,
+) -> bool:
+    """Official ``symbolic_equal`` with Python semantics, on sympy objects (worker only)."""
+    import sympy
+
+    def value(tree: safe_expr.Node | None) -> Any:
+        if tree is None:
+            return _RAISED
+        try:
+            with _soft_limit(limit):
+                return safe_expr.to_sympy_python(tree)
+        except Exception:
+            return _RAISED  # parse_expr raised (or would have run out of time)
+
+    def n(value_: Any, text: str) -> Any:
+        if value_ is not _RAISED:
+            return sympy.N(value_)
+        tree = _sympify_tree(text)
+        if tree is None:
+            raise ValueError("sympify cannot parse it")
+        return sympy.N(safe_expr.to_sympy_python(tree))
+
+    va, vb = value(ta), value(tb)
+    if va is not _RAISED and vb is not _RAISED:
+        try:
+            with _soft_limit(limit):
+                if sympy.simplify(va - vb) == 0:
+                    return True
+        except Exception:
+            pass
+    try:
+        with _soft_limit(limit):
+            return math.isclose(n(va, a), n(vb, b), rel_tol=tol)
     except Exception:
         return False
 
