@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-item", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--examples", type=int, default=40)
+    parser.add_argument("--examples", type=int, default=20, help="examples per kind")
     ns = parser.parse_args()
 
     from tests.official import Official, refenv_python
@@ -49,7 +49,15 @@ def main() -> None:
         result = measure(oracle, cases)
     finally:
         oracle.close()
-    result.examples = result.examples[: ns.examples]
+    # a few examples of each kind of difference
+    kinds: dict[str, int] = {}
+    kept = []
+    for example in result.examples:
+        kind = example.split(" ", 1)[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if kinds[kind] <= ns.examples:
+            kept.append(example)
+    result.examples = kept
     print(result.summary())
     print(f"\n{len(cases)} cases ({len(items)} items x {ns.per_item}) in "
           f"{time.perf_counter() - start:.1f} s")

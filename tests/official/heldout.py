@@ -74,7 +74,7 @@ class Agreement:
                               ("constraint", self.by_constraint)):
             if counter:
                 lines.append(f"differences by {name}: {dict(counter.most_common(15))}")
-        lines += self.examples[:30]
+        lines += self.examples
         return "\n".join(lines)
 
 

@@ -712,8 +712,10 @@ def _parse_or_none(text: str, dialect: safe_expr.Dialect) -> safe_expr.Node | No
 
 
 def _sympify_tree(text: str) -> safe_expr.Node | None:
-    """What ``N(text)`` parses: ``sympify`` drops line breaks and reads ``^`` as a power."""
-    return _parse_or_none(text.replace("\n", ""), safe_expr.SYMPIFY_DIALECT)
+    """What ``N(text)`` parses: ``sympify(text, rational=True)`` drops line breaks, reads ``^``
+    as a power and decimals as exact fractions."""
+    tree = _parse_or_none(text.replace("\n", ""), safe_expr.SYMPIFY_DIALECT)
+    return None if tree is None else safe_expr.rationalize(tree)
 
 
 def _plain_symbolic_equal(
@@ -838,6 +840,13 @@ def _tree_n(tree: safe_expr.Node) -> object | None:
     names = safe_expr.names_in(tree)
     if names & _UNMODELLED:
         return None
+    if not names and not safe_expr.contains_float(tree):
+        exact = safe_expr.exact_value(tree)
+        if exact is not None:
+            try:
+                return float(exact)
+            except OverflowError:
+                return None
     if names - set(_STD_CONSTANTS):
         # a function of its free symbols that takes two values is not a number: N() keeps
         # the symbols and float() raises

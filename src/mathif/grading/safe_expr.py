@@ -971,6 +971,34 @@ MAX_PE_BITS = 1 << 16
 _FLOAT_LIMIT = 1e300
 
 
+def rationalize(node: Node) -> Node:
+    """``node`` with every decimal literal replaced by its exact fraction.
+
+    ``sympy.N(text)`` parses with ``rational=True`` (sympify's ``rationalize``): ``2.5`` is
+    ``Rational('2.5')`` there, so ``True + 1799.`` and ``8 & 8.`` have values.
+    """
+    kind = node[0]
+    if kind == "float":
+        value = Fraction(node[1])
+        exact: Node = ("int", str(abs(value.numerator)))
+        if value.denominator != 1:
+            exact = ("bin", "/", exact, ("int", str(value.denominator)))
+        return ("neg", exact) if value < 0 else exact
+    if kind in ("neg", "fact", "inv", "not"):
+        return (kind, rationalize(node[1]))
+    if kind == "bin":
+        return ("bin", node[1], rationalize(node[2]), rationalize(node[3]))
+    if kind in ("and", "or"):
+        return (kind, rationalize(node[1]), rationalize(node[2]))
+    if kind == "ifelse":
+        return (kind, rationalize(node[1]), rationalize(node[2]), rationalize(node[3]))
+    if kind in ("call", "cmp"):
+        return (kind, node[1], tuple(rationalize(a) for a in node[2]))
+    if kind in ("tuple", "list"):
+        return (kind, tuple(rationalize(a) for a in node[1]))
+    return node
+
+
 def pe_value(node: Node) -> PeValue:
     """The value ``parse_expr`` gives ``node`` (see the section comment)."""
     try:
