@@ -212,7 +212,7 @@ def test_shipped_punkt_tables_equal_the_original_data() -> None:
         nltk.data.path.remove(str(real.parents[2]))
     shipped = T.punkt_parameters()
     assert original.abbrev_types == shipped.abbrev_types
-    assert original.collocations == shipped.collocations
+    assert set(original.collocations) == set(shipped.collocations)  # a list in NLTK 3.9
     assert original.sent_starters == shipped.sent_starters
     # ortho_context is a defaultdict: lookups of unseen words (by other tests) add zeros.
     def nonzero(table: dict[str, int]) -> dict[str, int]:
