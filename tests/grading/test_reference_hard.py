@@ -81,6 +81,9 @@ HARD = [
     (r"\boxed{\therefore 5}", "5", False),
     (r"\boxed{\begin{pmatrix} 1 \\ 2 \end{pmatrix}}", "(1,2)", False),
     (r"\boxed{\neg 5}", "5", True),
+    # two values that both round to 0.0 (the in-process check used to divide by zero)
+    ("The answer is 0**1.", "0", True),
+    (r"\boxed{sin(0)*1.0}", "0", True),
 ]
 
 

@@ -518,7 +518,10 @@ def _probe_symbolic(ta: safe_expr.Node, tb: safe_expr.Node, tol: float) -> bool 
     vb = safe_expr.approx(tb, dict(_STD_CONSTANTS))
     if va is None or vb is None:
         return None
-    rel = abs(va - vb) / max(abs(va), abs(vb))
+    scale = max(abs(va), abs(vb))
+    if scale == 0:
+        return None  # both round to 0.0: only sympy can tell
+    rel = abs(va - vb) / scale
     if rel > 2 * tol:
         return False
     if rel < tol / 2:
