@@ -792,9 +792,9 @@ def _emulated_symbolic_equal(
     fa, fb = _emulated_n(sa, a), _emulated_n(sb, b)
     if fa is None or fb is None:
         return None
-    if fa is _N_FAILS or fb is _N_FAILS:
+    if isinstance(fa, _NFails) or isinstance(fb, _NFails):
         return False
-    return _decided_isclose(float(fa), float(fb), tolerance)
+    return _decided_isclose(fa, fb, tolerance)
 
 
 def _as_tree(side: _Side) -> safe_expr.Node | None:
@@ -811,10 +811,14 @@ def _as_tree(side: _Side) -> safe_expr.Node | None:
     return None  # Floats (their precision) and booleans: sympy decides
 
 
-_N_FAILS = object()  # ``N(...)`` raises (booleans, free symbols, text it cannot parse)
+class _NFails:
+    """``N(...)`` raises (booleans, free symbols, text it cannot parse)."""
 
 
-def _emulated_n(side: _Side, text: str) -> object | None:
+_N_FAILS = _NFails()
+
+
+def _emulated_n(side: _Side, text: str) -> float | _NFails | None:
     """``float(N(x))`` for one side, ``_N_FAILS``, or None when only sympy can tell."""
     kind, payload = side
     if kind == "raised":
@@ -836,7 +840,7 @@ def _emulated_n(side: _Side, text: str) -> object | None:
     return _tree_n(payload)
 
 
-def _tree_n(tree: safe_expr.Node) -> object | None:
+def _tree_n(tree: safe_expr.Node) -> float | _NFails | None:
     """``float(N(tree))`` for a plain formula, ``_N_FAILS`` or None (see ``_emulated_n``)."""
     if tree[0] in ("tuple", "list"):
         return _N_FAILS

@@ -1042,7 +1042,7 @@ def _pe(node: Node) -> PeValue:
             raise Unmodelled("a Float literal with more than 15 digits has a higher precision")
         return _checked_float(float(node[1]))
     if kind == "bool":
-        return node[1] == "True"
+        return bool(node[1] == "True")
     if kind in ("and", "or"):
         left = _pe(node[1])
         return left if pe_truth(left) == (kind == "or") else _pe(node[2])
@@ -1111,7 +1111,7 @@ def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
             raise PyRaise(f"unsupported operand type(s) for {op}: bool")
         if bools == 2 or op not in ("+", "-", "*"):
             raise Unmodelled("Python bool arithmetic")
-        left, right = int(left), int(right)  # type: ignore[arg-type]
+        left, right = int(left), int(right)
     if op in ("<<", ">>"):
         if type(left) is not int or type(right) is not int:
             raise PyRaise(f"unsupported operand type(s) for {op}")
@@ -1121,7 +1121,7 @@ def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
             raise PyRaise("shift too large (parse_expr fails or times out)")
         return left << right if op == "<<" else left >> right
     if type(left) is float or type(right) is float:
-        return _pe_float_binary(op, float(left), float(right))  # type: ignore[arg-type]
+        return _pe_float_binary(op, float(left), float(right))
     a, b = _exact(left), _exact(right)
     if op == "+":
         return _rational(a + b)
@@ -1186,8 +1186,15 @@ def _pe_float_binary(op: str, a: float, b: float) -> float:
 
 
 def _pe_call(name: str, args: list[PeValue]) -> PeValue:
-    if name == "abs" and len(args) == 1 and _is_number(args[0]):
-        return abs(args[0])  # type: ignore[arg-type]
+    if name == "abs" and len(args) == 1:
+        number = args[0]
+        if isinstance(number, SymBool) or type(number) is bool:
+            raise Unmodelled("abs of a boolean")
+        if isinstance(number, Fraction):
+            return abs(number)
+        if isinstance(number, float):
+            return abs(number)
+        return abs(int(number))
     if name in ("max", "min", "Max", "Min") and args and all(map(_is_number, args)):
         ranked = sorted(args, key=_exact, reverse=name in ("max", "Max"))
         if len(ranked) > 1 and _exact(ranked[0]) == _exact(ranked[1]):
@@ -1217,7 +1224,7 @@ def pe_float(v: PeValue) -> float | None:
     if type(v) is bool or isinstance(v, SymBool):
         return None
     try:
-        return _checked_float(float(v))  # type: ignore[arg-type]
+        return _checked_float(float(v))
     except OverflowError as exc:
         raise Unmodelled("too large for a float") from exc
 
