@@ -164,3 +164,44 @@ def test_generated_answers_convert_as_in_the_pinned_environment() -> None:
     different = [(t, ours, official_text) for t, ours, official_text in
                  zip(texts, map(_ours, texts), theirs, strict=True) if ours != official_text]
     assert different == []
+
+
+# --------------------------------------------------------------------------------------------
+# The shortcut that skips the conversion for answers that certainly fail
+# --------------------------------------------------------------------------------------------
+
+PROSE_WORDS = ["the", "answer", "is", "we", "get", "so", "total", "value", "let", "think", "x",
+               "y", "z", "perhaps", "not", "abc", "Wait", "E"]
+PROSE_PIECES = [r"\(", r"\)", r"\[", r"\]", "$", r"\frac{1}{2}", r"\sqrt{3}", r"\pi",
+                r"\textsf{ab}", r"\color{red}", r"\text{cm}", "%", "{", "}", r"\\", r"\,", r"\ ",
+                "[", "]", r"\sqrt[3]{x}", r"\left(", r"\right)", "\n", r"\mathbf{v}", r"\boxed{5}",
+                "~", "&", r"\'e", r"\textcolor{red}{blue} green", r"\unknown word", r"\cos", "é",
+                r"\verb|x|"]
+
+
+def prose_answers(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(PROSE_WORDS) if rng.random() < 0.6 else rng.choice(PROSE_PIECES)
+                     for _ in range(rng.randint(1, 25))) for _ in range(n)]
+
+
+def test_surely_printed_letters_are_printed() -> None:
+    """A lower bound of the letters in pylatexenc's text (checked against pylatexenc itself)."""
+    checked = 0
+    for text in generated_answers(2500, seed=3) + prose_answers(2500, seed=4):
+        letters = ref._surely_printed_letters(text)
+        converted = _ours(text)
+        if letters and converted is not None:
+            checked += 1
+            assert letters <= set(converted.lower()), text
+    assert checked > 1500
+
+
+def test_letters_shortcut_never_changes_a_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    golds = ["5", "x", "\\frac{1}{2}", "abc", "\\text{perhaps}", "x+y", "2\\pi", "0.5"]
+    rng = random.Random(9)
+    pairs = [(text, rng.choice(golds)) for text in prose_answers(3000, seed=5)]
+    fired = [(t, g) for t, g in pairs if ref._letters_rule_out(t, ref.prm_normalize(g))]
+    assert len(fired) > 300
+    monkeypatch.setattr(ref, "_letters_rule_out", lambda given, gold_n: False)
+    assert not any(ref.grade_answer(t, g, sympy_ok=True) for t, g in fired)

@@ -124,6 +124,7 @@ class _Unchanged(Exception):
     """The official normaliser raised; it then returns its (partly processed) input."""
 
 
+@functools.lru_cache(maxsize=16384)
 def mathd_normalize(answer: str) -> str:
     answer = answer.strip()
     m = _TEXT_WRAP.search(answer)
@@ -285,23 +286,34 @@ _LATEX_LOCAL = threading.local()
 _LATEX_CACHE_MAX_CHARS = 2000
 
 
-def _latex_converter() -> Any:
-    """One ``LatexNodes2Text`` per thread (building one costs about 0.1 ms)."""
-    converter = getattr(_LATEX_LOCAL, "converter", None)
-    if converter is None:
+def _latex_converter() -> tuple[Any, Any]:
+    """One ``LatexNodes2Text`` and one default macro database per thread.
+
+    ``latex_to_text`` would build the default database (``get_default_latex_context_db``) for
+    every call; handing the same, never modified, database to each parse gives the same nodes
+    at a third less cost.
+    """
+    pair = getattr(_LATEX_LOCAL, "pair", None)
+    if pair is None:
         # pylatexenc logs a warning for every malformed construct (``\\frac`` without
         # arguments, ...); model answers are full of them and the conversion copes
         logging.getLogger("pylatexenc").setLevel(logging.ERROR)
         from pylatexenc.latex2text import LatexNodes2Text
+        from pylatexenc.latexwalker import get_default_latex_context_db
 
-        converter = LatexNodes2Text()
-        _LATEX_LOCAL.converter = converter
-    return converter
+        pair = (LatexNodes2Text(), get_default_latex_context_db())
+        _LATEX_LOCAL.pair = pair
+    return pair
+
+
+def _convert_latex(src: str) -> str:
+    converter, database = _latex_converter()
+    return str(converter.latex_to_text(src, latex_context=database))
 
 
 @functools.lru_cache(maxsize=8192)
 def _latex_to_text_cached(src: str) -> str:
-    return str(_latex_converter().latex_to_text(src))
+    return _convert_latex(src)
 
 
 def latex_to_text(src: str) -> str:
@@ -312,7 +324,7 @@ def latex_to_text(src: str) -> str:
     """
     if len(src) <= _LATEX_CACHE_MAX_CHARS:
         return _latex_to_text_cached(src)
-    return str(_latex_converter().latex_to_text(src))
+    return _convert_latex(src)
 
 
 def latex_to_plain(expr: str) -> str:
@@ -332,7 +344,15 @@ def latex_to_plain(expr: str) -> str:
     return text.strip()
 
 
+@functools.lru_cache(maxsize=16384)
 def prm_normalize(expr: str) -> str:
+    expr = _prm_before_latex(expr)
+    if "\\" in expr:
+        expr = latex_to_plain(expr)
+    return _prm_after_latex(expr)
+
+
+def _prm_before_latex(expr: str) -> str:
     m = _TEXT_WRAP.search(expr)
     if m is not None:
         expr = m.group("text")
@@ -349,14 +369,101 @@ def prm_normalize(expr: str) -> str:
     expr = _THIN_COMMA.sub("", expr)
     if _is_float(expr) and _is_int(float(expr)):
         expr = str(round(float(expr)))
-    if "\\" in expr:
-        expr = latex_to_plain(expr)
+    return expr
+
+
+def _prm_after_latex(expr: str) -> str:
     expr = _DASH_SPACE.sub("-", expr)
     expr = _MIXED.sub(r"\1+\2", expr)
     expr = expr.lower()
     if _str_is_int(expr):
         expr = str(_str_to_int(expr))
     return expr
+
+
+def _letters_rule_out(given: str, gold_n: str) -> bool:
+    """True when ``grade_answer`` is surely False, decided without the LaTeX conversion.
+
+    pylatexenc is the costly step of the normalisation, and long prose answers rarely pass.
+    When the answer certainly keeps three distinct letters other than those of ``sqrt`` and
+    ``frac`` (see :func:`_surely_printed_letters`), the PRM800K sympy check refuses it (more
+    than two letters), it is not an integer or a fraction, and if one of its letters is not in
+    the gold it cannot equal the gold either; with a single-element gold nothing else can
+    make it pass.
+    """
+    expr = _prm_before_latex(given)
+    if "\\" not in expr or len(_split_tuple(gold_n)) != 1:
+        return False
+    text = expr.replace("\\tfrac", "\\frac").replace("\\dfrac", "\\frac")
+    letters = _surely_printed_letters(text.replace("\\frac", " \\frac"))
+    if letters is None or len(letters - _SQRT_FRAC_LETTERS) < 3:
+        return False
+    return not letters <= set(gold_n)
+
+
+_SQRT_FRAC_LETTERS = frozenset("sqrtfac")
+# Constructs after which pylatexenc may drop or re-read text: no shortcut.
+_LETTER_RISKS = ("\\begin", "\\end", "\\verb", "\\item", "\\def", "\\newcommand",
+                 "\\renewcommand", "\\input", "\\include", "\\url", "\\href", "\\catcode")
+
+
+def _surely_printed_letters(text: str) -> set[str] | None:
+    """Lower-case ASCII letters that pylatexenc's text of ``text`` certainly contains.
+
+    A letter counts when it stands outside every brace group, is not part of a macro name,
+    not in a comment, not in a bracket after a macro and not in a run of letters that follows
+    a macro (a macro may take unbraced letters as its arguments); pylatexenc prints such
+    text as is, in text and in math mode. None when unsure (unbalanced braces, environments,
+    verbatim). A lower bound only: ``tests/grading/test_latex_text.py`` checks it against
+    pylatexenc on generated and real answers.
+    """
+    if any(risk in text for risk in _LETTER_RISKS):
+        return None
+    out: set[str] = set()
+    depth = 0
+    after_macro = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            j = i + 1
+            while j < n and text[j].isalpha():  # pylatexenc's macro names are any letters
+                j += 1
+            i = j + 1 if j == i + 1 else j
+            after_macro = True
+            continue
+        if c == "%":
+            end = text.find("\n", i)
+            i = n if end == -1 else end
+            continue
+        if c == "$" and depth:
+            return None  # math mode opened in a group can leak out of it (tolerant parsing)
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif depth == 0 and c == "[" and after_macro:
+            end = text.find("]", i)
+            if end == -1 or any(ch in text[i:end] for ch in "%{}$\\"):
+                return None
+            i = end + 1
+            continue
+        elif depth == 0 and c not in " \t\n\r":
+            j = i
+            while j < n and "a" <= text[j].lower() <= "z":
+                j += 1
+            if j > i:
+                if not after_macro:
+                    out.update(text[i:j].lower())
+                i = j
+            else:
+                i += 1
+            after_macro = False
+            continue
+        i += 1
+    return None if depth else out
 
 
 def _split_tuple(expr: str) -> list[str]:
@@ -391,6 +498,8 @@ def grade_answer(given: str, gold: str, *, sympy_ok: bool) -> bool:
     if mathd_normalize(gold) == mathd_normalize(given):
         return True
     gold_n = prm_normalize(gold)
+    if _letters_rule_out(given, gold_n):
+        return False
     given_n = prm_normalize(given)
     if gold_n == given_n:
         return True
@@ -692,8 +801,8 @@ def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bo
     Integer`` in ``2.75*10^11``, a syntax error, ...) the official code keeps the text, the
     subtraction fails, and ``N(text)`` re-parses it with ``^`` read as a power.
     """
-    ta = _parse_or_none(a, safe_expr.SYMPY_STD_DIALECT)
-    tb = _parse_or_none(b, safe_expr.SYMPY_STD_DIALECT)
+    ta = _parse_or_none(a, "parse_expr")
+    tb = _parse_or_none(b, "parse_expr")
     if ta is not None and tb is not None and not (
         safe_expr.python_only(ta) or safe_expr.python_only(tb)
     ):
@@ -706,10 +815,18 @@ def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bo
     return decided
 
 
-def _parse_or_none(text: str, dialect: safe_expr.Dialect) -> safe_expr.Node | None:
-    """The tree ``parse_expr`` reads (it strips the text first), or None on a syntax error."""
+_PARSERS = {"parse_expr": safe_expr.SYMPY_STD_DIALECT, "sympify": safe_expr.SYMPIFY_DIALECT}
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_or_none(text: str, parser: str) -> safe_expr.Node | None:
+    """The tree ``parse_expr`` (or ``sympify``) reads, or None on a syntax error.
+
+    Both strip the text first. Trees are immutable, so they are cached: gold answers come
+    back for every response.
+    """
     try:
-        return safe_expr.parse(text.strip(), dialect)
+        return safe_expr.parse(text.strip(), _PARSERS[parser])
     except (safe_expr.ParseError, RecursionError):
         return None
 
@@ -717,7 +834,7 @@ def _parse_or_none(text: str, dialect: safe_expr.Dialect) -> safe_expr.Node | No
 def _sympify_tree(text: str) -> safe_expr.Node | None:
     """What ``N(text)`` parses: ``sympify(text, rational=True)`` drops line breaks, reads ``^``
     as a power and decimals as exact fractions."""
-    tree = _parse_or_none(text.replace("\n", ""), safe_expr.SYMPIFY_DIALECT)
+    tree = _parse_or_none(text.replace("\n", ""), "sympify")
     return None if tree is None else safe_expr.rationalize(tree)
 
 
@@ -757,11 +874,14 @@ def _emulated_side(tree: safe_expr.Node | None) -> _Side | None:
     if not safe_expr.python_only(tree):
         return ("tree", tree)
     try:
-        return ("value", safe_expr.pe_value(tree))
+        value = safe_expr.pe_value(tree)
     except safe_expr.PyRaise:
         return ("raised", None)
     except safe_expr.Unmodelled:
         return None
+    if isinstance(value, safe_expr.PeExpr):
+        return ("tree", value.tree)  # a formula with free symbols: sympy's arithmetic decides
+    return ("value", value)
 
 
 def _emulated_symbolic_equal(
@@ -771,6 +891,8 @@ def _emulated_symbolic_equal(
     sa, sb = _emulated_side(ta), _emulated_side(tb)
     if sa is None or sb is None:
         return None
+    if any(side[0] == "value" and isinstance(side[1], safe_expr.PeSeq) for side in (sa, sb)):
+        return False  # a Python tuple or list neither subtracts nor has an N() value
     if sa[0] != "raised" and sb[0] != "raised":
         if sa[0] == "tree" or sb[0] == "tree":
             # one side is a plain formula: compare it with the other side's number as sympy

@@ -202,10 +202,12 @@ _PY_NUMBER = re.compile(
     rf"(?:{_DIGITS}[jJ]|{_FLOAT}[jJ]|{_FLOAT}"
     r"|0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?0)*|[1-9](?:_?[0-9])*)"
 )
-_PY_NAME = re.compile(r"\w+")
-_PY_OPERATORS = ("**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "^",
-                 "&", "|", "~", "<", ">", "(", ")", "[", "]", ",", "!", ".")
-_OPENERS = {"(": 1, "[": 1, ")": -1, "]": -1}
+_PY_OPERATOR = r"\*\*|//|<<|>>|<=|>=|==|!=|[-+*/%^&|~<>()\[\],!.]"
+_PY_TOKEN = re.compile(
+    rf"(?P<space>[ \t\f]+)|(?P<newline>[\n\r])|(?P<num>{_PY_NUMBER.pattern})|(?P<name>\w+)"
+    rf"|(?P<op>{_PY_OPERATOR})"
+)
+_DEPTH = {"(": 1, "[": 1, ")": -1, "]": -1}
 
 
 def _tokenize_python(text: str) -> list[Token]:
@@ -214,41 +216,28 @@ def _tokenize_python(text: str) -> list[Token]:
     Numbers follow ``_PY_NUMBER``; a name is any run of ``\\w`` characters that does not start
     with an ASCII digit (Python reads ``٣`` or ``x²`` as names); a line break outside brackets
     ends the expression, which ``eval`` refuses (callers strip the text first, as
-    ``parse_expr`` does).
+    ``parse_expr`` does). One linear scan with a single regular expression.
     """
     tokens: list[Token] = []
     depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in " \t\f":
-            i += 1
+    pos, n = 0, len(text)
+    match = _PY_TOKEN.match
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            raise ParseError(f"unexpected character {text[pos]!r}")
+        kind = m.lastgroup
+        pos = m.end()
+        if kind == "space":
             continue
-        if ch in "\n\r":
+        if kind == "newline":
             if depth <= 0:
                 raise ParseError("line break outside brackets")
-            i += 1
             continue
-        if ch in "0123456789" or (ch == "." and i + 1 < n and text[i + 1] in "0123456789"):
-            m = _PY_NUMBER.match(text, i)
-            if m is None:  # pragma: no cover - every ASCII digit starts a number
-                raise ParseError("bad number")
-            tokens.append(Token("num", m.group(0)))
-            i = m.end()
-            continue
-        m = _PY_NAME.match(text, i)
-        if m:
-            tokens.append(Token("name", m.group(0)))
-            i = m.end()
-            continue
-        for op in _PY_OPERATORS:
-            if text.startswith(op, i):
-                tokens.append(Token("op", op))
-                depth += _OPENERS.get(op, 0)
-                i += len(op)
-                break
-        else:
-            raise ParseError(f"unexpected character {ch!r}")
+        value = m.group()
+        if kind == "op":
+            depth += _DEPTH.get(value, 0)
+        tokens.append(Token(kind or "op", value))
     return tokens
 
 
@@ -337,6 +326,12 @@ class _Parser:
         self.pos = 0
         self.d = dialect
         self.depth = 0
+        # Python's extra levels only where a token needs them (same tree, less work)
+        self.py = dialect.python_ops and any(
+            (tok.kind == "op" and tok.text in _PYTHON_OP_TOKENS)
+            or (tok.kind == "name" and tok.text in _PYTHON_WORDS)
+            for tok in tokens
+        )
 
     def peek(self) -> Token | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -378,7 +373,7 @@ class _Parser:
 
     def item(self) -> Node:
         """One element of a sequence: Python's ``test`` with ``python_ops``, else a sum."""
-        return self.ternary() if self.d.python_ops else self.expr()
+        return self.ternary() if self.py else self.expr()
 
     def _at_op(self, op: str) -> bool:
         tok = self.peek()
@@ -496,7 +491,7 @@ class _Parser:
             node = ("neg", self.unary())
             self.depth -= 1
             return node
-        if self.d.python_ops and self._at_op("~"):
+        if self.py and self._at_op("~"):
             self.take()
             self._enter()
             node = ("inv", self.unary())
@@ -609,6 +604,8 @@ class _Parser:
 
 
 _COMPARISONS = ("<", ">", "<=", ">=", "==", "!=")
+_PYTHON_OP_TOKENS = frozenset({"^", "&", "|", "~", "<<", ">>", *_COMPARISONS})
+_PYTHON_WORDS = frozenset({"and", "or", "not", "if", "else", "in", "is"})
 
 
 def _py_number_node(text: str) -> Node:
@@ -965,7 +962,27 @@ class SymBool:
     value: bool
 
 
-PeValue = int | Fraction | float | bool | SymBool
+@dataclass(frozen=True)
+class PeExpr:
+    """A sympy expression with free symbols, kept as its (plain) tree.
+
+    Arithmetic keeps it symbolic; Python's bit operators raise on it (sympy's ``Expr`` has none),
+    except between bare Symbols, which sympy also treats as logic variables (``x & y``).
+    """
+
+    tree: Node
+    symbol: bool  # a bare Symbol
+
+
+@dataclass(frozen=True)
+class PeSeq:
+    """A Python tuple or list (its items were evaluated, so their errors were raised)."""
+
+    kind: str
+
+
+PeValue = int | Fraction | float | bool | SymBool | PeExpr | PeSeq
+_CONSTANT_NAMES = frozenset({"pi", "E"})
 
 MAX_PE_BITS = 1 << 16
 _FLOAT_LIMIT = 1e300
@@ -1012,10 +1029,38 @@ def _is_number(v: PeValue) -> bool:
 
 
 def pe_truth(v: PeValue) -> bool:
-    """Python's truth value of a sympy number (nonzero) or boolean."""
+    """Python's truth value of a sympy number (nonzero), boolean, expression or sequence."""
     if isinstance(v, SymBool):
         return v.value
+    if isinstance(v, PeSeq):
+        return True  # the parser refuses empty brackets
+    if isinstance(v, PeExpr):
+        if v.symbol or _non_constant(v.tree):
+            return True  # an Expr without __bool__ is true
+        raise Unmodelled("an expression that may evaluate to 0")
     return bool(v)
+
+
+def _non_constant(tree: Node) -> bool:
+    """True when ``tree`` takes two clearly different values: sympy keeps its symbols."""
+    values = [probe(tree, point, {"pi": math.pi, "E": math.e}) for point in (0, 1)]
+    if values[0] is None or values[1] is None:
+        return False
+    return abs(values[0] - values[1]) > 1e-6 * max(1.0, abs(values[0]), abs(values[1]))
+
+
+def _as_node(v: PeValue) -> Node:
+    """A plain tree for a number or expression (inside a symbolic result)."""
+    if isinstance(v, PeExpr):
+        return v.tree
+    if type(v) is int:
+        return ("int", str(v)) if v >= 0 else ("neg", ("int", str(-v)))
+    if isinstance(v, Fraction):
+        frac: Node = ("bin", "/", ("int", str(abs(v.numerator))), ("int", str(v.denominator)))
+        return frac if v > 0 else ("neg", frac)
+    if isinstance(v, float):
+        return ("float", repr(v)) if v >= 0 else ("neg", ("float", repr(-v)))
+    raise Unmodelled("not a number")
 
 
 def _rational(v: Fraction) -> int | Fraction:
@@ -1034,6 +1079,16 @@ def _exact(v: PeValue) -> Fraction:
 
 def _pe(node: Node) -> PeValue:
     kind = node[0]
+    if kind not in ("int", "float", "imag", "bool") and not python_only(node):
+        names = names_in(node)
+        if names & {"I", "oo"}:
+            raise Unmodelled("complex or infinite")
+        if names - _CONSTANT_NAMES:
+            return PeExpr(node, kind == "name")
+    if kind in ("tuple", "list"):
+        for item in node[1]:
+            _pe(item)
+        return PeSeq(kind)
     if kind == "int":
         return int(node[1])
     if kind == "float":
@@ -1056,11 +1111,17 @@ def _pe(node: Node) -> PeValue:
             raise PyRaise("bad operand type for unary -")
         if type(v) is bool:
             raise Unmodelled("-bool is a Python int")
+        if isinstance(v, PeExpr):
+            return PeExpr(("neg", v.tree), False)
+        if isinstance(v, PeSeq):
+            raise PyRaise("bad operand type for unary -")
         return -v
     if kind == "inv":
         v = _pe(node[1])
         if type(v) is int:
             return ~v
+        if isinstance(v, PeExpr | PeSeq):
+            raise Unmodelled("~ of an expression")
         if type(v) in (float, Fraction) or isinstance(v, SymBool):
             raise PyRaise("bad operand type for unary ~")
         raise Unmodelled("~bool is a Python int")
@@ -1081,6 +1142,8 @@ def _pe_compare(node: Node) -> PeValue:
         right = _pe(operand)
         if not (_is_number(left) and _is_number(right)):
             raise Unmodelled("comparison of non-numbers")
+        assert not isinstance(left, SymBool | PeExpr | PeSeq)
+        assert not isinstance(right, SymBool | PeExpr | PeSeq)
         if op in ("==", "!="):
             # structural equality: an Integer never equals a Float or a Rational
             same = type(left) is type(right) and left == right
@@ -1098,6 +1161,10 @@ def _pe_compare(node: Node) -> PeValue:
 def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
     if isinstance(left, SymBool) or isinstance(right, SymBool):
         raise PyRaise("BooleanAtom not allowed in this context")
+    if isinstance(left, PeSeq) or isinstance(right, PeSeq):
+        raise Unmodelled("sequence arithmetic")
+    if isinstance(left, PeExpr) or isinstance(right, PeExpr):
+        return _pe_symbolic_binary(op, left, right)
     bools = (type(left) is bool) + (type(right) is bool)
     if op in ("^", "&", "|"):
         if type(left) in (int, bool) and type(right) in (int, bool):
@@ -1154,6 +1221,22 @@ def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
     raise Unmodelled(f"operator {op}")
 
 
+def _pe_symbolic_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
+    """An operator with an expression operand (see :class:`PeExpr`)."""
+    if type(left) is bool or type(right) is bool:
+        if op in ("+", "-", "*", "/", "**", "//", "%"):
+            raise PyRaise(f"unsupported operand type(s) for {op}: Expr and bool")
+        raise Unmodelled("logic with a bool")
+    if op in ("^", "&", "|", "<<", ">>"):
+        symbols = [v for v in (left, right) if isinstance(v, PeExpr)]
+        if len(symbols) == 2 and all(v.symbol for v in symbols) and op in ("^", "&", "|"):
+            raise Unmodelled("logic between symbols")
+        if all(v.symbol or _non_constant(v.tree) for v in symbols):
+            raise PyRaise(f"unsupported operand type(s) for {op}: Expr")
+        raise Unmodelled("an expression that may be a number")
+    return PeExpr(("bin", op, _as_node(left), _as_node(right)), False)
+
+
 _COMPARE_BITS: dict[str, Callable[[Any, Any], Any]] = {
     "^": operator.xor,
     "&": operator.and_,
@@ -1186,6 +1269,8 @@ def _pe_float_binary(op: str, a: float, b: float) -> float:
 
 
 def _pe_call(name: str, args: list[PeValue]) -> PeValue:
+    if any(isinstance(a, PeExpr | PeSeq) for a in args):
+        raise Unmodelled(f"{name} of an expression")
     if name == "abs" and len(args) == 1:
         number = args[0]
         if isinstance(number, SymBool) or type(number) is bool:
@@ -1207,6 +1292,8 @@ def _pe_call(name: str, args: list[PeValue]) -> PeValue:
 
 def pe_minus(a: PeValue, b: PeValue) -> PeValue:
     """``a - b`` as Python evaluates it on these sympy / Python values."""
+    if isinstance(a, PeSeq) or isinstance(b, PeSeq):
+        raise PyRaise("a sequence does not subtract")
     if type(a) is bool and type(b) is bool:
         return int(a) - int(b)  # a Python int, which sympify reads as an Integer
     return _pe_binary("-", a, b)
@@ -1214,15 +1301,19 @@ def pe_minus(a: PeValue, b: PeValue) -> PeValue:
 
 def pe_is_zero(v: PeValue) -> bool:
     """``simplify(v) == 0`` for a number (a Float zero compares equal to 0)."""
-    if isinstance(v, SymBool):
+    if isinstance(v, SymBool | PeSeq):
         raise PyRaise("simplify of a boolean is not 0")
+    if isinstance(v, PeExpr):
+        raise Unmodelled("a symbolic difference")
     return v == 0
 
 
 def pe_float(v: PeValue) -> float | None:
     """``float(N(v))``, or None where ``N`` fails (booleans have no ``evalf``)."""
-    if type(v) is bool or isinstance(v, SymBool):
+    if type(v) is bool or isinstance(v, SymBool | PeSeq):
         return None
+    if isinstance(v, PeExpr):
+        raise Unmodelled("N of an expression")
     try:
         return _checked_float(float(v))
     except OverflowError as exc:
