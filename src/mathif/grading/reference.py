@@ -426,10 +426,7 @@ def _surely_printed_letters(text: str) -> set[str] | None:
     while i < n:
         c = text[i]
         if c == "\\":
-            j = i + 1
-            while j < n and text[j].isalpha():  # pylatexenc's macro names are any letters
-                j += 1
-            i = j + 1 if j == i + 1 else j
+            i = _macro_end(text, i)
             after_macro = True
             continue
         if c == "%":
@@ -464,6 +461,14 @@ def _surely_printed_letters(text: str) -> set[str] | None:
             continue
         i += 1
     return None if depth else out
+
+
+def _macro_end(text: str, start: int) -> int:
+    """End of the macro at ``text[start] == "\\"``: its letters (any script), or one char."""
+    j = start + 1
+    while j < len(text) and text[j].isalpha():  # pylatexenc's macro names are any letters
+        j += 1
+    return j + 1 if j == start + 1 else j
 
 
 def _split_tuple(expr: str) -> list[str]:

@@ -824,15 +824,8 @@ def _python_value(node: Node) -> Any:
     if kind in ("tuple", "list"):
         items = [_python_value(x) for x in node[1]]
         return tuple(items) if kind == "tuple" else items
-    if kind in ("and", "or"):
-        left = _python_value(node[1])
-        if bool(left) == (kind == "or"):
-            return left
-        return _python_value(node[2])
-    if kind == "ifelse":
-        return _python_value(node[2] if _python_value(node[1]) else node[3])
-    if kind == "not":
-        return not _python_value(node[1])
+    if kind in ("and", "or", "ifelse", "not"):
+        return _logic(node, _python_value, bool)
     try:
         if kind == "neg":
             return -_python_value(node[1])
@@ -847,6 +840,17 @@ def _python_value(node: Node) -> Any:
     except (ZeroDivisionError, OverflowError, TypeError, ValueError) as exc:
         raise EvalError(str(exc)) from exc
     raise EvalError(f"unsupported {kind}")
+
+
+def _logic(node: Node, value: Callable[[Node], Any], truth: Callable[[Any], bool]) -> Any:
+    """Python's ``and`` / ``or`` (an operand), ``a if c else b`` and ``not``, lazily."""
+    kind = node[0]
+    if kind == "not":
+        return not truth(value(node[1]))
+    if kind == "ifelse":
+        return value(node[2] if truth(value(node[1])) else node[3])
+    left = value(node[1])
+    return left if truth(left) == (kind == "or") else value(node[2])
 
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -1085,53 +1089,69 @@ def _pe(node: Node) -> PeValue:
             raise Unmodelled("complex or infinite")
         if names - _CONSTANT_NAMES:
             return PeExpr(node, kind == "name")
-    if kind in ("tuple", "list"):
-        for item in node[1]:
-            _pe(item)
-        return PeSeq(kind)
-    if kind == "int":
-        return int(node[1])
-    if kind == "float":
-        digits = node[1].lower().split("e")[0].replace(".", "").lstrip("0")
-        if len(digits) > 15:
-            raise Unmodelled("a Float literal with more than 15 digits has a higher precision")
-        return _checked_float(float(node[1]))
-    if kind == "bool":
-        return bool(node[1] == "True")
-    if kind in ("and", "or"):
-        left = _pe(node[1])
-        return left if pe_truth(left) == (kind == "or") else _pe(node[2])
-    if kind == "ifelse":
-        return _pe(node[2] if pe_truth(_pe(node[1])) else node[3])
-    if kind == "not":
-        return not pe_truth(_pe(node[1]))
-    if kind == "neg":
-        v = _pe(node[1])
-        if isinstance(v, SymBool):
-            raise PyRaise("bad operand type for unary -")
-        if type(v) is bool:
-            raise Unmodelled("-bool is a Python int")
-        if isinstance(v, PeExpr):
-            return PeExpr(("neg", v.tree), False)
-        if isinstance(v, PeSeq):
-            raise PyRaise("bad operand type for unary -")
-        return -v
-    if kind == "inv":
-        v = _pe(node[1])
-        if type(v) is int:
-            return ~v
-        if isinstance(v, PeExpr | PeSeq):
-            raise Unmodelled("~ of an expression")
-        if type(v) in (float, Fraction) or isinstance(v, SymBool):
-            raise PyRaise("bad operand type for unary ~")
-        raise Unmodelled("~bool is a Python int")
-    if kind == "cmp":
-        return _pe_compare(node)
-    if kind == "bin":
-        return _pe_binary(node[1], _pe(node[2]), _pe(node[3]))
-    if kind == "call":
-        return _pe_call(node[1], [_pe(a) for a in node[2]])
-    raise Unmodelled(f"{kind} needs sympy")
+    handler = _PE_HANDLERS.get(kind)
+    if handler is None:
+        raise Unmodelled(f"{kind} needs sympy")
+    return handler(node)
+
+
+def _pe_sequence(node: Node) -> PeValue:
+    for item in node[1]:
+        _pe(item)  # Python evaluates every item: an item's error is the sequence's
+    return PeSeq(node[0])
+
+
+def _pe_float_literal(node: Node) -> PeValue:
+    digits = node[1].lower().split("e")[0].replace(".", "").lstrip("0")
+    if len(digits) > 15:
+        raise Unmodelled("a Float literal with more than 15 digits has a higher precision")
+    return _checked_float(float(node[1]))
+
+
+def _pe_logic(node: Node) -> PeValue:
+    """``and`` / ``or`` return an operand, ``a if c else b`` one branch, ``not`` a bool."""
+    result: PeValue = _logic(node, _pe, pe_truth)
+    return result
+
+
+def _pe_negate(node: Node) -> PeValue:
+    v = _pe(node[1])
+    if isinstance(v, SymBool | PeSeq):
+        raise PyRaise("bad operand type for unary -")
+    if type(v) is bool:
+        raise Unmodelled("-bool is a Python int")
+    if isinstance(v, PeExpr):
+        return PeExpr(("neg", v.tree), False)
+    return -v
+
+
+def _pe_invert(node: Node) -> PeValue:
+    v = _pe(node[1])
+    if type(v) is int:
+        return ~v
+    if isinstance(v, PeExpr | PeSeq):
+        raise Unmodelled("~ of an expression")
+    if type(v) in (float, Fraction) or isinstance(v, SymBool):
+        raise PyRaise("bad operand type for unary ~")
+    raise Unmodelled("~bool is a Python int")
+
+
+_PE_HANDLERS: dict[str, Callable[[Node], PeValue]] = {
+    "int": lambda node: int(node[1]),
+    "float": _pe_float_literal,
+    "bool": lambda node: bool(node[1] == "True"),
+    "tuple": _pe_sequence,
+    "list": _pe_sequence,
+    "and": _pe_logic,
+    "or": _pe_logic,
+    "ifelse": _pe_logic,
+    "not": _pe_logic,
+    "neg": _pe_negate,
+    "inv": _pe_invert,
+    "cmp": lambda node: _pe_compare(node),
+    "bin": lambda node: _pe_binary(node[1], _pe(node[2]), _pe(node[3])),
+    "call": lambda node: _pe_call(node[1], [_pe(a) for a in node[2]]),
+}
 
 
 def _pe_compare(node: Node) -> PeValue:
@@ -1165,31 +1185,55 @@ def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
         raise Unmodelled("sequence arithmetic")
     if isinstance(left, PeExpr) or isinstance(right, PeExpr):
         return _pe_symbolic_binary(op, left, right)
-    bools = (type(left) is bool) + (type(right) is bool)
     if op in ("^", "&", "|"):
-        if type(left) in (int, bool) and type(right) in (int, bool):
-            result = _COMPARE_BITS[op](left, right)
-            return result if bools == 2 else int(result)
-        raise PyRaise(f"unsupported operand type(s) for {op}")
-    if bools:
-        # sympy's Integer accepts a Python bool as an int; Rational and Float refuse it
-        other = right if type(left) is bool else left
-        if bools == 1 and type(other) in (float, Fraction):
-            raise PyRaise(f"unsupported operand type(s) for {op}: bool")
-        if bools == 2 or op not in ("+", "-", "*"):
-            raise Unmodelled("Python bool arithmetic")
-        left, right = int(left), int(right)
+        return _pe_bitwise(op, left, right)
+    if type(left) is bool or type(right) is bool:
+        left, right = _pe_bool_operands(op, left, right)
     if op in ("<<", ">>"):
-        if type(left) is not int or type(right) is not int:
-            raise PyRaise(f"unsupported operand type(s) for {op}")
-        if right < 0:
-            raise PyRaise("negative shift count")
-        if right > MAX_PE_BITS or left.bit_length() + right > MAX_PE_BITS:
-            raise PyRaise("shift too large (parse_expr fails or times out)")
-        return left << right if op == "<<" else left >> right
+        return _pe_shift(op, left, right)
     if type(left) is float or type(right) is float:
         return _pe_float_binary(op, float(left), float(right))
-    a, b = _exact(left), _exact(right)
+    if op in ("//", "%"):
+        if type(left) is not int or type(right) is not int:
+            raise Unmodelled("floor division of Rationals")
+        if right == 0:
+            raise PyRaise("integer division or modulo by zero")
+        return left // right if op == "//" else left % right
+    return _pe_exact_binary(op, _exact(left), _exact(right))
+
+
+def _pe_bitwise(op: str, left: PeValue, right: PeValue) -> PeValue:
+    """``^ & |``: sympy's Integer takes an int or a bool; two bools stay a Python bool."""
+    if type(left) in (int, bool) and type(right) in (int, bool):
+        result = _COMPARE_BITS[op](left, right)
+        return result if type(left) is bool and type(right) is bool else int(result)
+    raise PyRaise(f"unsupported operand type(s) for {op}")
+
+
+def _pe_bool_operands(op: str, left: PeValue, right: PeValue) -> tuple[int, int]:
+    """sympy's Integer accepts a Python bool as an int; Rational and Float refuse it."""
+    if type(left) is bool and type(right) is bool:
+        raise Unmodelled("Python bool arithmetic")
+    other = right if type(left) is bool else left
+    if type(other) in (float, Fraction):
+        raise PyRaise(f"unsupported operand type(s) for {op}: bool")
+    if op not in ("+", "-", "*"):
+        raise Unmodelled("bool arithmetic beyond + - *")
+    return int(left), int(right)  # type: ignore[arg-type]
+
+
+def _pe_shift(op: str, left: PeValue, right: PeValue) -> PeValue:
+    if type(left) is not int or type(right) is not int:
+        raise PyRaise(f"unsupported operand type(s) for {op}")
+    if right < 0:
+        raise PyRaise("negative shift count")
+    if right > MAX_PE_BITS or left.bit_length() + right > MAX_PE_BITS:
+        raise PyRaise("shift too large (parse_expr fails or times out)")
+    return left << right if op == "<<" else left >> right
+
+
+def _pe_exact_binary(op: str, a: Fraction, b: Fraction) -> PeValue:
+    """Integer and Rational arithmetic, exact as sympy's."""
     if op == "+":
         return _rational(a + b)
     if op == "-":
@@ -1202,12 +1246,6 @@ def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
         if b == 0:
             raise Unmodelled("division by zero is zoo")
         return _rational(a / b)
-    if op in ("//", "%"):
-        if type(left) is not int or type(right) is not int:
-            raise Unmodelled("floor division of Rationals")
-        if right == 0:
-            raise PyRaise("integer division or modulo by zero")
-        return left // right if op == "//" else left % right
     if op == "**":
         if b.denominator != 1:
             raise Unmodelled("a rational power is a root")
@@ -1273,13 +1311,13 @@ def _pe_call(name: str, args: list[PeValue]) -> PeValue:
         raise Unmodelled(f"{name} of an expression")
     if name == "abs" and len(args) == 1:
         number = args[0]
-        if isinstance(number, SymBool) or type(number) is bool:
-            raise Unmodelled("abs of a boolean")
         if isinstance(number, Fraction):
             return abs(number)
         if isinstance(number, float):
             return abs(number)
-        return abs(int(number))
+        if isinstance(number, int) and not isinstance(number, bool):
+            return abs(number)
+        raise Unmodelled("abs of a boolean")
     if name in ("max", "min", "Max", "Min") and args and all(map(_is_number, args)):
         ranked = sorted(args, key=_exact, reverse=name in ("max", "Max"))
         if len(ranked) > 1 and _exact(ranked[0]) == _exact(ranked[1]):
@@ -1405,27 +1443,10 @@ def to_sympy_python(node: Node) -> Any:
 
     def build(cur: Node) -> Any:
         kind = cur[0]
-        if kind == "int":
-            if len(cur[1]) > 1000:
-                raise EvalError("number too long")
-            return sympy.Integer(int(cur[1]))
-        if kind == "float":
-            return sympy.Float(cur[1])
-        if kind == "imag":
-            body = cur[1]
-            exact = not any(c in body for c in ".eE")
-            return (sympy.Integer(int(body)) if exact else sympy.Float(body)) * sympy.I
-        if kind == "bool":
-            return cur[1] == "True"
-        if kind == "name":
-            return _sympy_name(cur[1])
-        if kind in ("and", "or"):
-            left = build(cur[1])
-            return left if bool(left) == (kind == "or") else build(cur[2])
-        if kind == "ifelse":
-            return build(cur[2] if build(cur[1]) else cur[3])
-        if kind == "not":
-            return not build(cur[1])
+        if kind in ("int", "float", "imag", "bool", "name"):
+            return _sympy_atom(cur)
+        if kind in ("and", "or", "ifelse", "not"):
+            return _logic(cur, build, bool)
         if kind == "neg":
             return -build(cur[1])
         if kind == "inv":
@@ -1447,6 +1468,25 @@ def to_sympy_python(node: Node) -> Any:
         raise EvalError(f"unsupported {kind}")
 
     return build(node)
+
+
+def _sympy_atom(node: Node) -> Any:
+    """What ``auto_number`` / ``auto_symbol`` make of a literal or a name."""
+    import sympy
+
+    kind, text = node[0], node[1]
+    if kind == "int":
+        if len(text) > 1000:
+            raise EvalError("number too long")
+        return sympy.Integer(int(text))
+    if kind == "float":
+        return sympy.Float(text)
+    if kind == "imag":
+        exact = not any(c in text for c in ".eE")
+        return (sympy.Integer(int(text)) if exact else sympy.Float(text)) * sympy.I
+    if kind == "bool":
+        return text == "True"
+    return _sympy_name(text)
 
 
 def _sympy_name(name: str) -> Any:
