@@ -83,6 +83,10 @@ HARD = [
     (r"\boxed{\neg 5}", "5", True),
     # two values that both round to 0.0 (the in-process check used to divide by zero)
     ("The answer is 0**1.", "0", True),
+    # a Float sum, product or quotient that is zero is sympy's Integer 0, which XOR accepts
+    (r"\boxed{0.0*2^2}", "0", False),
+    (r"\boxed{(5 - 5.0) ^ 7}", "7", True),
+    (r"\boxed{1.5*2 ^ 1}", "3", True),
     (r"\boxed{sin(0)*1.0}", "0", True),
 ]
 
@@ -149,6 +153,10 @@ VALUES = [
     ("-7 // 2", -4),
     ("7 % -2", -1),
     ("2 ** -1", Fraction(1, 2)),
+    ("0.0*2", 0),
+    ("0.0*2 ^ 2", 2),
+    ("0.0**2", 0.0),
+    ("5 - 5.0", 0),
 ]
 
 

@@ -1275,6 +1275,12 @@ def _pe_symbolic_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
     return PeExpr(("bin", op, _as_node(left), _as_node(right)), False)
 
 
+_PYTHON_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
 _COMPARE_BITS: dict[str, Callable[[Any, Any], Any]] = {
     "^": operator.xor,
     "&": operator.and_,
@@ -1282,18 +1288,17 @@ _COMPARE_BITS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _pe_float_binary(op: str, a: float, b: float) -> float:
-    """Float arithmetic: sympy rounds each operand and result to 53 bits, as Python does."""
-    if op == "+":
-        return _checked_float(a + b)
-    if op == "-":
-        return _checked_float(a - b)
-    if op == "*":
-        return _checked_float(a * b)
-    if op == "/":
-        if b == 0:
+def _pe_float_binary(op: str, a: float, b: float) -> int | float:
+    """Float arithmetic: sympy rounds each operand and result to 53 bits, as Python does.
+
+    A sum, difference, product or quotient that is zero is sympy's Integer zero, not a Float
+    (``0.0*2`` is ``0``, so ``0.0*2 ^ 2`` is 2); a zero power stays a Float.
+    """
+    if op in ("+", "-", "*", "/"):
+        if op == "/" and b == 0:
             raise Unmodelled("division by zero")
-        return _checked_float(a / b)
+        result = _checked_float(_PYTHON_ARITHMETIC[op](a, b))
+        return 0 if result == 0 else result
     if op == "**":
         if (a < 0 and b != int(b)) or (a == 0 and b < 0):
             raise Unmodelled("complex or infinite power")
