@@ -224,6 +224,12 @@ FORMS: dict[str, Form] = {
     "shift_bitops": _if_int(lambda v, r: r.choice([f"{v} << 0", f"({v} << 2) >> 2", f"{v} | 0",
                                                   f"{v} & {v}", f"~{-v - 1}", f"{v} % {v + 1}",
                                                   f"{2 * v} // 2"])),
+    "float_zero": _if_int(lambda v, r: r.choice([f"({v}.0 - {v}.0) ^ {v}", f"0.0*{v} ^ {v}",
+                                                f"{v} ^ 0.0*3", f"(1.0 - 1) or {v}"])),
+    "bool_arith": _if_int(lambda v, r: r.choice([f"{v} * True", f"True * {v}", f"{v} + False",
+                                                f"{v} - True + 1", f"True / {v}"])),
+    "compare": _if_int(lambda v, r: r.choice([f"{v} if 1 < 2 < 3 else 0", f"({v} > 0) and {v}",
+                                             f"{v} == {v}.0", f"{v} if {v} != {v}.0 else 0"])),
     "pow_builtin": _if_int(lambda v, r: r.choice([f"pow({v}, 1)", f"round({v}.2)", f"{v}.0",
                                                  f"{v}**1"])),
     # the N() fallback: parse_expr raises (float ^ int), N() reads ^ as a power
