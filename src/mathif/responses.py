@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from mathif.data import Dataset, Item, Selection, parse_item, read_jsonl
 from mathif.errors import InputError
+from mathif.harness_logs import response_lines
 
 if TYPE_CHECKING:
     from mathif.generation.protocol import Completion
@@ -220,9 +221,13 @@ class _Line:
 
 
 def _lines(path: Path, phase: str) -> list[_Line]:
-    """The object lines of ``path`` that count for ``phase`` (a bare string is a response)."""
+    """The object lines of ``path`` that count for ``phase`` (a bare string is a response).
+
+    An lm-evaluation-harness samples file or an Inspect log is read record by record as such
+    lines (:mod:`mathif.harness_logs`).
+    """
     out: list[_Line] = []
-    for index, record in read_jsonl(path):
+    for index, record in response_lines(path):
         if isinstance(record, str):
             record = {"response": record}
         if not isinstance(record, dict):
