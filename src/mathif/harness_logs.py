@@ -160,8 +160,16 @@ def lm_eval_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 # --- Inspect --------------------------------------------------------------------------------
 
 
-def _content(content: Any) -> tuple[str, str | None]:
-    """(text, reasoning) of an assistant message's content: a string, or a list of blocks."""
+def inspect_content(content: Any) -> tuple[str, str | None]:
+    """``(text, reasoning)`` of an Inspect assistant message's content (as JSON): a string, or
+    a list of blocks whose text blocks are joined by newlines (as Inspect's ``.text`` joins
+    them) and whose reasoning blocks (redacted ones aside) are the reasoning. ``reasoning`` is
+    ``None`` when there is no reasoning block: the text is then the raw output, split as
+    SPEC §3 says; with one, the provider separated the reasoning and the text is the answer.
+
+    The Inspect scorer and the log reader both call this, so a score and an imported log
+    agree by construction.
+    """
     if isinstance(content, str):
         return content, None
     if not isinstance(content, list):
@@ -177,7 +185,7 @@ def _content(content: Any) -> tuple[str, str | None]:
             thoughts = thoughts if thoughts is not None else []
             if isinstance(block.get("reasoning"), str) and not block.get("redacted"):
                 thoughts.append(block["reasoning"])
-    return "".join(texts), ("\n\n".join(thoughts) if thoughts is not None else None)
+    return "\n".join(texts), ("\n\n".join(thoughts) if thoughts is not None else None)
 
 
 def _error_message(value: Any) -> str | None:
@@ -226,7 +234,8 @@ def inspect_line(sample: Any, *, file: str, line: int) -> dict[str, Any]:
         return out
     assert isinstance(choice, dict)
     message = choice.get("message")
-    text, reasoning = _content(message.get("content") if isinstance(message, dict) else None)
+    text, reasoning = inspect_content(message.get("content") if isinstance(message, dict)
+                                      else None)
     out["response"] = text
     if reasoning is not None:
         out["reasoning"] = reasoning
@@ -249,8 +258,8 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> byte
             f"{info.filename} uses a compression this Python cannot read (Inspect writes "
             "zstandard): install inspect-ai (or zipfile-zstd), or convert the log with "
             "`inspect log convert --to json`", file=where) from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(f"{info.filename}: {exc}", file=where) from None
+    except Exception as exc:  # a hostile member: any codec's error, a bad CRC, a short file
+        raise InputError(f"{info.filename} does not decompress: {exc}", file=where) from None
     if len(data) > MAX_MEMBER_BYTES:
         raise InputError(f"{info.filename} inflates past {MAX_MEMBER_BYTES} bytes",
                          file=where)
