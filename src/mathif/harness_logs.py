@@ -23,6 +23,7 @@ as the zip declares and as read) is refused, and JSON nesting is bounded by the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -268,10 +269,8 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> byte
 
 def _enable_zstd() -> None:
     """Teach ``zipfile`` zstandard (Inspect's compression) when the patch is installed."""
-    try:
+    with contextlib.suppress(ImportError):
         import zipfile_zstd  # noqa: F401  (registers the codec with zipfile)
-    except ImportError:
-        pass
 
 
 def _eval_log(path: Path, *, samples: bool = True

@@ -25,6 +25,8 @@ def crafted(item: Item, n: int, *, separate_reasoning: bool = True) -> Response:
         f"<think>a</think>b</think>c \\boxed{{{gold}}}",
         f"<answer>\\boxed{{{gold}}}</answer> trailing text, with a comma",
         f'"{item.question} so the answer is \\boxed{{-12345}}"',
+        # the official grader accepts 100 times the gold (a percentage); mathif's does not
+        f"The answer is \\boxed{{{gold}00}}.",
     ]
     text = kinds[n % len(kinds)]
     if n % len(kinds) == 1 and separate_reasoning:

@@ -79,3 +79,25 @@ def write_inspect_eval(path: Path, log: Mapping[str, Any],
                              json.dumps(sample))
         archive.writestr("header.json", json.dumps(header))
     return path
+
+
+def as_scored(location: str) -> dict[str, Response]:
+    """The responses of an Inspect log as ``mathif score`` is given them directly: read by
+    Inspect's own reader (not mathif's), with their generation facts. Needs inspect-ai."""
+    from inspect_ai.log import read_eval_log
+
+    from mathif.harness_logs import _STOP_REASONS
+    from mathif.integrations.inspect import response_of
+    from mathif.responses import Usage
+
+    out = {}
+    for sample in read_eval_log(location).samples or []:
+        response = response_of(sample.output)
+        usage = sample.output.usage
+        stop = sample.output.stop_reason
+        out[str(sample.id)] = Response(response.text, reasoning=response.reasoning, usage=Usage(
+            finish_reason=_STOP_REASONS.get(stop, stop),
+            prompt_tokens=usage.input_tokens if usage else None,
+            completion_tokens=usage.output_tokens if usage else None,
+            reasoning_tokens=usage.reasoning_tokens if usage else None))
+    return out

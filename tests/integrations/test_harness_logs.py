@@ -210,7 +210,7 @@ def test_hostile_inspect_logs_are_clear_errors(spread: list[Item], tmp_path: Pat
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     not_zip = tmp_path / "broken.eval"
     not_zip.write_bytes(b"PK\x03\x04 this is no archive")
-    with pytest.raises(InputError, match="not an Inspect .eval log"):
+    with pytest.raises(InputError, match=r"not an Inspect \.eval log"):
         harness_logs.read_inspect(not_zip)
     empty = write_inspect_json(tmp_path / "empty.json", inspect_log([]))
     with pytest.raises(InputError, match="no samples"):

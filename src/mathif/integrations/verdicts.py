@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from mathif.data import Dataset, Item, Selection, load, parse_item
+from mathif.data import ENV_DATA, Dataset, Item, Selection, load, parse_item
 from mathif.errors import InputError
 from mathif.grading import DEFAULT_TIMEOUT, GRADERS
 from mathif.prompts import build_prompt
@@ -32,7 +32,7 @@ def check_grader(grader: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _load(origin: str | None) -> Dataset:
+def _load(origin: str) -> Dataset:
     return load(origin)
 
 
@@ -47,7 +47,8 @@ def load_items(
     ``sources`` and ``counts`` accept one value, a comma-separated string or a list, as
     command lines hand them over. The data set is read once per origin and process.
     """
-    dataset = _load(os.fspath(data) if data is not None else None)
+    origin = os.fspath(data) if data is not None else os.environ.get(ENV_DATA) or "hub"
+    dataset = _load(origin)
     selected = dataset.select(_selection(sources, counts))
     return list(selected)
 
