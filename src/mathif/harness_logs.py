@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -94,7 +95,7 @@ def _looks_like_inspect(head: bytes) -> bool:
     return text.startswith("{") and '"eval"' in text and '"version"' in text
 
 
-def kind_of(path: str | Path) -> str | None:
+def kind_of(path: str | os.PathLike[str]) -> str | None:
     """``"lm-eval"``, ``"inspect"``, or ``None`` for any other file (mathif's own formats)."""
     path = Path(path)
     if path.suffix == ".eval":
@@ -311,7 +312,7 @@ def _json_samples(path: Path) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     return log, [(f"samples[{i}]", s) for i, s in enumerate(samples)]
 
 
-def read_inspect(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def read_inspect(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The log's header (``eval``, ``status``...) and its samples as response lines."""
     path = Path(path)
     header, samples = _eval_log(path) if path.suffix == ".eval" else _json_samples(path)
@@ -326,7 +327,7 @@ def read_inspect(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]
 # --- the hook of mathif.responses -----------------------------------------------------------
 
 
-def response_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+def response_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     """``(0-based index, record)`` of a responses file, whichever tool wrote it.
 
     mathif's own files (JSONL) are read as they are; an lm-eval samples file and an Inspect
@@ -342,7 +343,7 @@ def response_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
         yield from read_jsonl(path)
 
 
-def describe(path: str | Path) -> dict[str, Any]:
+def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     """What the manifest records about a harness log (``{}`` for any other file): the harness
     (``name``), and the ``model``, ``task`` and ``status`` when the log names them (an lm-eval
     samples file names none of them)."""

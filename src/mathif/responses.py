@@ -23,6 +23,10 @@ its ``key`` field or ``"{file stem}:{line index}"``.
 
 The data filters (:class:`~mathif.data.Selection`) apply after matching: a line for an item
 that the filters leave out is skipped.
+
+A file written by another harness (an lm-evaluation-harness samples file, an Inspect ``.eval``
+or ``.json`` log) is read as lines of this shape by :mod:`mathif.harness_logs`, then matched
+by the same rule.
 """
 
 from __future__ import annotations
