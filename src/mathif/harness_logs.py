@@ -109,8 +109,8 @@ def kind_of(path: str | os.PathLike[str]) -> str | None:
         first = _first_line(path)
     except OSError:
         return None
-    if not first.lstrip().startswith(b"{"):
-        return None
+    if not first.lstrip().startswith(b"{") or b'"doc_id"' not in first:
+        return None  # mathif's own lines are not parsed twice
     try:
         record, _ = jsonl.parse(first)
     except jsonl.JSONLineError:
@@ -297,7 +297,24 @@ def _eval_log(path: Path, *, samples: bool = True
     return header, found
 
 
+# The last ``.json`` log parsed, by (path, size, mtime): `mathif score` asks for its header
+# and then its samples, and a long run's log is worth parsing once.
+_LAST_JSON: dict[tuple[str, int, int], tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
+
+
 def _json_samples(path: Path) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _LAST_JSON:
+        _LAST_JSON.clear()
+        _LAST_JSON[key] = _parse_json_log(path)
+    return _LAST_JSON[key]
+
+
+def _parse_json_log(path: Path) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     where = str(path)
     try:
         raw = path.read_bytes()

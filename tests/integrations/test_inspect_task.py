@@ -95,8 +95,7 @@ def run(task: Any, items: list[Item], tmp_path: Path, log_format: str,
     return log
 
 
-@pytest.mark.parametrize("log_format", ["eval", "json"])
-@pytest.mark.parametrize("grader", ["mathif", "reference"])
+@pytest.mark.parametrize(("grader", "log_format"), [("mathif", "eval"), ("reference", "json")])
 def test_scores_are_mathif_score_and_logs_import_to_the_same_results(
         env: None, dataset: Dataset, mathif_dir: Path, tmp_path: Path, log_format: str,
         grader: str) -> None:
