@@ -8,7 +8,6 @@ Each harness runs as its command line does, in a child process.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -23,13 +22,9 @@ from mathif.data import Item, load
 from mathif.run import score
 from tests.conftest import REPO
 from tests.generation.conftest import subprocess_env
+from tests.integrations.harness import need
 
 MAX_TOKENS = 8
-
-
-def need(module: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed: pip install -e '.[test]' (or '.[{extra}]')")
 
 
 def lines_of(path: Path) -> list[dict[str, Any]]:

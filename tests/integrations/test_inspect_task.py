@@ -19,13 +19,13 @@ from mathif.prompts import build_prompt
 from mathif.responses import Response
 from mathif.run import score, score_file
 from tests.integrations.crafted import assert_varied, crafted_table
+from tests.integrations.harness import need
 from tests.integrations.logs import as_scored
 
-pytest.importorskip("inspect_ai", reason="inspect-ai is not installed: pip install -e "
-                    "'.[test]' (or '.[inspect]') installs it")
-from inspect_ai import eval as inspect_eval
-from inspect_ai.log import EvalLog, read_eval_log
-from inspect_ai.model import (
+need("inspect_ai", "inspect")
+from inspect_ai import eval as inspect_eval  # noqa: E402
+from inspect_ai.log import EvalLog, read_eval_log  # noqa: E402
+from inspect_ai.model import (  # noqa: E402
     ContentReasoning,
     ContentText,
     ModelOutput,
@@ -33,7 +33,7 @@ from inspect_ai.model import (
     get_model,
 )
 
-from mathif.integrations.inspect import mathif
+from mathif.integrations.inspect import mathif  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,10 @@ from mathif.integrations.lm_eval import TASKS_DIR, follow_rate, load_docs
 from mathif.prompts import build_prompt
 from mathif.run import ScoreResult, score, score_file
 from tests.integrations.crafted import assert_varied, crafted_table
+from tests.integrations.harness import need
 
-lm_eval = pytest.importorskip("lm_eval", reason="lm-eval is not installed: pip install -e "
-                              "'.[test]' (or '.[lm-eval]') installs it")
+need("lm_eval", "lm-eval")
+import lm_eval  # noqa: E402
 from lm_eval.api.model import LM  # noqa: E402
 from lm_eval.loggers import EvaluationTracker  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
