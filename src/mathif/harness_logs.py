@@ -40,7 +40,8 @@ INSPECT = "inspect"
 # One sample of an Inspect log (its transcript included) is far below this; a zip member that
 # says (or turns out) to be larger is refused rather than inflated into memory.
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
-_PEEK_BYTES = 1 << 20
+# An Inspect ``.json`` log names its version, status and ``eval`` in its first bytes.
+_HEAD_BYTES = 4096
 # Inspect's stop reasons, in the OpenAI vocabulary the rest of mathif uses (truncation rate).
 _STOP_REASONS = {"max_tokens": "length", "model_length": "length", "stop": "stop"}
 
@@ -91,7 +92,7 @@ def _looks_like_lm_eval(record: Any) -> bool:
 
 def _looks_like_inspect(head: bytes) -> bool:
     """A ``.json`` Inspect log starts with its version and status, then ``eval``."""
-    text = head[:_PEEK_BYTES].decode("utf-8", "replace").lstrip()
+    text = head.decode("utf-8", "replace").lstrip()
     return text.startswith("{") and '"eval"' in text and '"version"' in text
 
 
@@ -105,7 +106,7 @@ def kind_of(path: str | os.PathLike[str]) -> str | None:
     try:
         if path.suffix == ".json":
             with path.open("rb") as handle:
-                return INSPECT if _looks_like_inspect(handle.read(4096)) else None
+                return INSPECT if _looks_like_inspect(handle.read(_HEAD_BYTES)) else None
         first = _first_line(path)
     except OSError:
         return None
