@@ -1,0 +1,1191 @@
+"""Finding the final answer in prose, for the mathif grader (the step after box and ``####``).
+
+Models that do not box their answer end in a sentence ("So, Lindsay has missed 15 socks."),
+often followed by junk: a stray prompt echo, a code fence, or the solution started over and
+cut off by the token limit.  This module reads the *closing passage* as a person would:
+
+1. the passage is the last :data:`WINDOW` characters, with prompt echoes, code blocks and
+   fences removed (:func:`closing_passage`);
+2. it is split into sentences; going backwards from the end, the first sentence that states
+   the answer decides, unless something after it withdraws or doubts it;
+3. inside that sentence the value is chosen by reading the question: what is asked (a count of
+   guests, a price, a time, a choice letter) and which numbers merely repeat the question
+   ("in 3 years", "after the 30% discount", "from 1:00 PM to 5:00 PM").
+
+When a sentence states two different values and nothing decides between them, the result is
+*ambiguous*: the grader marks it wrong rather than guess.  Every result records the rule that
+found it (:attr:`Found.rule`) so reports can show how answers were found.
+
+Model text is the attacker here: every scan is a hand-written loop or a regex without nested
+quantifiers over a bounded window, so the cost is linear in :data:`WINDOW`, whatever the input.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mathif.grading import extract
+
+# How much of the end of an answer part is read (characters).  Closing passages, including a
+# restarted solution cut off by the token limit, fit comfortably; longer text is derivation.
+WINDOW = 6000
+# How much of the question is read (its ask is at the end).
+QUESTION_WINDOW = 3000
+_MAX_SENTENCE = 1200
+
+
+@dataclass(frozen=True)
+class Found:
+    """Where the final answer was found.
+
+    ``answer`` is the text compared with the gold (None when no answer is stated);
+    ``rule`` names the rule that decided (``box``, ``hashes``, ``phrase``, ``conclusion``,
+    ``closing``, ``loop``, ``display``, ``choice``); ``candidates`` lists the distinct values
+    when the passage states several and nothing decides (the verdict is then ``ambiguous``).
+    """
+
+    answer: str | None
+    rule: str | None
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+NOTHING = Found(None, None)
+
+
+@functools.lru_cache(maxsize=8192)
+def find_answer(answer_text: str, question: str | None = None) -> Found:
+    """The final answer of ``answer_text`` for the mathif grader, and how it was found.
+
+    Precedence: the last box (any case), the last ``####`` line, then the closing passage
+    read as prose (:func:`locate`).  ``question`` (the item's question) lets the prose reader
+    tell the asked quantity from numbers that repeat the question; without it the reader
+    still works, with less to go on.
+    """
+    if not answer_text or not answer_text.strip():
+        return NOTHING
+    text = answer_text[-extract._MAX_SCAN :]
+    boxed = extract.last_boxed(text)
+    if boxed is not None:
+        return Found(boxed, "box")
+    hashed = extract._after_hashes(text)
+    if hashed is not None:
+        return Found(hashed, "hashes")
+    return locate(text, question)
+
+
+def locate(text: str, question: str | None = None) -> Found:
+    """The answer stated by the closing passage of ``text`` (no box or ``####`` involved)."""
+    passage, finished = closing_passage(text)
+    if not passage.strip():
+        return NOTHING
+    target = read_question(question or "")
+    sentences = split_sentences(passage)
+    if not sentences:
+        return NOTHING
+    if not finished:
+        last = sentences[-1]
+        if _is_cut_copy(last, sentences[:-1]) or not _complete_statement(last):
+            sentences = sentences[:-1]
+    opening = _opening(text)
+    restarts = [_is_restart(s, opening) for s in sentences]
+    return _decide(sentences, target, finished, restarts)
+
+
+# --------------------------------------------------------------------------------------
+# The closing passage
+# --------------------------------------------------------------------------------------
+
+# Lines that start a prompt echo or a new, unrelated task (base models continue their
+# training format after answering).
+_ECHO_LINE = re.compile(
+    r"(?m)^[ \t]*(?:You are (?:an? )?(?:AI |helpful |)assistant|You are an AI"
+    r"|User will (?:you )?(?:give|ask)|Task:|Please determine whether|Question:|Instruction:"
+    r"|User:|Human:|Assistant:|### (?:Instruction|Human|User|Input|Response)\b|<\|)"
+)
+_FENCE = re.compile(r"(?m)^[ \t]*```[ \t]*([A-Za-z]*)[^\n]*$")
+_CODE_LINE = re.compile(
+    r"^\s*(?:#|import |from \w+ import|def |print\(|return\b|for \w+ in |if .*:$|\w+\s*=[^=])"
+)
+_TERMINAL = frozenset(".!。)]$*")
+
+
+def closing_passage(text: str) -> tuple[str, bool]:
+    """The last :data:`WINDOW` characters without echoes and code; and whether it ends cleanly.
+
+    A passage that does not end with sentence punctuation (or a closing math delimiter) was
+    cut off mid-sentence by the token limit.
+    """
+    tail = text[-WINDOW:]
+    if len(text) > WINDOW:
+        cut = tail.find("\n")
+        if 0 <= cut < 400:
+            tail = tail[cut + 1 :]
+    m = _ECHO_LINE.search(tail)
+    if m is not None and tail[: m.start()].strip():
+        tail = tail[: m.start()]
+    tail = _drop_code(tail)
+    stripped = tail.rstrip()
+    finished = bool(stripped) and (stripped[-1] in _TERMINAL or stripped.endswith("\\]"))
+    return stripped, finished
+
+
+def _drop_code(text: str) -> str:
+    """Remove fenced code and output blocks; keep prose a model wrapped in a fence."""
+    out: list[str] = []
+    pos = 0
+    inside = False
+    keep = True
+    for m in _FENCE.finditer(text):
+        if not inside:
+            out.append(text[pos : m.start()])
+            lang = m.group(1).lower()
+            inside = True
+            keep = lang == "" and not _looks_like_code(text[m.end() : m.end() + 400])
+        else:
+            if keep:
+                out.append(text[pos : m.start()])
+            inside = False
+        pos = m.end()
+    if not inside or keep:
+        out.append(text[pos:])
+    return "".join(out)
+
+
+def _looks_like_code(block: str) -> bool:
+    lines = [line for line in block.splitlines()[:6] if line.strip()]
+    if not lines:
+        return False
+    return sum(1 for line in lines if _CODE_LINE.match(line)) * 2 >= len(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int
+    marker: str = ""  # the list marker that opened the line ("3.", "Step 1:", "-")
+
+
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "fig", "eq", "jr"}
+)
+_LIST_MARK = re.compile(r"^\s*(?:(?:\d{1,3}|[a-z])[.)](?=\s)|[-*•]\s|#{1,6}\s|Step \d{1,3}\s*:)\s*")
+
+
+def split_sentences(passage: str) -> list[Sentence]:
+    """Split into sentences: newlines and ``. ! ?`` end them, math and decimals do not.
+
+    Display math (``\\[ ... \\]``, ``$$ ... $$``) stays inside the sentence that introduces
+    it ("we get: \\[ x = 5 \\]"); list markers ("3.", "-", "Step 2:") are dropped.
+    """
+    out: list[Sentence] = []
+    n = len(passage)
+    i = 0
+    start = 0
+    math: str | None = None  # the closing delimiter while inside math
+    while i < n:
+        c = passage[i]
+        if math is not None:
+            if passage.startswith(math, i):
+                i += len(math)
+                math = None
+                continue
+            i += 1
+            continue
+        if c == "\\" and i + 1 < n and passage[i + 1] in "[(":
+            math = "\\]" if passage[i + 1] == "[" else "\\)"
+            i += 2
+            continue
+        if c == "$":
+            if passage.startswith("$$", i):
+                math = "$$"
+                i += 2
+                continue
+            if _inline_dollar_math(passage, i):
+                math = "$"
+                i += 1
+                continue
+        if c == "\n":
+            nxt = _next_nonspace(passage, i)
+            if not (nxt < n and passage.startswith(("\\[", "$$"), nxt) and _ends_with_colon(
+                passage, start, i
+            )):
+                _emit(out, passage, start, i)
+                start = i + 1
+        elif c in ".!?。！？" and (i + 1 >= n or passage[i + 1] in " \t\n"):
+            if not (c == "." and (_abbreviation_before(passage, start, i)
+                                  or _list_number(passage, start, i))):
+                _emit(out, passage, start, i + 1)
+                start = i + 1
+        i += 1
+    _emit(out, passage, start, n)
+    return out
+
+
+def _emit(out: list[Sentence], passage: str, start: int, end: int) -> None:
+    raw = passage[start:end]
+    m = _LIST_MARK.match(raw)
+    offset = m.end() if m else 0
+    text = raw[offset:].replace("**", "").strip()
+    if len(text) > _MAX_SENTENCE:
+        text = text[-_MAX_SENTENCE:]
+    if text:
+        out.append(Sentence(text, start + offset, raw[:offset].strip()))
+
+
+def _list_number(s: str, start: int, dot: int) -> bool:
+    """The dot of a list marker ("87. The total is ..."): only a short number before it."""
+    head = s[start:dot].strip()
+    return 0 < len(head) <= 3 and (head.isdigit() or (len(head) == 1 and head.isalpha()))
+
+
+def _next_nonspace(s: str, i: int) -> int:
+    n = len(s)
+    j = i
+    while j < n and s[j] in " \t\n":
+        j += 1
+    return j
+
+
+def _ends_with_colon(s: str, start: int, end: int) -> bool:
+    j = end - 1
+    while j >= start and s[j] in " \t*":
+        j -= 1
+    return j >= start and s[j] in ":="
+
+
+def _abbreviation_before(s: str, start: int, dot: int) -> bool:
+    j = dot
+    while j > start and (s[j - 1].isalpha() or s[j - 1] == "."):
+        j -= 1
+        if dot - j > 6:
+            return False
+    return s[j:dot].lower() in _ABBREVIATIONS
+
+
+def _inline_dollar_math(s: str, i: int) -> bool:
+    """``$`` opens inline math (not a currency sign) when a closing ``$`` follows soon and
+    the content is not a price phrase such as "$5 and the rest costs $3"."""
+    close = s.find("$", i + 1, i + 400)
+    if close == -1:
+        return False
+    inner = s[i + 1 : close]
+    if "\n\n" in inner:
+        return False
+    if inner[:1].isdigit() or inner[:1] in "., ":
+        # "$28 on shoes and $3" is money; "$3x+1$" or "$12$" is math
+        return not re.search(r"[A-Za-z]{3,}|\s\w+\s", inner) or "\\" in inner
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# The question's target
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    units: frozenset[str]  # words that name what is asked ("guests", "dollars", "hours")
+    money: bool
+    percent: bool
+    choice: bool  # the question offers lettered options
+    echoes: frozenset[tuple[str, str]]  # (value, next word) and (previous word, value)
+    values: frozenset[Fraction]  # every number in the question
+    ask_words: frozenset[str]  # content words of the asking sentence
+    text_key: str = ""  # the question without spaces, to recognise copied formulas
+    formulas: frozenset[str] = frozenset()  # the question's formulas, without spaces
+
+
+_NO_TARGET = Target(frozenset(), False, False, False, frozenset(), frozenset(), frozenset())
+
+_WORD = re.compile(r"[A-Za-z]+")
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z-]+\s+){0,3}[A-Za-z-]+)", re.IGNORECASE)
+_HOW_MUCH = re.compile(r"\bhow\s+much\s+([A-Za-z-]+)?", re.IGNORECASE)
+_IN_UNITS = re.compile(
+    r"\b(?:in|as|expressed in)\s+((?:square|cubic)?\s*[A-Za-z]+(?:\s+per\s+[A-Za-z]+)?)\s*[?.,]",
+    re.IGNORECASE,
+)
+_HOW_UNITS = {
+    "old": ("years", "old", "year"),
+    "long": ("hours", "hour", "minutes", "minute", "seconds", "second", "days", "day", "weeks",
+             "years", "months", "feet", "inches", "meters", "miles", "cm"),
+    "far": ("miles", "mile", "kilometers", "km", "meters", "feet", "yards", "inches"),
+    "fast": ("mph", "miles", "km", "kilometers", "meters", "feet", "per"),
+    "tall": ("feet", "foot", "inches", "inch", "meters", "cm"),
+    "heavy": ("pounds", "kg", "kilograms", "grams", "ounces"),
+}
+_MONEY_WORDS = re.compile(
+    r"\b(?:money|dollars?|cents?|cost|costs|spend|spent|pay|paid|earn|earns|earned|make|makes|"
+    r"save|saves|profit|price|charge|raise|owe|worth|budget)\b",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    """a an the of to in on at for from by with and or is are was were be been does do did
+    how many much what which who whom whose when where will would can could should shall may
+    might must has have had his her their its this that these those there than then it he she
+    they them we you your our i me my if each every all any some more less most least into per
+    about after before over under find compute calculate determine express answer value total
+    number""".split()
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def read_question(question: str) -> Target:
+    """What the question asks for and which of its numbers an answer sentence may repeat."""
+    q = question[-QUESTION_WINDOW:]
+    if not q.strip():
+        return _NO_TARGET
+    ask = _ask_sentence(q)
+    units: set[str] = set()
+    for m in _HOW_MANY.finditer(ask):
+        words = [w.lower() for w in _WORD.findall(m.group(1))]
+        for w in words:
+            if w not in _STOP and w not in {"more", "fewer", "less", "times", "different"}:
+                units.add(w)
+                units.add(_singular(w))
+    for m in re.finditer(r"\bhow\s+(old|long|far|fast|tall|heavy)\b", ask, re.IGNORECASE):
+        units.update(_HOW_UNITS[m.group(1).lower()])
+    for m in _IN_UNITS.finditer(ask):
+        for w in _WORD.findall(m.group(1)):
+            wl = w.lower()
+            if wl not in _STOP and wl not in {"terms", "form", "simplest", "interval", "notation",
+                                              "base", "degrees"}:
+                units.add(wl)
+                units.add(_singular(wl))
+    money = False
+    mm = _HOW_MUCH.search(ask)
+    if mm is not None:
+        word = (mm.group(1) or "").lower()
+        if word in {"money", "more", "less", "did", "does", "do", "will", "would", "is", "was",
+                    "must", "should", "can", "has", "have"} or _MONEY_WORDS.search(ask):
+            money = "$" in q or "dollar" in q.lower() or "€" in q or "cent" in ask.lower()
+        if word and word not in _STOP and word != "money":
+            units.add(word)
+    if re.search(r"\bhow\s+many\s+(?:dollars|cents)\b|\bin\s+dollars\b|\bin\s+cents\b", ask,
+                 re.IGNORECASE):
+        money = True
+    percent = bool(re.search(r"\bpercent(?:age)?\b|%\s*\?", ask, re.IGNORECASE))
+    choice = bool(re.search(r"\(\s*[A-E]\s*\)|\\textbf\{\s*\(\s*[A-E]\s*\)", q))
+    echoes: set[tuple[str, str]] = set()
+    values: set[Fraction] = set()
+    for cand in _scan_numbers(q):
+        key = _value_key(cand.value)
+        values.add(cand.value)
+        if cand.next_word:
+            echoes.add((key, cand.next_word))
+        if cand.prev_word:
+            echoes.add((cand.prev_word, key))
+    ask_words = frozenset(
+        w.lower() for w in _WORD.findall(ask) if len(w) >= 4 and w.lower() not in _STOP
+    )
+    formulas = frozenset(
+        key for a, b, c, d in math_spans(ask)
+        if 4 <= len(key := _formula_key(ask[c:d])) <= 80
+    )
+    return Target(frozenset(units), money, percent, choice, frozenset(echoes),
+                  frozenset(values), ask_words, re.sub(r"\s+", "", q), formulas)
+
+
+_SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁴": "^4", "−": "-", "·": "*"})
+
+
+def _formula_key(text: str) -> str:
+    """A formula without spaces, braces or ``\\left``/``\\right``, for loose comparison."""
+    t = text.translate(_SUPERSCRIPTS).replace("\\left", "").replace("\\right", "")
+    return re.sub(r"[\s{}$]+", "", t)
+
+
+def _ask_sentence(q: str) -> str:
+    """The asking part: the last sentence with a question mark or an imperative."""
+    end = q.rfind("?")
+    if end != -1:
+        start = max(q.rfind(". ", 0, end), q.rfind("\n", 0, end), q.rfind("? ", 0, end))
+        return q[start + 1 : end + 1]
+    m = None
+    for m in re.finditer(r"(?:^|[.\n]\s*)((?:Find|Compute|Calculate|Determine|What|Express|"
+                         r"Simplify|Evaluate|Solve|How|Write|Enter)\b[^\n]*)", q):
+        pass
+    return m.group(1) if m is not None else q[-300:]
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
+        return word[:-2]
+    if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+# --------------------------------------------------------------------------------------
+# Numbers and values in a sentence
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str  # as written, for the verdict record
+    value: Fraction | str  # exact number, or the formula without spaces
+    start: int
+    end: int
+    prev_word: str
+    next_word: str
+    percent: bool
+    money: bool
+
+
+_NUM = re.compile(
+    r"(?<![\w.^_/])(?P<money>[$€£]\s?)?(?P<sign>[-−])?"
+    r"(?P<num>\d{1,3}(?:(?:,|\\,|\{,\}| |\u2009|\u202f)\d{3})+(?![\d,])(?:\.\d+)?"
+    r"|\d+(?:\.\d+)?|\.\d+)"
+    r"(?:\s*/\s*(?P<den>\d+)(?!\d|\.\d))?"
+    r"(?P<ord>st|nd|rd|th)?(?P<pct>\s?%|\s?\\%|\s?percent\b)?(?![\w^])"
+)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_WORD_NUMBERS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
+}
+
+
+def _value_key(value: Fraction | str) -> str:
+    return str(value)
+
+
+def math_spans(s: str) -> list[tuple[int, int, int, int]]:
+    """Math segments of ``s`` as (start, end, inner start, inner end): ``\\( \\)``,
+    ``\\[ \\]``, ``$$ $$`` and ``$ $`` (a ``$`` before a price is not math)."""
+    out: list[tuple[int, int, int, int]] = []
+    i = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\" and i + 1 < n and s[i + 1] in "([":
+            closer = "\\)" if s[i + 1] == "(" else "\\]"
+            end = s.find(closer, i + 2)
+            if end == -1:
+                break
+            out.append((i, end + 2, i + 2, end))
+            i = end + 2
+            continue
+        if c == "$":
+            if s.startswith("$$", i):
+                end = s.find("$$", i + 2)
+                if end == -1:
+                    break
+                out.append((i, end + 2, i + 2, end))
+                i = end + 2
+                continue
+            if _inline_dollar_math(s, i):
+                end = s.find("$", i + 1)
+                out.append((i, end + 1, i + 1, end))
+                i = end + 1
+                continue
+        i += 1
+    return out
+
+
+def _scan_numbers(s: str, skip: list[tuple[int, int, int, int]] | None = None) -> list[Candidate]:
+    """Every plainly written number in ``s`` with the words around it (times excluded, and
+    numbers inside the ``skip`` spans)."""
+    times = [(m.start(), m.end()) for m in _TIME.finditer(s)]
+    times.extend((a, b) for a, b, _, _ in skip or ())
+    out: list[Candidate] = []
+    for m in _NUM.finditer(s):
+        if any(a <= m.start() < b for a, b in times):
+            continue
+        if m.group("ord") and m.group("den"):
+            continue
+        try:
+            value = Fraction(re.sub(r"[^\d.]", "", m.group("num")))
+            if m.group("den"):
+                den = int(m.group("den"))
+                if den == 0:
+                    continue
+                value = value / den
+        except (ValueError, ZeroDivisionError):
+            continue
+        if m.group("sign"):
+            value = -value
+        out.append(
+            Candidate(
+                text=m.group(0).strip(),
+                value=value,
+                start=m.start(),
+                end=m.end(),
+                prev_word=_word_before(s, m.start()),
+                next_word=_word_after(s, m.end()),
+                percent=m.group("pct") is not None,
+                money=m.group("money") is not None,
+            )
+        )
+    return out
+
+
+def _word_before(s: str, i: int) -> str:
+    j = i
+    while j > 0 and s[j - 1] in " \t$€£(":
+        j -= 1
+    k = j
+    while k > 0 and s[k - 1].isalpha() and j - k < 30:
+        k -= 1
+    return s[k:j].lower()
+
+
+def _word_after(s: str, i: int) -> str:
+    j = i
+    n = len(s)
+    while j < n and s[j] in " \t-":
+        j += 1
+    if s.startswith("\\text{", j):
+        j += 6
+    if s.startswith("\\", j):
+        j += 1
+    k = j
+    while k < n and s[k].isalpha() and k - j < 30:
+        k += 1
+    return _singular(s[j:k].lower())
+
+
+# --------------------------------------------------------------------------------------
+# Statements
+# --------------------------------------------------------------------------------------
+
+_PHRASE = re.compile(
+    r"(?:\bfinal\s+answer\s*(?:is|:|=|would be|should be)?|\bthe\s+(?:correct\s+)?answer\s+"
+    r"(?:is|would be|should be|will be)|\banswer\s*:|\banswers?\s+(?:is|are)|"
+    r"\bfinal\s+result\s*(?:is|:))\s*:?",
+    re.IGNORECASE,
+)
+_PHRASE_AFTER = re.compile(r"\bis\s+(?:the|our|my)\s+(?:correct\s+|final\s+)?answer\b",
+                           re.IGNORECASE)
+_CONCLUSION = re.compile(
+    r"^\W*(?:therefore|thus|so|hence|in summary|to summarize|in conclusion|finally|overall|"
+    r"consequently|as a result|altogether|in total|this means|this gives|we (?:can )?conclude)\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(?:perhaps|maybe|might|possibly|probably|presumably|i guess|not sure|unsure|"
+    r"i'm not certain|seems like|could be)\b",
+    re.IGNORECASE,
+)
+_WITHDRAW = re.compile(
+    r"\b(?:incorrect|not correct|isn't correct|is wrong|was wrong|be wrong|that's wrong|"
+    r"made a mistake|an error|a mistake|contradiction|discrepancy|does not satisfy|"
+    r"doesn't satisfy|do not satisfy|not valid|invalid|not the (?:correct|right|minimum|"
+    r"maximum|smallest|largest|answer)|not possible|can't be right|cannot be right|"
+    r"doesn't make sense|does not make sense|not (?:an? )?integer)\b",
+    re.IGNORECASE,
+)
+_COPULA = frozenset(
+    "is are was were be been equals equal equaling makes gives get gets got has have had "
+    "needs need costs cost spent spends spend pays pay paid earns earn earned makes make made "
+    "saves save saved takes take took sold sells buys bought uses used invite ate eats "
+    "remaining left receive received weighs collect collects raises raised owes will".split()
+)
+_PREPOSITIONS = frozenset(
+    "in of for from to by after with per at on than over about within between among into "
+    "each before during under around near out across since until".split()
+)
+_MEASURE_NOUNS = frozenset(
+    "total sum average mean profit cost price value speed area volume difference remainder "
+    "distance length perimeter product rate amount weight height balance loss gain income "
+    "salary fee bill score count probability".split()
+)
+_SUBORDINATE = re.compile(
+    r"\b(?:consisting of|including|such as|which (?:is|are|was|means)|i\.e\.|namely|"
+    r"compared to|instead of|rather than|out of|because|since|given that|where)\b",
+    re.IGNORECASE,
+)
+
+
+def _last_phrase(text: str) -> int | None:
+    """End of the last answer phrase in ``text`` (English, or any language of
+    :data:`mathif.grading.extract._ANSWER_PHRASES`), or None."""
+    end = None
+    for m in _PHRASE.finditer(text):
+        end = m.end()
+    low = text.lower()
+    present = frozenset(a for a in extract._ANCHORS if a in low)
+    if present:
+        same = len(low) == len(text)
+        regex = extract._phrase_regex(present, 0 if same else re.IGNORECASE)
+        for m in regex.finditer(low if same else text):
+            if end is None or m.end() > end:
+                end = m.end()
+    return end
+
+
+def _is_cut_copy(last: Sentence, earlier: list[Sentence]) -> bool:
+    """The cut-off last line of a loop: a prefix of a line stated before."""
+    prefix = last.text.strip()
+    if len(prefix) < 4:
+        return True
+    return any(s.text.startswith(prefix) and len(s.text) > len(prefix) for s in earlier[-40:])
+
+
+def _complete_statement(s: Sentence) -> bool:
+    """An unpunctuated last line that still states an answer ("Answer: 16")."""
+    t = s.text.strip()
+    if _last_phrase(t) is None:
+        return False
+    return bool(re.search(r"[\d)}]\s*(?:[A-Za-z%]+\s*){0,3}$", t))
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What one sentence says: a value (or ambiguous values), a doubt, or nothing."""
+
+    kind: str  # "value", "ambiguous", "doubt", "none"
+    answer: str | None = None
+    rule: str | None = None
+    candidates: tuple[str, ...] = ()
+    explicit: bool = False
+    on_target: bool = False
+
+
+_RESTART = re.compile(
+    r"^(?:To solve (?:the|this) problem|Let's solve (?:the|this) problem|Let's break (?:it|this)"
+    r" down|Let's solve this step by step|To (?:find|determine|calculate|compute|solve|convert|"
+    r"simplify|evaluate|answer)\b[^.]{0,200}\bwe (?:can|need to|will|must) (?:follow|use|"
+    r"start|first|break)\b)",
+    re.IGNORECASE,
+)
+
+
+def _opening(text: str) -> str:
+    """The first words of the answer part, to recognise a solution that starts over."""
+    head = text.lstrip()[:200]
+    first = head.split("\n", 1)[0]
+    return re.sub(r"\W+", "", first)[:40].lower()
+
+
+def _is_restart(s: Sentence, opening: str) -> bool:
+    """``s`` starts the solution again (a model that reached its answer and began anew)."""
+    if re.fullmatch(r"Step 1\s*:", s.marker):
+        return True
+    if _RESTART.match(s.text):
+        return True
+    key = re.sub(r"\W+", "", s.text)[:40].lower()
+    return len(opening) >= 20 and key.startswith(opening[:30])
+
+
+def _decide(
+    sentences: list[Sentence], target: Target, finished: bool, restarts: list[bool]
+) -> Found:
+    loop = _loop_answer(sentences, target)
+    if loop is not None and not finished:
+        return loop
+    for index in range(len(sentences) - 1, -1, -1):
+        s = sentences[index]
+        closing = (finished and index == len(sentences) - 1) or (
+            index + 1 < len(sentences) and restarts[index + 1] and not restarts[index]
+        )
+        reading = _read(s, target, closing)
+        if reading.kind == "doubt":
+            return loop if loop is not None else NOTHING
+        if reading.kind == "none":
+            continue
+        if not (closing or reading.rule in ("phrase", "choice")):
+            # away from the end, a concluding sentence counts when nothing but closing
+            # remarks follow it, or when it is about what the question asks (in a cut-off
+            # text, "Therefore, a = 4." may conclude one step of a restarted derivation)
+            if not (reading.explicit and (reading.on_target or (
+                finished and _only_trailing_after(sentences, index)))):
+                continue
+        if reading.kind == "ambiguous":
+            return Found(None, reading.rule, reading.candidates)
+        return Found(reading.answer, reading.rule)
+    return loop if loop is not None else NOTHING
+
+
+def _only_trailing_after(sentences: list[Sentence], index: int) -> bool:
+    """Everything after ``sentences[index]`` states no number (closing remarks, a check)."""
+    return all(not _scan_numbers(s.text) and "$" not in s.text and "\\" not in s.text
+               for s in sentences[index + 1 :])
+
+
+def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
+    """A repetition loop: the last statements that state a value all state the same one,
+    three times or more ("The answer is 75." ... "The answer is 75." ... cut off)."""
+    values: list[tuple[Fraction | str, str]] = []
+    for s in sentences[-60:]:
+        if _WITHDRAW.search(s.text) or _HEDGE.search(s.text):
+            continue
+        reading = _read(s, target, closing=True)
+        if reading.kind == "value" and reading.answer is not None:
+            values.append((_normal(reading.answer), reading.answer))
+    if len(values) < 3:
+        return None
+    last = values[-1][0]
+    tail = [v for v, _ in values[-8:]]
+    if all(v == last for v in tail[-3:]) and sum(v == last for v in tail) >= 4:
+        return Found(values[-1][1], "loop")
+    return None
+
+
+def _normal(answer: str) -> Fraction | str:
+    for cand in _scan_numbers(answer):
+        if cand.start == 0 or answer[: cand.start].strip() in ("$", "€", "£"):
+            return cand.value
+    return re.sub(r"\s+", "", answer)
+
+
+def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
+    text = s.text
+    if _WITHDRAW.search(text):
+        return _Reading("doubt")
+    phrase_end = _last_phrase(text)
+    hedged = _HEDGE.search(text) is not None or text.rstrip().endswith("?")
+    if phrase_end is not None:
+        rest = text[phrase_end:]
+        reading = _value_after(rest, target, "phrase")
+        if reading.kind != "none":
+            if hedged:
+                return _Reading("doubt")
+            return _Reading(reading.kind, reading.answer, "phrase", reading.candidates,
+                            explicit=True, on_target=True)
+    after = _PHRASE_AFTER.search(text)
+    if after is not None:
+        reading = _value_in(text[: after.start()], target, "phrase", prefer_last=True)
+        if reading.kind != "none":
+            if hedged:
+                return _Reading("doubt")
+            return _Reading(reading.kind, reading.answer, "phrase", reading.candidates,
+                            explicit=True, on_target=True)
+    marked = _CONCLUSION.search(text) is not None
+    if not (marked or closing):
+        return _Reading("none") if not hedged else _Reading("none")
+    reading = _value_in(text, target, "conclusion" if marked else "closing")
+    if reading.kind == "none":
+        return reading
+    if hedged:
+        return _Reading("doubt")
+    return _Reading(reading.kind, reading.answer, reading.rule, reading.candidates,
+                    explicit=marked, on_target=reading.on_target)
+
+
+# --------------------------------------------------------------------------------------
+# Choosing the value
+# --------------------------------------------------------------------------------------
+
+_MATH_SPAN = re.compile(
+    r"\\\[(?P<d1>.{1,600}?)\\\]|\$\$(?P<d2>.{1,600}?)\$\$|\\\((?P<i1>.{1,400}?)\\\)",
+    re.DOTALL,
+)
+_SPAN_WORDS = frozenset(
+    "sqrt frac pi and or cdot times infty in cup cap le ge leq geq circ dfrac tfrac left right"
+    " text mathrm".split()
+)
+_CHOICE_LETTER = re.compile(r"^\(?\s*([A-F])\s*\)?(?=[\s.,:;)]|$)")
+_RHS = re.compile(r"=(?![^(]*\))")
+
+
+def _value_after(rest: str, target: Target, rule: str) -> _Reading:
+    """The value announced right after an answer phrase ("The answer is 67 kilometers.")."""
+    rest = rest.lstrip(" :=\t*").replace("**", "")
+    if not rest.strip():
+        return _Reading("none")
+    if target.choice:
+        m = _CHOICE_LETTER.match(rest.replace("\\textbf{", "").replace("\\text{", ""))
+        if m is not None:
+            return _Reading("value", f"({m.group(1)})", "choice", on_target=True)
+    lead = _leading_math(rest)
+    if lead is not None and len(_candidates(rest, target)) <= 1:
+        return _Reading("value", lead, rule, on_target=True)
+    if lead is not None and _starts_with_formula(rest):
+        return _Reading("value", lead, rule, on_target=True)
+    return _value_in(rest, target, rule)
+
+
+def _starts_with_formula(rest: str) -> bool:
+    """``(16/49, 48/49, 24/49)``, ``15x - 80``, ``5x - 7y + 11z + 4 = 0``: a formula, not a
+    number that opens a sentence ("8 pens will cost $12.00")."""
+    r = rest.strip()
+    return r[:1] in "([{\\$" or bool(re.match(r"[-−]?\d+(?:\.\d+)?\s*[A-Za-z](?![A-Za-z])", r))
+
+
+def _leading_math(rest: str) -> str | None:
+    """A formula or value at the start of ``rest``: ``$...$``, ``\\(..\\)`` or bare math."""
+    r = rest.strip()
+    for opener, closer in (("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$")):
+        if r.startswith(opener):
+            end = r.find(closer, len(opener), 1200)
+            if end != -1:
+                return _rhs(r[len(opener) : end])
+    if r.startswith("$") and _inline_dollar_math(r, 0):
+        end = r.find("$", 1)
+        return _rhs(r[1:end])
+    # bare math: digits, operators, brackets, single letters and a few function names,
+    # up to the first ordinary word
+    out: list[str] = []
+    words = 0
+    i = 0
+    n = min(len(r), 300)
+    while i < n:
+        c = r[i]
+        if c.isalpha():
+            j = i
+            while j < n and r[j].isalpha():
+                j += 1
+            word = r[i:j]
+            if len(word) >= 2 and word.lower() not in _SPAN_WORDS and not (
+                i > 0 and r[i - 1] == "\\"
+            ):
+                break
+            if word.lower() == "and" and not _mixed_number(r, i):
+                break
+            words += len(word) >= 2
+            out.append(word)
+            i = j
+            continue
+        if c in ".,;" and (i + 1 >= n or r[i + 1] in " \n"):
+            if c == "," and _list_continues(r, i):
+                out.append(c)
+                i += 1
+                continue
+            break
+        if c == "\n":
+            break
+        out.append(c)
+        i += 1
+    span = "".join(out).strip()
+    if not span or not any(ch.isdigit() for ch in span) and not re.search(r"[A-Za-z]", span):
+        return None
+    if not re.search(r"[\d)}\]πA-Za-z]", span[-1:]):
+        span = span.rstrip("=+-*/^ ")
+    if not span or (not any(ch.isdigit() for ch in span) and len(span) > 2 and "\\" not in span
+                    and "π" not in span):
+        return None
+    span = re.sub(r"\s+and\s+", " ", span)
+    return span or None
+
+
+def _mixed_number(r: str, i: int) -> bool:
+    """``137 and 1/2``: a whole number, "and", a fraction."""
+    return bool(re.match(r"and\s+\d+\s*/\s*\d+", r[i : i + 20])) and bool(
+        re.search(r"\d\s*$", r[max(0, i - 12) : i])
+    )
+
+
+def _list_continues(r: str, i: int) -> bool:
+    """A comma inside ``(16/49, 48/49, 24/49)`` or ``1, 2, 3`` rather than ending a clause."""
+    depth = r.count("(", 0, i) - r.count(")", 0, i) + r.count("[", 0, i) - r.count("]", 0, i)
+    if depth > 0:
+        return True
+    return bool(re.match(r",\s*[-−]?\d", r[i : i + 6])) and bool(re.search(r"\d\s*$", r[:i][-4:]))
+
+
+def _rhs(math: str) -> str | None:
+    """The right-hand side of the last ``=`` in a formula, or the formula."""
+    m = math.strip()
+    if not m:
+        return None
+    if "=" in m and not re.search(r"[<>]|\\le|\\ge", m):
+        parts = m.split("=")
+        rhs = parts[-1].strip()
+        lhs = parts[0].strip()
+        if rhs and (len(parts) > 2 or not _looks_like_equation_answer(lhs, rhs)):
+            return rhs
+    return m
+
+
+def _looks_like_equation_answer(lhs: str, rhs: str) -> bool:
+    """``5x - 7y + 11z + 4 = 0`` or ``y = -2x`` is itself the answer (an equation)."""
+    return rhs in ("0",) and len(re.findall(r"[a-z]", lhs)) >= 2
+
+
+def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False) -> _Reading:
+    """The value a sentence states, read with the question's target in mind."""
+    cands = _candidates(text, target)
+    if not cands:
+        word = _number_word(text)
+        if word is not None:
+            return _Reading("value", word, rule, on_target=_mentions_target(text, target))
+        return _Reading("none")
+    best = max(score for _, score in cands)
+    top = [c for c, score in cands if score == best]
+    if prefer_last:
+        top = [top[-1]]
+    values = {c.value for c in top}
+    on_target = best >= 3 or _mentions_target(text, target)
+    if len(values) == 1:
+        chosen = top[-1]
+        if rule == "closing" and text[chosen.start : chosen.start + 2] in ("\\[", "$$"):
+            rule = "display"
+        return _Reading("value", _answer_text(chosen, text), rule, on_target=on_target)
+    return _Reading("ambiguous", None, rule,
+                    tuple(dict.fromkeys(_answer_text(c, text) for c in top)), on_target=on_target)
+
+
+def _answer_text(c: Candidate, text: str) -> str:
+    t = c.text
+    if c.money and t[:1] in "$€£":
+        t = t[1:].strip()
+    return re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", t)
+
+
+def _mentions_target(text: str, target: Target) -> bool:
+    if target.formulas:
+        key = _formula_key(text)
+        if any(f in key for f in target.formulas):
+            return True
+    words = {w.lower() for w in _WORD.findall(text)}
+    singular = {_singular(w) for w in words}
+    if target.units & (words | singular):
+        return True
+    return len(target.ask_words & words) >= 1
+
+
+def _last_display(text: str) -> tuple[str, int] | None:
+    """The last display-math block of a sentence, reduced to its final value."""
+    last = None
+    for m in _MATH_SPAN.finditer(text):
+        body = m.group("d1") or m.group("d2") or m.group("i1") or ""
+        if m.group("i1") is not None:
+            continue
+        last = (body, m.end())
+    if last is None:
+        return None
+    rhs = _rhs(last[0])
+    if rhs is None or re.search(r"[A-Za-z]{4,}", re.sub(r"\\[A-Za-z]+", "", rhs)):
+        return None
+    return rhs.rstrip(" .,"), last[1]
+
+
+def _inline_math_value(text: str) -> str | None:
+    """The last inline formula (``$...$`` or ``\\(...\\)``) of a sentence, reduced."""
+    last = None
+    i = 0
+    n = len(text)
+    while i < n:
+        if text.startswith("\\(", i):
+            end = text.find("\\)", i + 2)
+            if end == -1:
+                break
+            last = text[i + 2 : end]
+            i = end + 2
+            continue
+        if text[i] == "$" and _inline_dollar_math(text, i):
+            end = text.find("$", i + 1)
+            last = text[i + 1 : end]
+            i = end + 1
+            continue
+        i += 1
+    if last is None:
+        return None
+    return _rhs(last)
+
+
+def _number_word(text: str) -> str | None:
+    m = re.search(r"\b(?:is|are|was|be|of|has|have|read|total)\s+(" + "|".join(_WORD_NUMBERS)
+                  + r")\b", text, re.IGNORECASE)
+    if m is None:
+        return None
+    return str(_WORD_NUMBERS[m.group(1).lower()])
+
+
+_VARIABLE = re.compile(
+    r"\\?[A-Za-z]{1,6}(?:_\{?[A-Za-z0-9]{1,3}\}?)?(?:\^\{?[A-Za-z0-9]\}?)?(?:\([A-Za-z]\))?"
+)
+_MOD = re.compile(r"^[A-Za-z]\s*(?:\\equiv|\\cong|≡)\s*(.+?)\s*(?:\\pmod\{[^{}]*\}|\(\s*\\?mod[^)]*\))?$")
+
+
+def _math_atoms(text: str, spans: list[tuple[int, int, int, int]], target: Target
+                ) -> list[Candidate]:
+    """Each math segment of a sentence as one candidate (its right-hand side)."""
+    out: list[Candidate] = []
+    for start, end, a, b in spans:
+        inner = text[a:b].strip()
+        rhs = _rhs(inner)
+        if not rhs:
+            continue
+        m = _MOD.match(rhs)
+        if m is not None:
+            rhs = m.group(1)
+        rhs = rhs.strip().rstrip(".,;")
+        if _VARIABLE.fullmatch(rhs):
+            continue  # "$x$", "$a_n$", "$f(x)$": the unknown's name, not a value
+        number = _plain_value(rhs)
+        percent = rhs.endswith("\\%") or rhs.endswith("%")
+        out.append(
+            Candidate(
+                text=rhs,
+                value=number if number is not None else re.sub(r"\s+", "", rhs),
+                start=start,
+                end=end,
+                prev_word=_word_before(text, start),
+                next_word=_word_after(text, end),
+                percent=percent,
+                money=False,
+            )
+        )
+    return out
+
+
+_TUPLE = re.compile(
+    r"(?<![\w^_])[(\[]\s*[-−]?[\w./√π]{1,20}(?:\s*,\s*[-−]?[\w./√π]{1,20}){1,5}\s*[)\]]"
+)
+
+
+def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candidate]:
+    """``(2,4)``, ``(16/49, 48/49, 24/49)``, ``[-2, 7]`` written outside math: one value."""
+    out: list[Candidate] = []
+    for m in _TUPLE.finditer(text):
+        if any(a <= m.start() < b for a, b, _, _ in spans):
+            continue
+        body = m.group(0)
+        if not any(ch.isdigit() for ch in body) or re.search(r"[A-Za-z]{3,}", body):
+            continue
+        out.append(Candidate(body, re.sub(r"\s+", "", body), m.start(), m.end(),
+                             _word_before(text, m.start()), _word_after(text, m.end()),
+                             False, False))
+    return out
+
+
+_PLAIN_RHS = re.compile(r"=\s*([^=\n]{1,80}?)\s*[.;]?\s*$")
+
+
+def _plain_rhs(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candidate]:
+    """``AF² + BF² + CF² = 3R².``: the right-hand side of a closing plain-text equation
+    when it is a formula (numbers alone are found by :func:`_scan_numbers`)."""
+    m = _PLAIN_RHS.search(text[-200:])
+    if m is None:
+        return []
+    offset = max(0, len(text) - 200)
+    start = offset + m.start(1)
+    if any(a <= start < b for a, b, _, _ in spans):
+        return []
+    rhs = m.group(1).strip().translate(_SUPERSCRIPTS)
+    if not rhs or _plain_value(rhs) is not None:
+        return []
+    if re.search(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]+|sqrt|pi", "", rhs)):
+        return []
+    return [Candidate(rhs, re.sub(r"\s+", "", rhs), start, offset + m.end(1),
+                      _word_before(text, start), "", False, False)]
+
+
+def _plain_value(t: str) -> Fraction | None:
+    m = _NUM.fullmatch(t.replace("\\%", "%").replace("\\$", "$").strip())
+    if m is None or m.group("ord"):
+        return None
+    found = _scan_numbers(t)
+    return found[0].value if len(found) == 1 else None
+
+
+def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
+    """Numbers and formulas of a sentence that could be its answer, each with a score."""
+    spans = math_spans(text)
+    atoms = _math_atoms(text, spans, target)
+    tuples = _plain_tuples(text, spans)
+    skip = spans + [(c.start, c.end, c.start, c.end) for c in tuples]
+    raw = sorted(_scan_numbers(text, skip) + atoms + tuples + _plain_rhs(text, spans),
+                 key=lambda c: c.start)
+    if not raw:
+        return []
+    out: list[Candidate] = []
+    for i, c in enumerate(raw):
+        if _is_operand(text, c):
+            continue
+        if c.prev_word == "step" or (i == 0 and c.start == 0 and text[c.end : c.end + 1] in ".)"):
+            continue
+        out.append(c)
+    if not out:
+        out = [raw[-1]]
+    subordinate = _SUBORDINATE.search(text)
+    scored: list[tuple[Candidate, int]] = []
+    for c in out:
+        score = 0
+        key = _value_key(c.value)
+        if isinstance(c.value, str) and len(c.value) >= 2 and c.value in target.text_key:
+            score -= 3  # a formula copied from the question
+        after = bool(c.next_word) and (key, c.next_word) in target.echoes
+        before = bool(c.prev_word) and (c.prev_word, key) in target.echoes
+        if after and before:
+            score -= 3  # "in 3 years" where the question says "in 3 years"
+        elif after or before:
+            score -= 2
+        elif c.value in target.values and c.prev_word in _PREPOSITIONS:
+            score -= 2
+        if target.units and (c.next_word in target.units or _unit_phrase(text, c, target)):
+            score += 3
+        if target.money and (c.money or c.next_word in {"dollar", "cent"}):
+            score += 3
+        if c.percent and not target.percent:
+            score -= 1
+        if target.percent and c.percent:
+            score += 2
+        if c.prev_word in _COPULA or _equals_before(text, c):
+            score += 1
+        if c.prev_word == "of" and _word_before(text, _start_of_word(text, c.start)) in (
+            _MEASURE_NOUNS
+        ):
+            score += 1  # "a total of 540 meters", "a profit of $10,000"
+        elif c.prev_word in _PREPOSITIONS:
+            score -= 1
+        if subordinate is not None and c.start > subordinate.start():
+            score -= 1
+        scored.append((c, score))
+    return scored
+
+
+def _unit_phrase(text: str, c: Candidate, target: Target) -> bool:
+    """The number is followed, within three words, by a word naming what is asked."""
+    after = text[c.end : c.end + 40]
+    words = [_singular(w.lower()) for w in _WORD.findall(after)[:3]]
+    units = {_singular(u) for u in target.units}
+    return any(w in units for w in words[:3]) and not any(
+        w in _PREPOSITIONS for w in words[: next((k for k, w in enumerate(words) if w in units),
+                                                 0)]
+    )
+
+
+def _start_of_word(text: str, i: int) -> int:
+    """Index just before the word preceding position ``i`` (for two-word lookbehind)."""
+    j = i
+    while j > 0 and text[j - 1] in " \t$€£(":
+        j -= 1
+    while j > 0 and text[j - 1].isalpha():
+        j -= 1
+    return j
+
+
+def _equals_before(text: str, c: Candidate) -> bool:
+    j = c.start
+    while j > 0 and text[j - 1] in " \t$€£":
+        j -= 1
+    return j > 0 and text[j - 1] in "=:≈"
+
+
+def _is_operand(text: str, c: Candidate) -> bool:
+    """Part of a computation (``24 * (2/3) = 16``): followed by an operator or ``=``."""
+    j = c.end
+    n = len(text)
+    while j < n and text[j] in " \t":
+        j += 1
+    if j < n and text[j] in "+*×÷=<>·":
+        return True
+    if j < n and text[j] in "-/−" and j + 1 < n and (text[j + 1] in " \t$" or
+                                                      text[j + 1].isdigit()):
+        return True
+    if text.startswith(("\\times", "\\cdot", "\\div"), j):
+        return True
+    # a unit, then an operator: "4 hours * 2 cm/hour = 8 cm", "$35.00 (meat) + $15.00"
+    k = j
+    while k < n and k - j < 30 and (text[k].isalpha() or text[k] in " /()'"):
+        k += 1
+    return k > j and k < n and text[k] in "+*×=÷"
