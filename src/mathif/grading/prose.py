@@ -95,6 +95,11 @@ def locate(text: str, question: str | None = None) -> Found:
             sentences = sentences[:-1]
     opening = _opening(text)
     restarts = [_is_restart(s, opening) for s in sentences]
+    stated = False
+    for i, s in enumerate(sentences):
+        if restarts[i] and not stated:
+            restarts[i] = False  # the solution's own beginning, not a restart
+        stated = stated or bool(_scan_numbers(s.text)) or "\\" in s.text
     return _decide(sentences, target, finished, restarts)
 
 
@@ -122,17 +127,19 @@ def closing_passage(text: str) -> tuple[str, bool]:
     A passage that does not end with sentence punctuation (or a closing math delimiter) was
     cut off mid-sentence by the token limit.
     """
+    m = _ECHO_LINE.search(text)
+    if m is not None and text[: m.start()].strip():
+        text = text[: m.start()]
     tail = text[-WINDOW:]
     if len(text) > WINDOW:
         cut = tail.find("\n")
         if 0 <= cut < 400:
             tail = tail[cut + 1 :]
-    m = _ECHO_LINE.search(tail)
-    if m is not None and tail[: m.start()].strip():
-        tail = tail[: m.start()]
     tail = _drop_code(tail)
     stripped = tail.rstrip()
     finished = bool(stripped) and (stripped[-1] in _TERMINAL or stripped.endswith("\\]"))
+    if re.search(r"\n\s*(?:\d{1,4}[.)]|Step \d{1,3}[:.]?|[-*•])\s*$", stripped[-12:]):
+        finished = False  # cut right after a list marker
     return stripped, finished
 
 
@@ -238,6 +245,8 @@ def _emit(out: list[Sentence], passage: str, start: int, end: int) -> None:
     m = _LIST_MARK.match(raw)
     offset = m.end() if m else 0
     text = raw[offset:].replace("**", "").strip()
+    if re.fullmatch(r"\d{1,4}[.)]|[-*•#]+", text):
+        return  # a list number or bullet on its own ("151." where a loop was cut)
     if len(text) > _MAX_SENTENCE:
         text = text[-_MAX_SENTENCE:]
     if text:
@@ -281,9 +290,11 @@ def _inline_dollar_math(s: str, i: int) -> bool:
     if close == -1:
         return False
     inner = s[i + 1 : close]
-    if "\n\n" in inner:
+    if "\n\n" in inner or not inner.strip():
         return False
-    if inner[:1].isdigit() or inner[:1] in "., ":
+    if inner[:1].isspace() or inner[-1:].isspace() or inner[-1:] in "+-*/=,(":
+        return False  # "$100 + $125 = $225": prices around an operator, not math
+    if inner[:1].isdigit() or inner[:1] in ".,":
         # "$28 on shoes and $3" is money; "$3x+1$" or "$12$" is math
         return not re.search(r"[A-Za-z]{3,}|\s\w+\s", inner) or "\\" in inner
     return True
@@ -300,6 +311,7 @@ class Target:
     money: bool
     percent: bool
     choice: bool  # the question offers lettered options
+    cents: bool
     echoes: frozenset[tuple[str, str]]  # (value, next word) and (previous word, value)
     values: frozenset[Fraction]  # every number in the question
     ask_words: frozenset[str]  # content words of the asking sentence
@@ -307,10 +319,11 @@ class Target:
     formulas: frozenset[str] = frozenset()  # the question's formulas, without spaces
 
 
-_NO_TARGET = Target(frozenset(), False, False, False, frozenset(), frozenset(), frozenset())
+_NO_TARGET = Target(frozenset(), False, False, False, False, frozenset(), frozenset(),
+                    frozenset())
 
 _WORD = re.compile(r"[A-Za-z]+")
-_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z-]+\s+){0,3}[A-Za-z-]+)", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z-]+\s+){0,6}[A-Za-z-]+)", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow\s+much\s+([A-Za-z-]+)?", re.IGNORECASE)
 _IN_UNITS = re.compile(
     r"\b(?:in|as|expressed in)\s+((?:square|cubic)?\s*[A-Za-z]+(?:\s+per\s+[A-Za-z]+)?)\s*[?.,]",
@@ -349,11 +362,10 @@ def read_question(question: str) -> Target:
     ask = _ask_sentence(q)
     units: set[str] = set()
     for m in _HOW_MANY.finditer(ask):
-        words = [w.lower() for w in _WORD.findall(m.group(1))]
-        for w in words:
-            if w not in _STOP and w not in {"more", "fewer", "less", "times", "different"}:
-                units.add(w)
-                units.add(_singular(w))
+        head = _head_noun(m.group(1))
+        if head:
+            units.add(head)
+            units.add(_singular(head))
     for m in re.finditer(r"\bhow\s+(old|long|far|fast|tall|heavy)\b", ask, re.IGNORECASE):
         units.update(_HOW_UNITS[m.group(1).lower()])
     for m in _IN_UNITS.finditer(ask):
@@ -376,6 +388,7 @@ def read_question(question: str) -> Target:
                  re.IGNORECASE):
         money = True
     percent = bool(re.search(r"\bpercent(?:age)?\b|%\s*\?", ask, re.IGNORECASE))
+    cents = bool(re.search(r"\bhow\s+many\s+cents\b|\bin\s+cents\b", ask, re.IGNORECASE))
     choice = bool(re.search(r"\(\s*[A-E]\s*\)|\\textbf\{\s*\(\s*[A-E]\s*\)", q))
     echoes: set[tuple[str, str]] = set()
     values: set[Fraction] = set()
@@ -393,7 +406,7 @@ def read_question(question: str) -> Target:
         key for a, b, c, d in math_spans(ask)
         if 4 <= len(key := _formula_key(ask[c:d])) <= 80
     )
-    return Target(frozenset(units), money, percent, choice, frozenset(echoes),
+    return Target(frozenset(units), money, percent, choice, cents, frozenset(echoes),
                   frozenset(values), ask_words, re.sub(r"\s+", "", q), formulas)
 
 
@@ -403,7 +416,33 @@ _SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁴": "^4", "−": "-", 
 def _formula_key(text: str) -> str:
     """A formula without spaces, braces or ``\\left``/``\\right``, for loose comparison."""
     t = text.translate(_SUPERSCRIPTS).replace("\\left", "").replace("\\right", "")
-    return re.sub(r"[\s{}$]+", "", t)
+    return re.sub(r"[\s{}$]+", "", t).strip(".,;:")
+
+
+_NOT_NOUNS = frozenset(
+    "more fewer less times different other total of the a an in on at for to from with by "
+    "one two three four five six seven eight nine ten hundred thousand first second".split()
+)
+_VERBISH = frozenset(
+    "are is was were do does did can could will would should has have had must might may "
+    "need needs there".split()
+)
+
+
+def _head_noun(phrase: str) -> str:
+    """The counted noun of "how many <phrase>": the last noun before a verb or "of"
+    ("pink plastic flamingos were" -> flamingos, "of the first hundred integers" ->
+    integers, "cards of all colors" -> cards)."""
+    words = [w.lower() for w in _WORD.findall(phrase)]
+    head = ""
+    for k, w in enumerate(words):
+        if w in _VERBISH:
+            break
+        if w == "of" and head:
+            break
+        if w not in _NOT_NOUNS and w not in _STOP:
+            head = w
+    return head
 
 
 def _ask_sentence(q: str) -> str:
@@ -413,10 +452,10 @@ def _ask_sentence(q: str) -> str:
         start = max(q.rfind(". ", 0, end), q.rfind("\n", 0, end), q.rfind("? ", 0, end))
         return q[start + 1 : end + 1]
     m = None
-    for m in re.finditer(r"(?:^|[.\n]\s*)((?:Find|Compute|Calculate|Determine|What|Express|"
-                         r"Simplify|Evaluate|Solve|How|Write|Enter)\b[^\n]*)", q):
+    for m in re.finditer(r"\b(?:find|compute|calculate|determine|what|express|simplify|"
+                         r"evaluate|solve|how|write|enter)\b", q, re.IGNORECASE):
         pass
-    return m.group(1) if m is not None else q[-300:]
+    return q[m.start() :] if m is not None else q[-300:]
 
 
 def _singular(word: str) -> str:
@@ -579,8 +618,8 @@ _CONCLUSION = re.compile(
     re.IGNORECASE,
 )
 _HEDGE = re.compile(
-    r"\b(?:perhaps|maybe|might|possibly|probably|presumably|i guess|not sure|unsure|"
-    r"i'm not certain|seems like|could be)\b",
+    r"\b(?:perhaps|maybe|possibly|probably|presumably|i guess|not sure|unsure|"
+    r"i'm not certain|might be|could be|may be|might have|should be around)\b",
     re.IGNORECASE,
 )
 _WITHDRAW = re.compile(
@@ -588,14 +627,15 @@ _WITHDRAW = re.compile(
     r"made a mistake|an error|a mistake|contradiction|discrepancy|does not satisfy|"
     r"doesn't satisfy|do not satisfy|not valid|invalid|not the (?:correct|right|minimum|"
     r"maximum|smallest|largest|answer)|not possible|can't be right|cannot be right|"
-    r"doesn't make sense|does not make sense|not (?:an? )?integer)\b",
+    r"doesn't make sense|does not make sense|not (?:an? )?integer|misread|misunderstood|"
+    r"overlooked|i forgot)\b",
     re.IGNORECASE,
 )
 _COPULA = frozenset(
     "is are was were be been equals equal equaling makes gives get gets got has have had "
     "needs need costs cost spent spends spend pays pay paid earns earn earned makes make made "
     "saves save saved takes take took sold sells buys bought uses used invite ate eats "
-    "remaining left receive received weighs collect collects raises raised owes will".split()
+    "left receive received weighs collect collects raises raised owes will".split()
 )
 _PREPOSITIONS = frozenset(
     "in of for from to by after with per at on than over about within between among into "
@@ -607,7 +647,7 @@ _MEASURE_NOUNS = frozenset(
     "salary fee bill score count probability".split()
 )
 _SUBORDINATE = re.compile(
-    r"\b(?:consisting of|including|such as|which (?:is|are|was|means)|i\.e\.|namely|"
+    r"\b(?:consisting of|including|such as|i\.e\.|namely|"
     r"compared to|instead of|rather than|out of|because|since|given that|where)\b",
     re.IGNORECASE,
 )
@@ -639,8 +679,10 @@ def _is_cut_copy(last: Sentence, earlier: list[Sentence]) -> bool:
 
 
 def _complete_statement(s: Sentence) -> bool:
-    """An unpunctuated last line that still states an answer ("Answer: 16")."""
+    """An unpunctuated last line that still states an answer ("Answer: 16", "240")."""
     t = s.text.strip()
+    if _NUM.fullmatch(t) and not s.marker:
+        return True
     if _last_phrase(t) is None:
         return False
     return bool(re.search(r"[\d)}]\s*(?:[A-Za-z%]+\s*){0,3}$", t))
@@ -659,10 +701,11 @@ class _Reading:
 
 
 _RESTART = re.compile(
-    r"^(?:To solve (?:the|this) problem|Let's solve (?:the|this) problem|Let's break (?:it|this)"
+    r"^(?:Step-by-step (?:explanation|solution)\s*:?$|(?:Explanation|Solution)\s*:$|"
+    r"To solve (?:the|this) problem|Let's solve (?:the|this) problem|Let's break (?:it|this)"
     r" down|Let's solve this step by step|To (?:find|determine|calculate|compute|solve|convert|"
-    r"simplify|evaluate|answer)\b[^.]{0,200}\bwe (?:can|need to|will|must) (?:follow|use|"
-    r"start|first|break)\b)",
+    r"simplify|evaluate|answer)\b[^.]{0,200}\bwe (?:can|need to|will|must) (?:follow these"
+    r" steps|break (?:it|this|the problem) down)\b)",
     re.IGNORECASE,
 )
 
@@ -690,15 +733,42 @@ def _decide(
     loop = _loop_answer(sentences, target)
     if loop is not None and not finished:
         return loop
+    # A solution started over after its answer: in the restarted part (often cut off), only
+    # an explicit answer statement counts, and the answer before the restart stands.
+    restart = max((i for i, r in enumerate(restarts) if r), default=None)
+    if restart is not None and finished and not any(
+        _last_phrase(s.text) is not None for s in sentences[:restart]
+    ):
+        restart = None  # a finished text that started over runs to its own conclusion
+    found = _walk_back(sentences, target, finished, restarts, restart)
+    if found is None and restart is not None:
+        found = _walk_back(sentences, target, finished, restarts, None)
+    if found is not None:
+        return found
+    return loop if loop is not None else NOTHING
+
+
+def _walk_back(
+    sentences: list[Sentence],
+    target: Target,
+    finished: bool,
+    restarts: list[bool],
+    restart: int | None,
+) -> Found | None:
+    """The latest statement of an answer, going backwards; NOTHING after a doubt."""
     for index in range(len(sentences) - 1, -1, -1):
         s = sentences[index]
         closing = (finished and index == len(sentences) - 1) or (
             index + 1 < len(sentences) and restarts[index + 1] and not restarts[index]
         )
+        if _ELABORATION.match(s.text) and index > 0:
+            continue  # "This includes 600 employees and 21 tour guides."
         reading = _read(s, target, closing)
         if reading.kind == "doubt":
-            return loop if loop is not None else NOTHING
+            return NOTHING
         if reading.kind == "none":
+            continue
+        if restart is not None and index >= restart and reading.rule not in ("phrase", "choice"):
             continue
         if not (closing or reading.rule in ("phrase", "choice")):
             # away from the end, a concluding sentence counts when nothing but closing
@@ -710,7 +780,14 @@ def _decide(
         if reading.kind == "ambiguous":
             return Found(None, reading.rule, reading.candidates)
         return Found(reading.answer, reading.rule)
-    return loop if loop is not None else NOTHING
+    return None
+
+
+_ELABORATION = re.compile(
+    r"^(?:This|That|These|It)\s+(?:includes?|consists?|comprises?|is made up|breaks? down|"
+    r"accounts?|is (?:split|divided)|represents?)\b",
+    re.IGNORECASE,
+)
 
 
 def _only_trailing_after(sentences: list[Sentence], index: int) -> bool:
@@ -723,10 +800,19 @@ def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
     """A repetition loop: the last statements that state a value all state the same one,
     three times or more ("The answer is 75." ... "The answer is 75." ... cut off)."""
     values: list[tuple[Fraction | str, str]] = []
-    for s in sentences[-60:]:
+    recent = sentences[-60:]
+    seen: dict[str, int] = {}
+    for s in recent:
+        seen[s.text] = seen.get(s.text, 0) + 1
+    for s in recent:
         if _WITHDRAW.search(s.text) or _HEDGE.search(s.text):
             continue
+        explicit = _last_phrase(s.text) is not None or _CONCLUSION.search(s.text) is not None
+        if not explicit and (seen[s.text] < 2 or re.search(r"[=*+×]|\bbecause\b", s.text)):
+            continue  # a derivation step, not a repeated statement
         reading = _read(s, target, closing=True)
+        if not explicit and (not reading.on_target or s.text.rstrip().endswith(":")):
+            continue
         if reading.kind == "value" and reading.answer is not None:
             values.append((_normal(reading.answer), reading.answer))
     if len(values) < 3:
@@ -747,10 +833,12 @@ def _normal(answer: str) -> Fraction | str:
 
 def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     text = s.text
-    if _WITHDRAW.search(text):
-        return _Reading("doubt")
     phrase_end = _last_phrase(text)
-    hedged = _HEDGE.search(text) is not None or text.rstrip().endswith("?")
+    withdrawn = _WITHDRAW.search(text)
+    if withdrawn is not None and (phrase_end is None or phrase_end < withdrawn.end()):
+        return _Reading("doubt")  # "..., and the correct answer is 7" survives its own "not"
+    asked = text.rstrip().endswith("?")
+    hedged = _HEDGE.search(text) is not None or asked
     if phrase_end is not None:
         rest = text[phrase_end:]
         reading = _value_after(rest, target, "phrase")
@@ -768,8 +856,8 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
             return _Reading(reading.kind, reading.answer, "phrase", reading.candidates,
                             explicit=True, on_target=True)
     marked = _CONCLUSION.search(text) is not None
-    if not (marked or closing):
-        return _Reading("none") if not hedged else _Reading("none")
+    if not (marked or closing) or (asked and not marked):
+        return _Reading("none")  # a derivation step, or a question restated
     reading = _value_in(text, target, "conclusion" if marked else "closing")
     if reading.kind == "none":
         return reading
@@ -805,11 +893,17 @@ def _value_after(rest: str, target: Target, rule: str) -> _Reading:
         if m is not None:
             return _Reading("value", f"({m.group(1)})", "choice", on_target=True)
     lead = _leading_math(rest)
-    if lead is not None and len(_candidates(rest, target)) <= 1:
+    if lead is not None and (len(_candidates(rest, target)) <= 1 or _nothing_after(rest, lead)):
         return _Reading("value", lead, rule, on_target=True)
     if lead is not None and _starts_with_formula(rest):
         return _Reading("value", lead, rule, on_target=True)
     return _value_in(rest, target, rule)
+
+
+def _nothing_after(rest: str, lead: str) -> bool:
+    """The leading value is the whole announcement ("Answer: 1, -2")."""
+    r = rest.strip().rstrip(".!;")
+    return r.replace(" ", "") == lead.replace(" ", "")
 
 
 def _starts_with_formula(rest: str) -> bool:
@@ -921,6 +1015,8 @@ def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False
     top = [c for c, score in cands if score == best]
     if prefer_last:
         top = [top[-1]]
+    if target.money and not target.cents:
+        top = _dollars_over_cents(top, [c for c, _ in cands])
     values = {c.value for c in top}
     on_target = best >= 3 or _mentions_target(text, target)
     if len(values) == 1:
@@ -930,6 +1026,18 @@ def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False
         return _Reading("value", _answer_text(chosen, text), rule, on_target=on_target)
     return _Reading("ambiguous", None, rule,
                     tuple(dict.fromkeys(_answer_text(c, text) for c in top)), on_target=on_target)
+
+
+def _dollars_over_cents(top: list[Candidate], others: list[Candidate]) -> list[Candidate]:
+    """"100 cents (or $1)": one amount in two units; keep the unit the question uses."""
+    cents = [c for c in top if c.next_word == "cent" and isinstance(c.value, Fraction)]
+    if not cents:
+        return top
+    amounts = {c.value / 100 for c in cents}  # type: ignore[operator]
+    dollars = [c for c in others if (c.money or c.next_word == "dollar") and c.value in amounts]
+    if dollars and len(amounts) == 1:
+        return [c for c in top if c not in cents] + dollars
+    return top
 
 
 def _answer_text(c: Candidate, text: str) -> str:
@@ -1038,7 +1146,8 @@ def _math_atoms(text: str, spans: list[tuple[int, int, int, int]], target: Targe
 
 
 _TUPLE = re.compile(
-    r"(?<![\w^_])[(\[]\s*[-−]?[\w./√π]{1,20}(?:\s*,\s*[-−]?[\w./√π]{1,20}){1,5}\s*[)\]]"
+    r"(?<![\w^_])[(\[]\s*[-−]?[\w./√π∞\\]{1,20}(?:\s*,\s*[-−]?[\w./√π∞\\]{1,20}){1,5}"
+    r"\s*[)\]]"
 )
 
 
@@ -1049,7 +1158,8 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
         if any(a <= m.start() < b for a, b, _, _ in spans):
             continue
         body = m.group(0)
-        if not any(ch.isdigit() for ch in body) or re.search(r"[A-Za-z]{3,}", body):
+        bare = re.sub(r"\\infty|infinity|\binf\b|\\pi", "", body)
+        if not any(ch.isdigit() for ch in body) or re.search(r"[A-Za-z]{3,}", bare):
             continue
         out.append(Candidate(body, re.sub(r"\s+", "", body), m.start(), m.end(),
                              _word_before(text, m.start()), _word_after(text, m.end()),
@@ -1106,10 +1216,20 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
         out.append(c)
     if not out:
         out = [raw[-1]]
-    subordinate = _SUBORDINATE.search(text)
+    subordinate = _subordinate_region(text)
+    operands = {c.value for c in raw if c not in out or _is_operand(text, c)}
+    last_eq = text.rfind("=")
     scored: list[tuple[Candidate, int]] = []
     for c in out:
         score = 0
+        if c.value in operands and not _equals_before(text, c):
+            score -= 1  # an input of the sentence's own computation
+        if last_eq != -1 and c.start > last_eq and _equals_before(text, c):
+            score += 1  # the result of the computation
+        if isinstance(c.value, str) and _FUNCTION_VALUE.fullmatch(c.value):
+            score -= 2  # "g(6)": a value named, not given
+        if _subject_matches(text, c, target):
+            score += 1  # "the remainder is 2" when the remainder is asked
         key = _value_key(c.value)
         if isinstance(c.value, str) and len(c.value) >= 2 and c.value in target.text_key:
             score -= 3  # a formula copied from the question
@@ -1123,8 +1243,10 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
             score -= 2
         if target.units and (c.next_word in target.units or _unit_phrase(text, c, target)):
             score += 3
-        if target.money and (c.money or c.next_word in {"dollar", "cent"}):
-            score += 3
+        if target.money and (c.money or c.next_word == "dollar"):
+            score += 3 if not target.cents else 2
+        elif target.money and c.next_word == "cent":
+            score += 3 if target.cents else 2
         if c.percent and not target.percent:
             score -= 1
         if target.percent and c.percent:
@@ -1137,10 +1259,37 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
             score += 1  # "a total of 540 meters", "a profit of $10,000"
         elif c.prev_word in _PREPOSITIONS:
             score -= 1
-        if subordinate is not None and c.start > subordinate.start():
+        if subordinate is not None and subordinate[0] < c.start < subordinate[1]:
             score -= 1
         scored.append((c, score))
     return scored
+
+
+_FUNCTION_VALUE = re.compile(r"[A-Za-z]\(.{1,30}\)")
+_FRONTED = frozenset({"because", "since", "given that", "where"})
+
+
+def _subordinate_region(text: str) -> tuple[int, int] | None:
+    """Where a subordinate clause lies: from its marker to the end, or for a fronted clause
+    ("Since 78 = 4 * 19 + 2, the remainder is 2.") to its comma."""
+    m = _SUBORDINATE.search(text)
+    if m is None:
+        return None
+    before = text[: m.start()].rstrip()
+    if m.group(0).lower() in _FRONTED and (not before.strip(" ,;:") or before.endswith(
+        (".", "$$", "\\]", ":"))):
+        comma = text.find(",", m.end())
+        return (m.start(), comma if comma != -1 else len(text))
+    return (m.start(), len(text))
+
+
+def _subject_matches(text: str, c: Candidate, target: Target) -> bool:
+    """The words just before "is"/"=" name what the question asks ("the remainder is 2")."""
+    if not (c.prev_word in _COPULA or _equals_before(text, c)) or not target.ask_words:
+        return False
+    head = text[max(0, c.start - 60) : c.start]
+    words = {w.lower() for w in _WORD.findall(head)[-6:]}
+    return bool(words & target.ask_words)
 
 
 def _unit_phrase(text: str, c: Candidate, target: Target) -> bool:
@@ -1148,10 +1297,11 @@ def _unit_phrase(text: str, c: Candidate, target: Target) -> bool:
     after = text[c.end : c.end + 40]
     words = [_singular(w.lower()) for w in _WORD.findall(after)[:3]]
     units = {_singular(u) for u in target.units}
-    return any(w in units for w in words[:3]) and not any(
-        w in _PREPOSITIONS for w in words[: next((k for k, w in enumerate(words) if w in units),
-                                                 0)]
-    )
+    hit = next((k for k, w in enumerate(words) if w in units), None)
+    if hit is None:
+        return False
+    # "15 liters of water": a measure "of" the asked substance; other prepositions detach
+    return not any(w in _PREPOSITIONS and w != "of" for w in words[:hit])
 
 
 def _start_of_word(text: str, i: int) -> int:
@@ -1172,20 +1322,39 @@ def _equals_before(text: str, c: Candidate) -> bool:
 
 
 def _is_operand(text: str, c: Candidate) -> bool:
-    """Part of a computation (``24 * (2/3) = 16``): followed by an operator or ``=``."""
-    j = c.end
+    """Part of a computation, not its result: followed by an operator or ``=``, possibly
+    after a unit and a note ("243 (total post-it notes) - 80 = 163", "5 hours x 7 days")."""
     n = len(text)
-    while j < n and text[j] in " \t":
-        j += 1
-    if j < n and text[j] in "+*×÷=<>·":
-        return True
-    if j < n and text[j] in "-/−" and j + 1 < n and (text[j + 1] in " \t$" or
-                                                      text[j + 1].isdigit()):
-        return True
-    if text.startswith(("\\times", "\\cdot", "\\div"), j):
-        return True
-    # a unit, then an operator: "4 hours * 2 cm/hour = 8 cm", "$35.00 (meat) + $15.00"
+    j = c.end
     k = j
-    while k < n and k - j < 30 and (text[k].isalpha() or text[k] in " /()'"):
+    # a unit: words joined by spaces, "/", "-" or "'" ("pineapples/harvest", "post-it")
+    while k < n and k - j < 40 and (text[k].isalpha() or text[k] in " /'-" and
+                                     k + 1 < n and text[k + 1].isalpha()):
         k += 1
-    return k > j and k < n and text[k] in "+*×=÷"
+    while k < n and text[k] in " \t":
+        k += 1
+    if k < n and text[k] == "(":
+        close = text.find(")", k, k + 60)
+        if close != -1:
+            k = close + 1
+            while k < n and text[k] in " \t":
+                k += 1
+    for start in (j, k):
+        i = start
+        while i < n and text[i] in " \t":
+            i += 1
+        if i >= n:
+            continue
+        ch = text[i]
+        nxt = text[i + 1] if i + 1 < n else ""
+        if ch in "+*×÷=·":
+            return True
+        if ch in "-−/" and (nxt in " \t$" or nxt.isdigit()) and i > c.end:
+            return True
+        if ch in "-−/" and i == c.end and nxt in " \t":
+            return True
+        if ch == "x" and nxt == " " and i > c.end:
+            return True
+        if text.startswith(("\\times", "\\cdot", "\\div"), i):
+            return True
+    return False
