@@ -317,6 +317,7 @@ class Target:
     ask_words: frozenset[str]  # content words of the asking sentence
     text_key: str = ""  # the question without spaces, to recognise copied formulas
     formulas: frozenset[str] = frozenset()  # the question's formulas, without spaces
+    bounds: tuple[Fraction, Fraction] | None = None  # "a residue from 0 to 82"
 
 
 _NO_TARGET = Target(frozenset(), False, False, False, False, frozenset(), frozenset(),
@@ -407,7 +408,26 @@ def read_question(question: str) -> Target:
         if 4 <= len(key := _formula_key(ask[c:d])) <= 80
     )
     return Target(frozenset(units), money, percent, choice, cents, frozenset(echoes),
-                  frozenset(values), ask_words, re.sub(r"\s+", "", q), formulas)
+                  frozenset(values), ask_words, re.sub(r"\s+", "", q), formulas, _bounds(q))
+
+
+_RANGE_WORDS = re.compile(
+    r"\b(?:residue|remainder|answer|integer|value|number)\b[^.?]{0,40}?\bfrom\s+\$?(-?\d+)\$?"
+    r"\s+(?:to|through)\s+\$?(-?\d+)\$?",
+    re.IGNORECASE,
+)
+_RANGE_MATH = re.compile(
+    r"\$\s*(-?\d+)\s*(?:\\le(?:q)?|<|≤)\s*[a-z]\s*(?:\\le(?:q)?|<|≤)\s*(-?\d+)\s*\$"
+)
+
+
+def _bounds(ask: str) -> tuple[Fraction, Fraction] | None:
+    """The range the answer must lie in, when the question states one."""
+    m = _RANGE_WORDS.search(ask) or _RANGE_MATH.search(ask)
+    if m is None:
+        return None
+    low, high = Fraction(int(m.group(1))), Fraction(int(m.group(2)))
+    return (low, high) if low <= high else None
 
 
 _SUPERSCRIPTS = str.maketrans({"²": "^2", "³": "^3", "⁴": "^4", "−": "-", "·": "*"})
@@ -445,6 +465,13 @@ def _head_noun(phrase: str) -> str:
     return head
 
 
+_IMPERATIVE = re.compile(
+    r"(?:^|(?<=[.!:?$]\s)|(?<=[.!:?]\s\s)|(?<=\n))\s{0,3}(?:find|compute|calculate|determine|"
+    r"what|express|simplify|evaluate|solve|how|write|enter)\b",
+    re.IGNORECASE,
+)
+
+
 def _ask_sentence(q: str) -> str:
     """The asking part: the last sentence with a question mark or an imperative."""
     end = q.rfind("?")
@@ -452,8 +479,7 @@ def _ask_sentence(q: str) -> str:
         start = max(q.rfind(". ", 0, end), q.rfind("\n", 0, end), q.rfind("? ", 0, end))
         return q[start + 1 : end + 1]
     m = None
-    for m in re.finditer(r"\b(?:find|compute|calculate|determine|what|express|simplify|"
-                         r"evaluate|solve|how|write|enter)\b", q, re.IGNORECASE):
+    for m in _IMPERATIVE.finditer(q):
         pass
     return q[m.start() :] if m is not None else q[-300:]
 
@@ -783,6 +809,12 @@ def _walk_back(
     return None
 
 
+_CASE = re.compile(
+    r"\b(?:(?:from|for|at) (?:starting )?(?:point|vertex|city) [A-Z]\b|in (?:each|the "
+    r"(?:first|second|third|other)) case|for (?:each|the (?:first|second|third)) case|"
+    r"(?:in|for) case \d|in the case (?:of|where|when))",
+    re.IGNORECASE,
+)
 _ELABORATION = re.compile(
     r"^(?:This|That|These|It)\s+(?:includes?|consists?|comprises?|is made up|breaks? down|"
     r"accounts?|is (?:split|divided)|represents?)\b",
@@ -858,6 +890,8 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     marked = _CONCLUSION.search(text) is not None
     if not (marked or closing) or (asked and not marked):
         return _Reading("none")  # a derivation step, or a question restated
+    if _CASE.search(text):
+        return _Reading("none")  # "from starting point C, the minimum is 13": one case only
     reading = _value_in(text, target, "conclusion" if marked else "closing")
     if reading.kind == "none":
         return reading
@@ -892,18 +926,13 @@ def _value_after(rest: str, target: Target, rule: str) -> _Reading:
         m = _CHOICE_LETTER.match(rest.replace("\\textbf{", "").replace("\\text{", ""))
         if m is not None:
             return _Reading("value", f"({m.group(1)})", "choice", on_target=True)
-    lead = _leading_math(rest)
-    if lead is not None and (len(_candidates(rest, target)) <= 1 or _nothing_after(rest, lead)):
-        return _Reading("value", lead, rule, on_target=True)
-    if lead is not None and _starts_with_formula(rest):
-        return _Reading("value", lead, rule, on_target=True)
+    found = _leading_math(rest)
+    if found is not None:
+        lead, after = found
+        if (not _candidates(after, target) or len(_candidates(rest, target)) <= 1
+                or _starts_with_formula(rest) or after.lstrip()[:1] in (",", ";", "(", "—")):
+            return _Reading("value", lead, rule, on_target=True)
     return _value_in(rest, target, rule)
-
-
-def _nothing_after(rest: str, lead: str) -> bool:
-    """The leading value is the whole announcement ("Answer: 1, -2")."""
-    r = rest.strip().rstrip(".!;")
-    return r.replace(" ", "") == lead.replace(" ", "")
 
 
 def _starts_with_formula(rest: str) -> bool:
@@ -913,17 +942,20 @@ def _starts_with_formula(rest: str) -> bool:
     return r[:1] in "([{\\$" or bool(re.match(r"[-−]?\d+(?:\.\d+)?\s*[A-Za-z](?![A-Za-z])", r))
 
 
-def _leading_math(rest: str) -> str | None:
-    """A formula or value at the start of ``rest``: ``$...$``, ``\\(..\\)`` or bare math."""
+def _leading_math(rest: str) -> tuple[str, str] | None:
+    """A formula or value at the start of ``rest`` (``$...$``, ``\\(..\\)`` or bare math),
+    and the text after it."""
     r = rest.strip()
     for opener, closer in (("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$")):
         if r.startswith(opener):
             end = r.find(closer, len(opener), 1200)
             if end != -1:
-                return _rhs(r[len(opener) : end])
+                value = _rhs(r[len(opener) : end])
+                return (value, r[end + len(closer) :]) if value else None
     if r.startswith("$") and _inline_dollar_math(r, 0):
         end = r.find("$", 1)
-        return _rhs(r[1:end])
+        value = _rhs(r[1:end])
+        return (value, r[end + 1 :]) if value else None
     # bare math: digits, operators, brackets, single letters and a few function names,
     # up to the first ordinary word
     out: list[str] = []
@@ -965,8 +997,8 @@ def _leading_math(rest: str) -> str | None:
     if not span or (not any(ch.isdigit() for ch in span) and len(span) > 2 and "\\" not in span
                     and "π" not in span):
         return None
-    span = re.sub(r"\s+and\s+", " ", span)
-    return span or None
+    span = re.sub(r"(\d)\s+and\s+(\d+)\s*/\s*(\d+)", r"\1\\frac{\2}{\3}", span)
+    return (span, r[i:]) if span else None
 
 
 def _mixed_number(r: str, i: int) -> bool:
@@ -1145,25 +1177,52 @@ def _math_atoms(text: str, spans: list[tuple[int, int, int, int]], target: Targe
     return out
 
 
-_TUPLE = re.compile(
-    r"(?<![\w^_])[(\[]\s*[-−]?[\w./√π∞\\]{1,20}(?:\s*,\s*[-−]?[\w./√π∞\\]{1,20}){1,5}"
-    r"\s*[)\]]"
-)
+_TUPLE_WORDS = re.compile(r"\\[A-Za-z]+|sqrt|infinity|\binf\b|\bpi\b")
 
 
 def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candidate]:
-    """``(2,4)``, ``(16/49, 48/49, 24/49)``, ``[-2, 7]`` written outside math: one value."""
+    """``(2,4)``, ``(16/49, 48/49, 24/49)``, ``[-2, 7]``, ``(3*sqrt(2)/2, 5/2)`` written
+    outside math: one value each.  A bracket scan (at most 120 characters per opening)."""
     out: list[Candidate] = []
-    for m in _TUPLE.finditer(text):
-        if any(a <= m.start() < b for a, b, _, _ in spans):
+    n = len(text)
+    i = 0
+    while i < n:
+        c = text[i]
+        if c not in "([" or (i > 0 and (text[i - 1].isalnum() or text[i - 1] in "^_\\")):
+            i += 1
             continue
-        body = m.group(0)
-        bare = re.sub(r"\\infty|infinity|\binf\b|\\pi", "", body)
-        if not any(ch.isdigit() for ch in body) or re.search(r"[A-Za-z]{3,}", bare):
+        if any(a <= i < b for a, b, _, _ in spans):
+            i += 1
             continue
-        out.append(Candidate(body, re.sub(r"\s+", "", body), m.start(), m.end(),
-                             _word_before(text, m.start()), _word_after(text, m.end()),
-                             False, False))
+        depth = 0
+        commas = 0
+        end = -1
+        for j in range(i, min(n, i + 120)):
+            ch = text[j]
+            if ch in "([":
+                depth += 1
+            elif ch in ")]":
+                depth -= 1
+                if depth == 0:
+                    end = j + 1
+                    break
+            elif ch == "," and depth == 1:
+                commas += 1
+            elif ch in ".;" and j + 1 < n and text[j + 1] == " " and depth == 1:
+                break  # a sentence inside brackets, not a tuple
+        if end == -1 or commas == 0 or commas > 6:
+            i += 1
+            continue
+        body = text[i:end]
+        inner = body[1:-1]
+        parts = [p.strip() for p in inner.split(",")]
+        if (not any(ch.isdigit() for ch in body) or any(not p for p in parts)
+                or re.search(r"[A-Za-z]{3,}", _TUPLE_WORDS.sub("", body))):
+            i += 1
+            continue
+        out.append(Candidate(body, re.sub(r"\s+", "", body), i, end, _word_before(text, i),
+                             _word_after(text, end), False, False))
+        i = end
     return out
 
 
@@ -1183,13 +1242,14 @@ def _plain_rhs(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candid
     rhs = m.group(1).strip().translate(_SUPERSCRIPTS)
     if not rhs or _plain_value(rhs) is not None:
         return []
-    if re.search(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]+|sqrt|pi", "", rhs)):
-        return []
+    if re.search(r"[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+|sqrt|pi", "", rhs)):
+        return []  # "2 is (2,4)", "15 cm 2": prose after the equation, not a formula
     return [Candidate(rhs, re.sub(r"\s+", "", rhs), start, offset + m.end(1),
                       _word_before(text, start), "", False, False)]
 
 
 def _plain_value(t: str) -> Fraction | None:
+    t = re.sub(r"\s*(?:\^\s*\{?\\circ\}?|°)$", "", t)
     m = _NUM.fullmatch(t.replace("\\%", "%").replace("\\$", "$").strip())
     if m is None or m.group("ord"):
         return None
@@ -1233,6 +1293,12 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
         key = _value_key(c.value)
         if isinstance(c.value, str) and len(c.value) >= 2 and c.value in target.text_key:
             score -= 3  # a formula copied from the question
+        if _copied_equation(text, c, target):
+            score -= 3  # "the line y=2" where the question names the line y=2
+        if target.bounds is not None and isinstance(c.value, Fraction) and not (
+            target.bounds[0] <= c.value <= target.bounds[1]
+        ):
+            score -= 3  # outside the range the question asks for ("a residue from 0 to 82")
         after = bool(c.next_word) and (key, c.next_word) in target.echoes
         before = bool(c.prev_word) and (c.prev_word, key) in target.echoes
         if after and before:
@@ -1266,6 +1332,21 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
 
 
 _FUNCTION_VALUE = re.compile(r"[A-Za-z]\(.{1,30}\)")
+
+
+def _copied_equation(text: str, c: Candidate, target: Target) -> bool:
+    """``y=2`` in "the line y=2 is ..." when the question says ``y=2``: a name, not a value."""
+    j = c.start
+    while j > 0 and text[j - 1] in " \t":
+        j -= 1
+    if j == 0 or text[j - 1] != "=":
+        return False
+    k = j - 1
+    while k > 0 and text[k - 1] in " \t":
+        k -= 1
+    if k == 0 or not text[k - 1].isalpha() or (k > 1 and text[k - 2].isalpha()):
+        return False
+    return f"{text[k - 1]}={c.text}" in target.text_key
 _FRONTED = frozenset({"because", "since", "given that", "where"})
 
 
