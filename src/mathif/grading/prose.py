@@ -31,7 +31,7 @@ from mathif.grading import extract
 
 # How much of the end of an answer part is read (characters).  Closing passages, including a
 # restarted solution cut off by the token limit, fit comfortably; longer text is derivation.
-WINDOW = 6000
+WINDOW = 4000
 # How much of the question is read (its ask is at the end).
 QUESTION_WINDOW = 3000
 _MAX_SENTENCE = 1200
@@ -99,7 +99,7 @@ def locate(text: str, question: str | None = None) -> Found:
     for i, s in enumerate(sentences):
         if restarts[i] and not stated:
             restarts[i] = False  # the solution's own beginning, not a restart
-        stated = stated or bool(_scan_numbers(s.text)) or "\\" in s.text
+        stated = stated or _DIGIT.search(s.text) is not None or "\\" in s.text
     return _decide(sentences, target, finished, restarts)
 
 
@@ -190,6 +190,9 @@ _ABBREVIATIONS = frozenset(
 _LIST_MARK = re.compile(r"^\s*(?:(?:\d{1,3}|[a-z])[.)](?=\s)|[-*•]\s|#{1,6}\s|Step \d{1,3}\s*:)\s*")
 
 
+_SPECIAL = re.compile(r"[\\$\n.!?。！？]")
+
+
 def split_sentences(passage: str) -> list[Sentence]:
     """Split into sentences: newlines and ``. ! ?`` end them, math and decimals do not.
 
@@ -200,29 +203,24 @@ def split_sentences(passage: str) -> list[Sentence]:
     n = len(passage)
     i = 0
     start = 0
-    math: str | None = None  # the closing delimiter while inside math
     while i < n:
+        m = _SPECIAL.search(passage, i)
+        if m is None:
+            break
+        i = m.start()
         c = passage[i]
-        if math is not None:
-            if passage.startswith(math, i):
-                i += len(math)
-                math = None
-                continue
-            i += 1
-            continue
+        math: str | None = None  # the closing delimiter of a math segment opened here
         if c == "\\" and i + 1 < n and passage[i + 1] in "[(":
             math = "\\]" if passage[i + 1] == "[" else "\\)"
-            i += 2
-            continue
-        if c == "$":
+        elif c == "$":
             if passage.startswith("$$", i):
                 math = "$$"
-                i += 2
-                continue
-            if _inline_dollar_math(passage, i):
+            elif _inline_dollar_math(passage, i):
                 math = "$"
-                i += 1
-                continue
+        if math is not None:
+            close = passage.find(math, i + len(math) if math != "$" else i + 1)
+            i = n if close == -1 else close + len(math)
+            continue
         if c == "\n":
             nxt = _next_nonspace(passage, i)
             if not (nxt < n and passage.startswith(("\\[", "$$"), nxt) and _ends_with_colon(
@@ -240,12 +238,16 @@ def split_sentences(passage: str) -> list[Sentence]:
     return out
 
 
+_BARE_MARK = re.compile(r"\d{1,4}[.)]|[-*•#]+")
+_DIGIT = re.compile(r"\d")
+
+
 def _emit(out: list[Sentence], passage: str, start: int, end: int) -> None:
     raw = passage[start:end]
     m = _LIST_MARK.match(raw)
     offset = m.end() if m else 0
     text = raw[offset:].replace("**", "").strip()
-    if re.fullmatch(r"\d{1,4}[.)]|[-*•#]+", text):
+    if len(text) <= 5 and _BARE_MARK.fullmatch(text):
         return  # a list number or bullet on its own ("151." where a loop was cut)
     if len(text) > _MAX_SENTENCE:
         text = text[-_MAX_SENTENCE:]
@@ -683,9 +685,14 @@ def _last_phrase(text: str) -> int | None:
     """End of the last answer phrase in ``text`` (English, or any language of
     :data:`mathif.grading.extract._ANSWER_PHRASES`), or None."""
     end = None
+    low = text.lower()
+    if "answer" not in low and "result" not in low and text.isascii():
+        return None
     for m in _PHRASE.finditer(text):
         end = m.end()
     low = text.lower()
+    if text.isascii() and "answer" not in low and "result" not in low:
+        return end
     present = frozenset(a for a in extract._ANCHORS if a in low)
     if present:
         same = len(low) == len(text)
@@ -745,19 +752,21 @@ def _opening(text: str) -> str:
 
 def _is_restart(s: Sentence, opening: str) -> bool:
     """``s`` starts the solution again (a model that reached its answer and began anew)."""
-    if re.fullmatch(r"Step 1\s*:", s.marker):
+    if s.marker and s.marker.startswith("Step 1") and s.marker[6:].strip() == ":":
         return True
     if _RESTART.match(s.text):
         return True
-    key = re.sub(r"\W+", "", s.text)[:40].lower()
-    return len(opening) >= 20 and key.startswith(opening[:30])
+    if len(opening) < 20 or not s.text[:1].isalnum() or s.text[:1].lower() != opening[:1]:
+        return False
+    key = re.sub(r"\W+", "", s.text[:80])[:40].lower()
+    return key.startswith(opening[:30])
 
 
 def _decide(
     sentences: list[Sentence], target: Target, finished: bool, restarts: list[bool]
 ) -> Found:
-    loop = _loop_answer(sentences, target)
-    if loop is not None and not finished:
+    loop = _loop_answer(sentences, target) if not finished else None
+    if loop is not None:
         return loop
     # A solution started over after its answer: in the restarted part (often cut off), only
     # an explicit answer statement counts, and the answer before the restart stands.
@@ -769,9 +778,11 @@ def _decide(
     found = _walk_back(sentences, target, finished, restarts, restart)
     if found is None and restart is not None:
         found = _walk_back(sentences, target, finished, restarts, None)
-    if found is not None:
+    if found is not None and (found.answer is not None or found.ambiguous or finished):
         return found
-    return loop if loop is not None else NOTHING
+    if finished:
+        loop = _loop_answer(sentences, target)
+    return loop if loop is not None else (found or NOTHING)
 
 
 def _walk_back(
@@ -831,29 +842,42 @@ def _only_trailing_after(sentences: list[Sentence], index: int) -> bool:
 def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
     """A repetition loop: the last statements that state a value all state the same one,
     three times or more ("The answer is 75." ... "The answer is 75." ... cut off)."""
-    values: list[tuple[Fraction | str, str]] = []
     recent = sentences[-60:]
     seen: dict[str, int] = {}
     for s in recent:
         seen[s.text] = seen.get(s.text, 0) + 1
-    for s in recent:
+    if max(seen.values(), default=0) < 2 and sum(
+        1 for s in recent if _last_phrase(s.text) is not None
+    ) < 3:
+        return None  # nothing repeats: no loop
+    # the statements, latest first, until eight values are known
+    values: list[tuple[Fraction | str, str]] = []
+    for s in reversed(recent):
+        if len(values) >= 8:
+            break
+        if not _triggered(s.text) and seen[s.text] < 2:
+            continue
         if _WITHDRAW.search(s.text) or _HEDGE.search(s.text):
             continue
         explicit = _last_phrase(s.text) is not None or _CONCLUSION.search(s.text) is not None
-        if not explicit and (seen[s.text] < 2 or re.search(r"[=*+×]|\bbecause\b", s.text)):
+        if not explicit and (seen[s.text] < 2 or _COMPUTATION.search(s.text)):
             continue  # a derivation step, not a repeated statement
         reading = _read(s, target, closing=True)
         if not explicit and (not reading.on_target or s.text.rstrip().endswith(":")):
             continue
         if reading.kind == "value" and reading.answer is not None:
             values.append((_normal(reading.answer), reading.answer))
+            if len(values) <= 3 and values[-1][0] != values[0][0]:
+                return None  # the last three statements disagree
     if len(values) < 3:
         return None
-    last = values[-1][0]
-    tail = [v for v, _ in values[-8:]]
-    if all(v == last for v in tail[-3:]) and sum(v == last for v in tail) >= 4:
-        return Found(values[-1][1], "loop")
+    last = values[0][0]
+    if sum(v == last for v, _ in values) >= 4:
+        return Found(values[0][1], "loop")
     return None
+
+
+_COMPUTATION = re.compile(r"[=*+×]|\bbecause\b")
 
 
 def _normal(answer: str) -> Fraction | str:
@@ -863,8 +887,30 @@ def _normal(answer: str) -> Fraction | str:
     return re.sub(r"\s+", "", answer)
 
 
+_TRIGGERS = frozenset(
+    """answer answers result therefore thus so hence summary summarize conclusion conclude
+    finally overall consequently altogether total means gives incorrect correct wrong mistake
+    error contradiction discrepancy satisfy valid invalid possible right sense integer misread
+    misunderstood overlooked forgot perhaps maybe possibly probably presumably guess sure
+    unsure certain might could may should seems result""".split()
+)
+_LOWER_WORD = re.compile(r"[a-z]+")
+
+
+def _triggered(text: str) -> bool:
+    """Whether the sentence holds a word that can make it a statement or a doubt (a cheap
+    test that spares the regexes on plain derivation lines)."""
+    if not text.isascii():
+        return True
+    return not _TRIGGERS.isdisjoint(_LOWER_WORD.findall(text[:_MAX_SENTENCE].lower()))
+
+
+@functools.lru_cache(maxsize=4096)
 def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
+    """What one sentence says (cached: loops repeat sentences)."""
     text = s.text
+    if not closing and not _triggered(text):
+        return _Reading("none")
     phrase_end = _last_phrase(text)
     withdrawn = _WITHDRAW.search(text)
     if withdrawn is not None and (phrase_end is None or phrase_end < withdrawn.end()):
@@ -1016,11 +1062,18 @@ def _list_continues(r: str, i: int) -> bool:
     return bool(re.match(r",\s*[-−]?\d", r[i : i + 6])) and bool(re.search(r"\d\s*$", r[:i][-4:]))
 
 
+_CONGRUENCE = re.compile(r"\\equiv|≡|\\cong")
+_MODULUS = re.compile(r"\s*(?:\\pmod\s*\{[^{}]{0,40}\}|\\\(mod[^)]{0,40}\)|\(\s*\\?mod\b[^)]{0,40}\))\s*$")
+
+
 def _rhs(math: str) -> str | None:
-    """The right-hand side of the last ``=`` in a formula, or the formula."""
+    """The right-hand side of the last ``=`` (or ``\\equiv``) in a formula, or the formula;
+    a trailing ``\\pmod{n}`` is dropped."""
     m = math.strip()
     if not m:
         return None
+    if _CONGRUENCE.search(m):
+        m = _MODULUS.sub("", _CONGRUENCE.split(m)[-1]).strip() or m
     if "=" in m and not re.search(r"[<>]|\\le|\\ge", m):
         parts = m.split("=")
         rhs = parts[-1].strip()
