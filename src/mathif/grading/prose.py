@@ -222,10 +222,8 @@ def split_sentences(passage: str) -> list[Sentence]:
             i = n if close == -1 else close + len(math)
             continue
         if c == "\n":
-            nxt = _next_nonspace(passage, i)
-            if not (nxt < n and passage.startswith(("\\[", "$$"), nxt) and _ends_with_colon(
-                passage, start, i
-            )):
+            if not (_ends_with_colon(passage, start, i)
+                    and passage.startswith(("\\[", "$$"), _next_nonspace(passage, i))):
                 _emit(out, passage, start, i)
                 start = i + 1
         elif c in ".!?。！？" and (i + 1 >= n or passage[i + 1] in " \t\n"):
@@ -257,12 +255,15 @@ def _emit(out: list[Sentence], passage: str, start: int, end: int) -> None:
 
 def _list_number(s: str, start: int, dot: int) -> bool:
     """The dot of a list marker ("87. The total is ..."): only a short number before it."""
+    if dot - start > 8:
+        return False
     head = s[start:dot].strip()
     return 0 < len(head) <= 3 and (head.isdigit() or (len(head) == 1 and head.isalpha()))
 
 
 def _next_nonspace(s: str, i: int) -> int:
-    n = len(s)
+    """Index of the next non-blank character, looking at most 16 characters ahead."""
+    n = min(len(s), i + 16)
     j = i
     while j < n and s[j] in " \t\n":
         j += 1
@@ -271,9 +272,10 @@ def _next_nonspace(s: str, i: int) -> int:
 
 def _ends_with_colon(s: str, start: int, end: int) -> bool:
     j = end - 1
-    while j >= start and s[j] in " \t*":
+    low = max(start, end - 16)
+    while j >= low and s[j] in " \t*":
         j -= 1
-    return j >= start and s[j] in ":="
+    return j >= low and s[j] in ":="
 
 
 def _abbreviation_before(s: str, start: int, dot: int) -> bool:
@@ -718,7 +720,12 @@ def _complete_statement(s: Sentence) -> bool:
         return True
     if _last_phrase(t) is None:
         return False
-    return bool(re.search(r"[\d)}]\s*(?:[A-Za-z%]+\s*){0,3}$", t))
+    # a number or bracket followed by at most three words ("Answer: 16 apples")
+    tail = t[-60:]
+    k = len(tail)
+    while k > 0 and not (tail[k - 1].isdigit() or tail[k - 1] in ")}"):
+        k -= 1
+    return k > 0 and len(tail[k:].split()) <= 3 and not any(ch.isdigit() for ch in tail[k:])
 
 
 @dataclass(frozen=True)
@@ -793,8 +800,11 @@ def _walk_back(
     restart: int | None,
 ) -> Found | None:
     """The latest statement of an answer, going backwards; NOTHING after a doubt."""
+    quiet_after = True  # no sentence after the current one states a number
     for index in range(len(sentences) - 1, -1, -1):
         s = sentences[index]
+        quiet = quiet_after
+        quiet_after = quiet_after and not _states_number(s)
         closing = (finished and index == len(sentences) - 1) or (
             index + 1 < len(sentences) and restarts[index + 1] and not restarts[index]
         )
@@ -811,8 +821,7 @@ def _walk_back(
             # away from the end, a concluding sentence counts when nothing but closing
             # remarks follow it, or when it is about what the question asks (in a cut-off
             # text, "Therefore, a = 4." may conclude one step of a restarted derivation)
-            if not (reading.explicit and (reading.on_target or (
-                finished and _only_trailing_after(sentences, index)))):
+            if not (reading.explicit and (reading.on_target or (finished and quiet))):
                 continue
         if reading.kind == "ambiguous":
             return Found(None, reading.rule, reading.candidates)
@@ -833,10 +842,9 @@ _ELABORATION = re.compile(
 )
 
 
-def _only_trailing_after(sentences: list[Sentence], index: int) -> bool:
-    """Everything after ``sentences[index]`` states no number (closing remarks, a check)."""
-    return all(not _scan_numbers(s.text) and "$" not in s.text and "\\" not in s.text
-               for s in sentences[index + 1 :])
+def _states_number(s: Sentence) -> bool:
+    """The sentence holds a digit or math (closing remarks and checks do not)."""
+    return _DIGIT.search(s.text) is not None or "$" in s.text or "\\" in s.text
 
 
 def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
@@ -1063,7 +1071,16 @@ def _list_continues(r: str, i: int) -> bool:
 
 
 _CONGRUENCE = re.compile(r"\\equiv|≡|\\cong")
-_MODULUS = re.compile(r"\s*(?:\\pmod\s*\{[^{}]{0,40}\}|\\\(mod[^)]{0,40}\)|\(\s*\\?mod\b[^)]{0,40}\))\s*$")
+
+
+def _drop_modulus(t: str) -> str:
+    """``44 \\pmod{83}`` -> ``44``; ``44 (mod 83)`` -> ``44``."""
+    t = t.rstrip()
+    for opener in ("\\pmod", "(\\mod", "(mod", "\\mod", "\\bmod"):
+        k = t.rfind(opener)
+        if k != -1 and len(t) - k <= 50 and t[-1:] in "})" + "0123456789":
+            return t[:k].rstrip()
+    return t
 
 
 def _rhs(math: str) -> str | None:
@@ -1073,7 +1090,7 @@ def _rhs(math: str) -> str | None:
     if not m:
         return None
     if _CONGRUENCE.search(m):
-        m = _MODULUS.sub("", _CONGRUENCE.split(m)[-1]).strip() or m
+        m = _drop_modulus(_CONGRUENCE.split(m)[-1]).strip() or m
     if "=" in m and not re.search(r"[<>]|\\le|\\ge", m):
         parts = m.split("=")
         rhs = parts[-1].strip()
@@ -1195,7 +1212,6 @@ def _number_word(text: str) -> str | None:
 _VARIABLE = re.compile(
     r"\\?[A-Za-z]{1,6}(?:_\{?[A-Za-z0-9]{1,3}\}?)?(?:\^\{?[A-Za-z0-9]\}?)?(?:\([A-Za-z]\))?"
 )
-_MOD = re.compile(r"^[A-Za-z]\s*(?:\\equiv|\\cong|≡)\s*(.+?)\s*(?:\\pmod\{[^{}]*\}|\(\s*\\?mod[^)]*\))?$")
 
 
 def _math_atoms(text: str, spans: list[tuple[int, int, int, int]], target: Target
@@ -1207,9 +1223,6 @@ def _math_atoms(text: str, spans: list[tuple[int, int, int, int]], target: Targe
         rhs = _rhs(inner)
         if not rhs:
             continue
-        m = _MOD.match(rhs)
-        if m is not None:
-            rhs = m.group(1)
         rhs = rhs.strip().rstrip(".,;")
         if _VARIABLE.fullmatch(rhs):
             continue  # "$x$", "$a_n$", "$f(x)$": the unknown's name, not a value
