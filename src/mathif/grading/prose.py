@@ -683,18 +683,19 @@ _SUBORDINATE = re.compile(
 )
 
 
+_ASCII_ANCHORS = tuple(a for a in extract._ANCHORS if a.isascii())
+
+
 def _last_phrase(text: str) -> int | None:
     """End of the last answer phrase in ``text`` (English, or any language of
     :data:`mathif.grading.extract._ANSWER_PHRASES`), or None."""
     end = None
     low = text.lower()
-    if "answer" not in low and "result" not in low and text.isascii():
+    if text.isascii() and not any(a in low for a in _ASCII_ANCHORS):
         return None
-    for m in _PHRASE.finditer(text):
-        end = m.end()
-    low = text.lower()
-    if text.isascii() and "answer" not in low and "result" not in low:
-        return end
+    if "answer" in low or "result" in low:
+        for m in _PHRASE.finditer(text):
+            end = m.end()
     present = frozenset(a for a in extract._ANCHORS if a in low)
     if present:
         same = len(low) == len(text)
@@ -901,7 +902,7 @@ _TRIGGERS = frozenset(
     error contradiction discrepancy satisfy valid invalid possible right sense integer misread
     misunderstood overlooked forgot perhaps maybe possibly probably presumably guess sure
     unsure certain might could may should seems result""".split()
-)
+) | frozenset(a for a in extract._ANCHORS if a.isascii() and " " not in a)
 _LOWER_WORD = re.compile(r"[a-z]+")
 
 
@@ -927,12 +928,14 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     hedged = _HEDGE.search(text) is not None or asked
     if phrase_end is not None:
         rest = text[phrase_end:]
-        reading = _value_after(rest, target, "phrase")
+        plural = _PLURAL.search(text[max(0, phrase_end - 40) : phrase_end]) is not None
+        reading = _value_after(rest, target, "phrase", plural=plural)
         if reading.kind != "none":
             if hedged:
                 return _Reading("doubt")
-            return _Reading(reading.kind, reading.answer, "phrase", reading.candidates,
-                            explicit=True, on_target=True)
+            return _Reading(reading.kind, reading.answer,
+                            "choice" if reading.rule == "choice" else "phrase",
+                            reading.candidates, explicit=True, on_target=True)
     after = _PHRASE_AFTER.search(text)
     if after is not None:
         reading = _value_in(text[: after.start()], target, "phrase", prefer_last=True)
@@ -946,7 +949,13 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
         return _Reading("none")  # a derivation step, or a question restated
     if _CASE.search(text):
         return _Reading("none")  # "from starting point C, the minimum is 13": one case only
-    reading = _value_in(text, target, "conclusion" if marked else "closing")
+    rule = "conclusion" if marked else "closing"
+    plural = _PLURAL_SUBJECT.search(text)
+    listed = _listed_values(text[plural.end() :], target) if plural is not None else None
+    if listed is not None:
+        reading = _Reading("value", listed, rule, on_target=True)
+    else:
+        reading = _value_in(text, target, rule)
     if reading.kind == "none":
         return reading
     if hedged:
@@ -964,18 +973,31 @@ _MATH_SPAN = re.compile(
     re.DOTALL,
 )
 _SPAN_WORDS = frozenset(
-    "sqrt frac pi and or cdot times infty in cup cap le ge leq geq circ dfrac tfrac left right"
+    "sqrt frac pi and cdot times infty in cup cap le ge leq geq circ dfrac tfrac left right"
     " text mathrm".split()
 )
 _CHOICE_LETTER = re.compile(r"^\(?\s*([A-F])\s*\)?(?=[\s.,:;)]|$)")
 _RHS = re.compile(r"=(?![^(]*\))")
 
 
-def _value_after(rest: str, target: Target, rule: str) -> _Reading:
-    """The value announced right after an answer phrase ("The answer is 67 kilometers.")."""
+_PLURAL_SUBJECT = re.compile(
+    r"\b(?:roots|solutions|zeros|zeroes|values|answers)\b[^.;]{0,60}?\b(?:are|were)\b:?",
+    re.IGNORECASE,
+)
+_PLURAL = re.compile(r"\b(?:answers|solutions|roots|values)\s+(?:are|is)\b", re.IGNORECASE)
+_LIST_JOINER = re.compile(r"^(?:\s*(?:,|and|or|,\s*and)\s*)$")
+
+
+def _value_after(rest: str, target: Target, rule: str, *, plural: bool = False) -> _Reading:
+    """The value announced right after an answer phrase ("The answer is 67 kilometers.");
+    after "the answers are", every value listed ("1 and -2" -> "1, -2")."""
     rest = rest.lstrip(" :=\t*").replace("**", "")
     if not rest.strip():
         return _Reading("none")
+    if plural:
+        listed = _listed_values(rest, target)
+        if listed is not None:
+            return _Reading("value", listed, rule, on_target=True)
     if target.choice:
         m = _CHOICE_LETTER.match(rest.replace("\\textbf{", "").replace("\\text{", ""))
         if m is not None:
@@ -987,6 +1009,23 @@ def _value_after(rest: str, target: Target, rule: str) -> _Reading:
                 or _starts_with_formula(rest) or after.lstrip()[:1] in (",", ";", "(", "—")):
             return _Reading("value", lead, rule, on_target=True)
     return _value_in(rest, target, rule)
+
+
+def _listed_values(rest: str, target: Target) -> str | None:
+    """``1 and -2``, ``x = 1, x = 2, and x = 3``: the values joined by commas, or None when
+    the text is not just such a list."""
+    cands = [c for c, _ in _candidates(rest, target)]
+    if len(cands) < 2:
+        return None
+    end = rest.find(".", cands[-1].end)
+    tail = rest[cands[-1].end : end if end != -1 else len(rest)]
+    if tail.strip(" .;") and len(tail.split()) > 3:
+        return None
+    for a, b in zip(cands, cands[1:], strict=False):
+        between = re.sub(r"\$|\\\(|\\\)|\b[a-z]\s*=", " ", rest[a.end : b.start])
+        if not _LIST_JOINER.match(between):
+            return None
+    return ", ".join(_answer_text(c, rest) for c in cands)
 
 
 def _starts_with_formula(rest: str) -> bool:
@@ -1496,8 +1535,8 @@ def _is_operand(text: str, c: Candidate) -> bool:
         nxt = text[i + 1] if i + 1 < n else ""
         if ch in "+*×÷=·":
             return True
-        if ch in "-−/" and (nxt in " \t$" or nxt.isdigit()) and i > c.end:
-            return True
+        if ch in "-−/" and nxt in " \t$" and i > c.end:
+            return True  # "55 degrees - 6 degrees", "90 pieces / 6 pieces"
         if ch in "-−/" and i == c.end and nxt in " \t":
             return True
         if ch == "x" and nxt == " " and i > c.end:
