@@ -573,9 +573,10 @@ def _scan_numbers(s: str, skip: list[tuple[int, int, int, int]] | None = None) -
     numbers inside the ``skip`` spans)."""
     times = [(m.start(), m.end()) for m in _TIME.finditer(s)]
     times.extend((a, b) for a, b, _, _ in skip or ())
+    inside = _Spans(times)
     out: list[Candidate] = []
     for m in _NUM.finditer(s):
-        if any(a <= m.start() < b for a, b in times):
+        if inside.covers(m.start()):
             continue
         if m.group("ord") and m.group("den"):
             continue
@@ -603,6 +604,21 @@ def _scan_numbers(s: str, skip: list[tuple[int, int, int, int]] | None = None) -
             )
         )
     return out
+
+
+class _Spans:
+    """Membership in a set of [start, end) spans for increasing positions, in linear time."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self._spans = sorted(spans)
+        self._k = 0
+        self._reach = -1  # the furthest end among spans that start at or before the position
+
+    def covers(self, pos: int) -> bool:
+        while self._k < len(self._spans) and self._spans[self._k][0] <= pos:
+            self._reach = max(self._reach, self._spans[self._k][1])
+            self._k += 1
+        return pos < self._reach
 
 
 def _word_before(s: str, i: int) -> str:
@@ -1289,6 +1305,7 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
     """``(2,4)``, ``(16/49, 48/49, 24/49)``, ``[-2, 7]``, ``(3*sqrt(2)/2, 5/2)`` written
     outside math: one value each.  A bracket scan (at most 120 characters per opening)."""
     out: list[Candidate] = []
+    inside = _Spans([(a, b) for a, b, _, _ in spans])
     n = len(text)
     i = 0
     while i < n:
@@ -1296,7 +1313,7 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
         if c not in "([" or (i > 0 and (text[i - 1].isalnum() or text[i - 1] in "^_\\")):
             i += 1
             continue
-        if any(a <= i < b for a, b, _, _ in spans):
+        if inside.covers(i):
             i += 1
             continue
         depth = 0
@@ -1373,16 +1390,18 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
     if not raw:
         return []
     out: list[Candidate] = []
+    operands: set[Fraction | str] = set()
     for i, c in enumerate(raw):
         if _is_operand(text, c):
+            operands.add(c.value)
             continue
         if c.prev_word == "step" or (i == 0 and c.start == 0 and text[c.end : c.end + 1] in ".)"):
+            operands.add(c.value)
             continue
         out.append(c)
     if not out:
         out = [raw[-1]]
     subordinate = _subordinate_region(text)
-    operands = {c.value for c in raw if c not in out or _is_operand(text, c)}
     last_eq = text.rfind("=")
     scored: list[tuple[Candidate, int]] = []
     for c in out:
