@@ -26,7 +26,10 @@ HOTDOG_Q = (
     "There were 60 guests at a picnic and 34 hotdogs were left after everyone had one. "
     "How many guests did not get a second hotdog?"
 )
-AGE_Q = "If Ann is 9 years old and her brother is twice her age, how old will her brother be in 3 years?"
+AGE_Q = (
+    "If Ann is 9 years old and her brother is twice her age, "
+    "how old will her brother be in 3 years?"
+)
 SOCKS_Q = (
     "Lindsay is doing the laundry. There are 50 socks that need washing. If she washes 10 pairs "
     "of socks and 15 loose socks, how many socks has Lindsay missed?"
@@ -43,8 +46,12 @@ FOUND = [
     ("So, the grooming costs $70 after the 30% discount.", GROOMING_Q, "70", "conclusion"),
     ("So, 3 inches is 1/8 of 2 feet.", INCHES_Q, "1/8", "conclusion"),
     ("Answer: 40 daps equal 42 baps.", DAPS_Q, "40", "phrase"),
-    ("The candle will be 8 centimeters shorter after burning from 1:00 PM to 5:00 PM.",
-     CANDLE_Q, "8", "closing"),
+    (
+        "The candle will be 8 centimeters shorter after burning from 1:00 PM to 5:00 PM.",
+        CANDLE_Q,
+        "8",
+        "closing",
+    ),
     ("Answer: Ann's brother will be 21 years old in 3 years.", AGE_Q, "21", "phrase"),
     # issue item 2: a verb is not the answer marker
     ("Therefore, 26 guests did not get a second hotdog.", HOTDOG_Q, "26", "conclusion"),
@@ -52,30 +59,61 @@ FOUND = [
     ("50 - 35 = 15 socks\n\nLindsay has missed 15 socks.", SOCKS_Q, "15", "closing"),
     ("Morgan can invite 2 friends to her birthday party.", None, "2", "closing"),
     # issue item 4: a prompt echo or a code fence after the answer
-    ("Answer: 125 students take physics.\nYou are an AI assistant that helps people find "
-     "information. User will you give you a question.", None, "125", "phrase"),
-    ("Therefore, Uncle Ben needs 4 bags of oats to feed his horses.\n```", None, "4",
-     "conclusion"),
-    ("The final answer is 5.\n```python\nprint(2 + 3)\n```\n```output\n5\n```", None, "5",
-     "phrase"),
+    (
+        "Answer: 125 students take physics.\nYou are an AI assistant that helps people find "
+        "information. User will you give you a question.",
+        None,
+        "125",
+        "phrase",
+    ),
+    ("Therefore, Uncle Ben needs 4 bags of oats to feed his horses.\n```", None, "4", "conclusion"),
+    (
+        "The final answer is 5.\n```python\nprint(2 + 3)\n```\n```output\n5\n```",
+        None,
+        "5",
+        "phrase",
+    ),
     # issue item 5: a repetition loop cut mid-line
-    ("The probability is 1/3.\nThe final answer is 1/3.\n" * 6 + "The final answer is 1",
-     None, "1/3", "loop"),
-    ("128. The answer is 75.\n129. The answer is 75.\n130. The answer is 75.\n"
-     "131. The answer is 75.\n132.", None, "75", "loop"),
+    (
+        "The probability is 1/3.\nThe final answer is 1/3.\n" * 6 + "The final answer is 1",
+        None,
+        "1/3",
+        "loop",
+    ),
+    (
+        "128. The answer is 75.\n129. The answer is 75.\n130. The answer is 75.\n"
+        "131. The answer is 75.\n132.",
+        None,
+        "75",
+        "loop",
+    ),
     # issue item 6: a rounded conclusion
-    ("He still has $40 / $15 = 2.67 lego sets. However, since he cannot have a fraction of a "
-     "lego set, we can conclude that John still has 2 lego sets.", LEGO_Q, "2", "closing"),
+    (
+        "He still has $40 / $15 = 2.67 lego sets. However, since he cannot have a fraction of a "
+        "lego set, we can conclude that John still has 2 lego sets.",
+        LEGO_Q,
+        "2",
+        "closing",
+    ),
     # a solution that starts over and is cut off: the answer before the restart stands
-    ("Step 1: 6 * 2 = 12 penguins.\nThe final answer is 12 penguins.\n"
-     "Step 1: There are 36 penguins. One third jump in: 36 / 3 = ", None, "12", "phrase"),
+    (
+        "Step 1: 6 * 2 = 12 penguins.\nThe final answer is 12 penguins.\n"
+        "Step 1: There are 36 penguins. One third jump in: 36 / 3 = ",
+        None,
+        "12",
+        "phrase",
+    ),
     # choice letters, with or without their text
     ("Answer: (C) Plane", CHOICE_Q, "(C)", "choice"),
     # display math closing the text, reduced to its value
     ("So we get\n\\[\n\\frac{3}{4}\n\\]", None, "\\frac{3}{4}", "display"),
-    ("Combining the fractions:\n\\[\n\\frac{16+24a}{20} - \\frac{5+15a}{20}\n\\]\n"
-     "Thus, the combined fraction is:\n\\[\n\\frac{11+9a}{20}\n\\]", None, "\\frac{11+9a}{20}",
-     "conclusion"),
+    (
+        "Combining the fractions:\n\\[\n\\frac{16+24a}{20} - \\frac{5+15a}{20}\n\\]\n"
+        "Thus, the combined fraction is:\n\\[\n\\frac{11+9a}{20}\n\\]",
+        None,
+        "\\frac{11+9a}{20}",
+        "conclusion",
+    ),
     # a tuple and an equation written in prose
     ("Therefore, the resulting point is (2,4).", None, "(2,4)", "conclusion"),
     ("The final answer is 5x - 7y + 11z + 4 = 0.", None, "5x - 7y + 11z + 4 = 0", "phrase"),
@@ -93,14 +131,23 @@ NOTHING = [
     ("Let me think about the problem step by step and set up equations", None),
     ("We try n = 5 and then n = 6 and keep going with the computation of the", None),
     # a hedged answer in a cut-off trace
-    ("So xy = 25. That seems straightforward. So, perhaps the answer is 25.\n\n"
-     "But let me verify step by step to ensure I did not", None),
+    (
+        "So xy = 25. That seems straightforward. So, perhaps the answer is 25.\n\n"
+        "But let me verify step by step to ensure I did not",
+        None,
+    ),
     # an answer withdrawn, then cut off
-    ("Thus, there are two such equations.\n\nHowever, upon further reflection, the "
-     "factorization might not be correct. Let's recheck the factorization step:\n\nGiven", None),
+    (
+        "Thus, there are two such equations.\n\nHowever, upon further reflection, the "
+        "factorization might not be correct. Let's recheck the factorization step:\n\nGiven",
+        None,
+    ),
     # a conclusion about one case of a case analysis, cut off
-    ("So, from starting point C, the minimal total distance is 13.\n\nFinally, starting point "
-     "D.\n\n1. D -> A -> B ->", None),
+    (
+        "So, from starting point C, the minimal total distance is 13.\n\nFinally, starting point "
+        "D.\n\n1. D -> A -> B ->",
+        None,
+    ),
     # a restated question is not an answer
     ("How many apples does she have left?", None),
 ]
@@ -160,3 +207,25 @@ def test_reference_grader_ignores_the_question() -> None:
     without = grade(text, "21", grader="reference")
     assert with_q == without
     assert with_q.found_by is None
+
+
+def test_scoring_passes_the_question_and_records_the_rule() -> None:
+    """``attach_grades`` hands the item's question to the grader and keeps ``found_by``."""
+    from mathif.data import Item
+    from mathif.scoring import attach_grades, judge
+
+    item = Item(
+        key="gsm8k_single:0",
+        source="gsm8k",
+        id="x",
+        question=AGE_Q,
+        answer="21",
+        constraint_desc=("Answer in English.",),
+        constraint_name=("language:response_language",),
+        constraint_args=({"language": "en"},),
+    )
+    verdict = judge(item, "Answer: Ann's brother will be 21 years old in 3 years.")
+    graded = attach_grades([(item, verdict)], grader="mathif")[0]
+    assert graded.correct and graded.extracted_answer == "21"
+    assert graded.found_by == "phrase"
+    assert graded.to_dict()["found_by"] == "phrase"

@@ -23,11 +23,18 @@ quantifiers over a bounded window, so the cost is linear in :data:`WINDOW`, what
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from mathif.grading import extract
+
+
+def _words(text: str) -> frozenset[str]:
+    """A set of words written as one string (easier to read than a literal of quoted words)."""
+    return frozenset(text.split())
+
 
 # How much of the end of an answer part is read (characters).  Closing passages, including a
 # restarted solution cut off by the token limit, fit comfortably; longer text is derivation.
@@ -222,15 +229,22 @@ def split_sentences(passage: str) -> list[Sentence]:
             i = n if close == -1 else close + len(math)
             continue
         if c == "\n":
-            if not (_ends_with_colon(passage, start, i)
-                    and passage.startswith(("\\[", "$$"), _next_nonspace(passage, i))):
+            if not (
+                _ends_with_colon(passage, start, i)
+                and passage.startswith(("\\[", "$$"), _next_nonspace(passage, i))
+            ):
                 _emit(out, passage, start, i)
                 start = i + 1
-        elif c in ".!?。！？" and (i + 1 >= n or passage[i + 1] in " \t\n"):
-            if not (c == "." and (_abbreviation_before(passage, start, i)
-                                  or _list_number(passage, start, i))):
-                _emit(out, passage, start, i + 1)
-                start = i + 1
+        elif (
+            c in ".!?。！？"
+            and (i + 1 >= n or passage[i + 1] in " \t\n")
+            and not (
+                c == "."
+                and (_abbreviation_before(passage, start, i) or _list_number(passage, start, i))
+            )
+        ):
+            _emit(out, passage, start, i + 1)
+            start = i + 1
         i += 1
     _emit(out, passage, start, n)
     return out
@@ -324,8 +338,7 @@ class Target:
     bounds: tuple[Fraction, Fraction] | None = None  # "a residue from 0 to 82"
 
 
-_NO_TARGET = Target(frozenset(), False, False, False, False, frozenset(), frozenset(),
-                    frozenset())
+_NO_TARGET = Target(frozenset(), False, False, False, False, frozenset(), frozenset(), frozenset())
 
 _WORD = re.compile(r"[A-Za-z]+")
 _HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z-]+\s+){0,6}[A-Za-z-]+)", re.IGNORECASE)
@@ -336,8 +349,24 @@ _IN_UNITS = re.compile(
 )
 _HOW_UNITS = {
     "old": ("years", "old", "year"),
-    "long": ("hours", "hour", "minutes", "minute", "seconds", "second", "days", "day", "weeks",
-             "years", "months", "feet", "inches", "meters", "miles", "cm"),
+    "long": (
+        "hours",
+        "hour",
+        "minutes",
+        "minute",
+        "seconds",
+        "second",
+        "days",
+        "day",
+        "weeks",
+        "years",
+        "months",
+        "feet",
+        "inches",
+        "meters",
+        "miles",
+        "cm",
+    ),
     "far": ("miles", "mile", "kilometers", "km", "meters", "feet", "yards", "inches"),
     "fast": ("mph", "miles", "km", "kilometers", "meters", "feet", "per"),
     "tall": ("feet", "foot", "inches", "inch", "meters", "cm"),
@@ -348,14 +377,13 @@ _MONEY_WORDS = re.compile(
     r"save|saves|profit|price|charge|raise|owe|worth|budget)\b",
     re.IGNORECASE,
 )
-_STOP = frozenset(
-    """a an the of to in on at for from by with and or is are was were be been does do did
+_STOP = _words("""
+    a an the of to in on at for from by with and or is are was were be been does do did
     how many much what which who whom whose when where will would can could should shall may
     might must has have had his her their its this that these those there than then it he she
     they them we you your our i me my if each every all any some more less most least into per
     about after before over under find compute calculate determine express answer value total
-    number""".split()
-)
+    number""")
 
 
 @functools.lru_cache(maxsize=2048)
@@ -376,21 +404,44 @@ def read_question(question: str) -> Target:
     for m in _IN_UNITS.finditer(ask):
         for w in _WORD.findall(m.group(1)):
             wl = w.lower()
-            if wl not in _STOP and wl not in {"terms", "form", "simplest", "interval", "notation",
-                                              "base", "degrees"}:
+            if wl not in _STOP and wl not in {
+                "terms",
+                "form",
+                "simplest",
+                "interval",
+                "notation",
+                "base",
+                "degrees",
+            }:
                 units.add(wl)
                 units.add(_singular(wl))
     money = False
     mm = _HOW_MUCH.search(ask)
     if mm is not None:
         word = (mm.group(1) or "").lower()
-        if word in {"money", "more", "less", "did", "does", "do", "will", "would", "is", "was",
-                    "must", "should", "can", "has", "have"} or _MONEY_WORDS.search(ask):
+        if word in {
+            "money",
+            "more",
+            "less",
+            "did",
+            "does",
+            "do",
+            "will",
+            "would",
+            "is",
+            "was",
+            "must",
+            "should",
+            "can",
+            "has",
+            "have",
+        } or _MONEY_WORDS.search(ask):
             money = "$" in q or "dollar" in q.lower() or "€" in q or "cent" in ask.lower()
         if word and word not in _STOP and word != "money":
             units.add(word)
-    if re.search(r"\bhow\s+many\s+(?:dollars|cents)\b|\bin\s+dollars\b|\bin\s+cents\b", ask,
-                 re.IGNORECASE):
+    if re.search(
+        r"\bhow\s+many\s+(?:dollars|cents)\b|\bin\s+dollars\b|\bin\s+cents\b", ask, re.IGNORECASE
+    ):
         money = True
     percent = bool(re.search(r"\bpercent(?:age)?\b|%\s*\?", ask, re.IGNORECASE))
     cents = bool(re.search(r"\bhow\s+many\s+cents\b|\bin\s+cents\b", ask, re.IGNORECASE))
@@ -408,11 +459,21 @@ def read_question(question: str) -> Target:
         w.lower() for w in _WORD.findall(ask) if len(w) >= 4 and w.lower() not in _STOP
     )
     formulas = frozenset(
-        key for a, b, c, d in math_spans(ask)
-        if 4 <= len(key := _formula_key(ask[c:d])) <= 80
+        key for a, b, c, d in math_spans(ask) if 4 <= len(key := _formula_key(ask[c:d])) <= 80
     )
-    return Target(frozenset(units), money, percent, choice, cents, frozenset(echoes),
-                  frozenset(values), ask_words, re.sub(r"\s+", "", q), formulas, _bounds(q))
+    return Target(
+        frozenset(units),
+        money,
+        percent,
+        choice,
+        cents,
+        frozenset(echoes),
+        frozenset(values),
+        ask_words,
+        re.sub(r"\s+", "", q),
+        formulas,
+        _bounds(q),
+    )
 
 
 _RANGE_WORDS = re.compile(
@@ -443,13 +504,13 @@ def _formula_key(text: str) -> str:
     return re.sub(r"[\s{}$]+", "", t).strip(".,;:")
 
 
-_NOT_NOUNS = frozenset(
+_NOT_NOUNS = _words(
     "more fewer less times different other total of the a an in on at for to from with by "
-    "one two three four five six seven eight nine ten hundred thousand first second".split()
+    "one two three four five six seven eight nine ten hundred thousand first second"
 )
-_VERBISH = frozenset(
+_VERBISH = _words(
     "are is was were do does did can could will would should has have had must might may "
-    "need needs there".split()
+    "need needs there"
 )
 
 
@@ -459,7 +520,7 @@ def _head_noun(phrase: str) -> str:
     integers, "cards of all colors" -> cards)."""
     words = [w.lower() for w in _WORD.findall(phrase)]
     head = ""
-    for k, w in enumerate(words):
+    for w in words:
         if w in _VERBISH:
             break
         if w == "of" and head:
@@ -482,10 +543,10 @@ def _ask_sentence(q: str) -> str:
     if end != -1:
         start = max(q.rfind(". ", 0, end), q.rfind("\n", 0, end), q.rfind("? ", 0, end))
         return q[start + 1 : end + 1]
-    m = None
-    for m in _IMPERATIVE.finditer(q):
+    last = None
+    for last in _IMPERATIVE.finditer(q):  # noqa: B007 - the last match is wanted
         pass
-    return q[m.start() :] if m is not None else q[-300:]
+    return q[last.start() :] if last is not None else q[-300:]
 
 
 def _singular(word: str) -> str:
@@ -524,10 +585,31 @@ _NUM = re.compile(
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _WORD_NUMBERS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
 }
 
 
@@ -656,8 +738,9 @@ _PHRASE = re.compile(
     r"\bfinal\s+result\s*(?:is|:))\s*:?",
     re.IGNORECASE,
 )
-_PHRASE_AFTER = re.compile(r"\bis\s+(?:the|our|my)\s+(?:correct\s+|final\s+)?answer\b",
-                           re.IGNORECASE)
+_PHRASE_AFTER = re.compile(
+    r"\bis\s+(?:the|our|my)\s+(?:correct\s+|final\s+)?answer\b", re.IGNORECASE
+)
 _CONCLUSION = re.compile(
     r"^\W*(?:therefore|thus|so|hence|in summary|to summarize|in conclusion|finally|overall|"
     r"consequently|as a result|altogether|in total|this means|this gives|we (?:can )?conclude)\b",
@@ -677,20 +760,20 @@ _WITHDRAW = re.compile(
     r"overlooked|i forgot)\b",
     re.IGNORECASE,
 )
-_COPULA = frozenset(
+_COPULA = _words(
     "is are was were be been equals equal equaling makes gives get gets got has have had "
     "needs need costs cost spent spends spend pays pay paid earns earn earned makes make made "
     "saves save saved takes take took sold sells buys bought uses used invite ate eats "
-    "left receive received weighs collect collects raises raised owes will".split()
+    "left receive received weighs collect collects raises raised owes will"
 )
-_PREPOSITIONS = frozenset(
+_PREPOSITIONS = _words(
     "in of for from to by after with per at on than over about within between among into "
-    "each before during under around near out across since until".split()
+    "each before during under around near out across since until"
 )
-_MEASURE_NOUNS = frozenset(
+_MEASURE_NOUNS = _words(
     "total sum average mean profit cost price value speed area volume difference remainder "
     "distance length perimeter product rate amount weight height balance loss gain income "
-    "salary fee bill score count probability".split()
+    "salary fee bill score count probability"
 )
 _SUBORDINATE = re.compile(
     r"\b(?:consisting of|including|such as|i\.e\.|namely|"
@@ -795,8 +878,10 @@ def _decide(
     # A solution started over after its answer: in the restarted part (often cut off), only
     # an explicit answer statement counts, and the answer before the restart stands.
     restart = max((i for i, r in enumerate(restarts) if r), default=None)
-    if restart is not None and finished and not any(
-        _last_phrase(s.text) is not None for s in sentences[:restart]
+    if (
+        restart is not None
+        and finished
+        and not any(_last_phrase(s.text) is not None for s in sentences[:restart])
     ):
         restart = None  # a finished text that started over runs to its own conclusion
     found = _walk_back(sentences, target, finished, restarts, restart)
@@ -834,12 +919,13 @@ def _walk_back(
             continue
         if restart is not None and index >= restart and reading.rule not in ("phrase", "choice"):
             continue
-        if not (closing or reading.rule in ("phrase", "choice")):
-            # away from the end, a concluding sentence counts when nothing but closing
-            # remarks follow it, or when it is about what the question asks (in a cut-off
-            # text, "Therefore, a = 4." may conclude one step of a restarted derivation)
-            if not (reading.explicit and (reading.on_target or (finished and quiet))):
-                continue
+        # away from the end, a concluding sentence counts when nothing but closing remarks
+        # follow it, or when it is about what the question asks (in a cut-off text,
+        # "Therefore, a = 4." may conclude one step of a restarted derivation)
+        if not (closing or reading.rule in ("phrase", "choice")) and not (
+            reading.explicit and (reading.on_target or (finished and quiet))
+        ):
+            continue
         if reading.kind == "ambiguous":
             return Found(None, reading.rule, reading.candidates)
         return Found(reading.answer, reading.rule)
@@ -871,9 +957,10 @@ def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
     seen: dict[str, int] = {}
     for s in recent:
         seen[s.text] = seen.get(s.text, 0) + 1
-    if max(seen.values(), default=0) < 2 and sum(
-        1 for s in recent if _last_phrase(s.text) is not None
-    ) < 3:
+    if (
+        max(seen.values(), default=0) < 2
+        and sum(1 for s in recent if _last_phrase(s.text) is not None) < 3
+    ):
         return None  # nothing repeats: no loop
     # the statements, latest first, until eight values are known
     values: list[tuple[Fraction | str, str]] = []
@@ -912,13 +999,14 @@ def _normal(answer: str) -> Fraction | str:
     return re.sub(r"\s+", "", answer)
 
 
-_TRIGGERS = frozenset(
-    """answer answers result therefore thus so hence summary summarize conclusion conclude
+_TRIGGERS = _words("""
+    answer answers result therefore thus so hence summary summarize conclusion conclude
     finally overall consequently altogether total means gives incorrect correct wrong mistake
     error contradiction discrepancy satisfy valid invalid possible right sense integer misread
     misunderstood overlooked forgot perhaps maybe possibly probably presumably guess sure
-    unsure certain might could may should seems result""".split()
-) | frozenset(a for a in extract._ANCHORS if a.isascii() and " " not in a)
+    unsure certain might could may should seems result""") | frozenset(
+    a for a in extract._ANCHORS if a.isascii() and " " not in a
+)
 _LOWER_WORD = re.compile(r"[a-z]+")
 
 
@@ -949,17 +1037,28 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
         if reading.kind != "none":
             if hedged:
                 return _Reading("doubt")
-            return _Reading(reading.kind, reading.answer,
-                            "choice" if reading.rule == "choice" else "phrase",
-                            reading.candidates, explicit=True, on_target=True)
+            return _Reading(
+                reading.kind,
+                reading.answer,
+                "choice" if reading.rule == "choice" else "phrase",
+                reading.candidates,
+                explicit=True,
+                on_target=True,
+            )
     after = _PHRASE_AFTER.search(text)
     if after is not None:
         reading = _value_in(text[: after.start()], target, "phrase", prefer_last=True)
         if reading.kind != "none":
             if hedged:
                 return _Reading("doubt")
-            return _Reading(reading.kind, reading.answer, "phrase", reading.candidates,
-                            explicit=True, on_target=True)
+            return _Reading(
+                reading.kind,
+                reading.answer,
+                "phrase",
+                reading.candidates,
+                explicit=True,
+                on_target=True,
+            )
     marked = _CONCLUSION.search(text) is not None
     if not (marked or closing) or (asked and not marked):
         return _Reading("none")  # a derivation step, or a question restated
@@ -976,8 +1075,14 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
         return reading
     if hedged:
         return _Reading("doubt")
-    return _Reading(reading.kind, reading.answer, reading.rule, reading.candidates,
-                    explicit=marked, on_target=reading.on_target)
+    return _Reading(
+        reading.kind,
+        reading.answer,
+        reading.rule,
+        reading.candidates,
+        explicit=marked,
+        on_target=reading.on_target,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -988,9 +1093,9 @@ _MATH_SPAN = re.compile(
     r"\\\[(?P<d1>.{1,600}?)\\\]|\$\$(?P<d2>.{1,600}?)\$\$|\\\((?P<i1>.{1,400}?)\\\)",
     re.DOTALL,
 )
-_SPAN_WORDS = frozenset(
+_SPAN_WORDS = _words(
     "sqrt frac pi and cdot times infty in cup cap le ge leq geq circ dfrac tfrac left right"
-    " text mathrm".split()
+    " text mathrm"
 )
 _CHOICE_LETTER = re.compile(r"^\(?\s*([A-F])\s*\)?(?=[\s.,:;)]|$)")
 _RHS = re.compile(r"=(?![^(]*\))")
@@ -1021,8 +1126,12 @@ def _value_after(rest: str, target: Target, rule: str, *, plural: bool = False) 
     found = _leading_math(rest)
     if found is not None:
         lead, after = found
-        if (not _candidates(after, target) or len(_candidates(rest, target)) <= 1
-                or _starts_with_formula(rest) or after.lstrip()[:1] in (",", ";", "(", "—")):
+        if (
+            not _candidates(after, target)
+            or len(_candidates(rest, target)) <= 1
+            or _starts_with_formula(rest)
+            or after.lstrip()[:1] in (",", ";", "(", "—")
+        ):
             return _Reading("value", lead, rule, on_target=True)
     return _value_in(rest, target, rule)
 
@@ -1037,7 +1146,7 @@ def _listed_values(rest: str, target: Target) -> str | None:
     tail = rest[cands[-1].end : end if end != -1 else len(rest)]
     if tail.strip(" .;") and len(tail.split()) > 3:
         return None
-    for a, b in zip(cands, cands[1:], strict=False):
+    for a, b in itertools.pairwise(cands):
         between = re.sub(r"\$|\\\(|\\\)|\b[a-z]\s*=", " ", rest[a.end : b.start])
         if not _LIST_JOINER.match(between):
             return None
@@ -1078,8 +1187,10 @@ def _leading_math(rest: str) -> tuple[str, str] | None:
             while j < n and r[j].isalpha():
                 j += 1
             word = r[i:j]
-            if len(word) >= 2 and word.lower() not in _SPAN_WORDS and not (
-                i > 0 and r[i - 1] == "\\"
+            if (
+                len(word) >= 2
+                and word.lower() not in _SPAN_WORDS
+                and not (i > 0 and r[i - 1] == "\\")
             ):
                 break
             if word.lower() == "and" and not _mixed_number(r, i):
@@ -1099,12 +1210,16 @@ def _leading_math(rest: str) -> tuple[str, str] | None:
         out.append(c)
         i += 1
     span = "".join(out).strip()
-    if not span or not any(ch.isdigit() for ch in span) and not re.search(r"[A-Za-z]", span):
+    if not span or (not any(ch.isdigit() for ch in span) and not re.search(r"[A-Za-z]", span)):
         return None
     if not re.search(r"[\d)}\]πA-Za-z]", span[-1:]):
         span = span.rstrip("=+-*/^ ")
-    if not span or (not any(ch.isdigit() for ch in span) and len(span) > 2 and "\\" not in span
-                    and "π" not in span):
+    if not span or (
+        not any(ch.isdigit() for ch in span)
+        and len(span) > 2
+        and "\\" not in span
+        and "π" not in span
+    ):
         return None
     span = re.sub(r"(\d)\s+and\s+(\d+)\s*/\s*(\d+)", r"\1\\frac{\2}{\3}", span)
     return (span, r[i:]) if span else None
@@ -1181,12 +1296,17 @@ def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False
         if rule == "closing" and text[chosen.start : chosen.start + 2] in ("\\[", "$$"):
             rule = "display"
         return _Reading("value", _answer_text(chosen, text), rule, on_target=on_target)
-    return _Reading("ambiguous", None, rule,
-                    tuple(dict.fromkeys(_answer_text(c, text) for c in top)), on_target=on_target)
+    return _Reading(
+        "ambiguous",
+        None,
+        rule,
+        tuple(dict.fromkeys(_answer_text(c, text) for c in top)),
+        on_target=on_target,
+    )
 
 
 def _dollars_over_cents(top: list[Candidate], others: list[Candidate]) -> list[Candidate]:
-    """"100 cents (or $1)": one amount in two units; keep the unit the question uses."""
+    """ "100 cents (or $1)": one amount in two units; keep the unit the question uses."""
     cents = [c for c in top if c.next_word == "cent" and isinstance(c.value, Fraction)]
     if not cents:
         return top
@@ -1257,8 +1377,11 @@ def _inline_math_value(text: str) -> str | None:
 
 
 def _number_word(text: str) -> str | None:
-    m = re.search(r"\b(?:is|are|was|be|of|has|have|read|total)\s+(" + "|".join(_WORD_NUMBERS)
-                  + r")\b", text, re.IGNORECASE)
+    m = re.search(
+        r"\b(?:is|are|was|be|of|has|have|read|total)\s+(" + "|".join(_WORD_NUMBERS) + r")\b",
+        text,
+        re.IGNORECASE,
+    )
     if m is None:
         return None
     return str(_WORD_NUMBERS[m.group(1).lower()])
@@ -1269,8 +1392,9 @@ _VARIABLE = re.compile(
 )
 
 
-def _math_atoms(text: str, spans: list[tuple[int, int, int, int]], target: Target
-                ) -> list[Candidate]:
+def _math_atoms(
+    text: str, spans: list[tuple[int, int, int, int]], target: Target
+) -> list[Candidate]:
     """Each math segment of a sentence as one candidate (its right-hand side)."""
     out: list[Candidate] = []
     for start, end, a, b in spans:
@@ -1338,12 +1462,25 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
         body = text[i:end]
         inner = body[1:-1]
         parts = [p.strip() for p in inner.split(",")]
-        if (not any(ch.isdigit() for ch in body) or any(not p for p in parts)
-                or re.search(r"[A-Za-z]{3,}", _TUPLE_WORDS.sub("", body))):
+        if (
+            not any(ch.isdigit() for ch in body)
+            or any(not p for p in parts)
+            or re.search(r"[A-Za-z]{3,}", _TUPLE_WORDS.sub("", body))
+        ):
             i += 1
             continue
-        out.append(Candidate(body, re.sub(r"\s+", "", body), i, end, _word_before(text, i),
-                             _word_after(text, end), False, False))
+        out.append(
+            Candidate(
+                body,
+                re.sub(r"\s+", "", body),
+                i,
+                end,
+                _word_before(text, i),
+                _word_after(text, end),
+                False,
+                False,
+            )
+        )
         i = end
     return out
 
@@ -1366,8 +1503,18 @@ def _plain_rhs(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candid
         return []
     if re.search(r"[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+|sqrt|pi", "", rhs)):
         return []  # "2 is (2,4)", "15 cm 2": prose after the equation, not a formula
-    return [Candidate(rhs, re.sub(r"\s+", "", rhs), start, offset + m.end(1),
-                      _word_before(text, start), "", False, False)]
+    return [
+        Candidate(
+            rhs,
+            re.sub(r"\s+", "", rhs),
+            start,
+            offset + m.end(1),
+            _word_before(text, start),
+            "",
+            False,
+            False,
+        )
+    ]
 
 
 def _plain_value(t: str) -> Fraction | None:
@@ -1385,8 +1532,9 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
     atoms = _math_atoms(text, spans, target)
     tuples = _plain_tuples(text, spans)
     skip = spans + [(c.start, c.end, c.start, c.end) for c in tuples]
-    raw = sorted(_scan_numbers(text, skip) + atoms + tuples + _plain_rhs(text, spans),
-                 key=lambda c: c.start)
+    raw = sorted(
+        _scan_numbers(text, skip) + atoms + tuples + _plain_rhs(text, spans), key=lambda c: c.start
+    )
     if not raw:
         return []
     out: list[Candidate] = []
@@ -1419,17 +1567,17 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
             score -= 3  # a formula copied from the question
         if _copied_equation(text, c, target):
             score -= 3  # "the line y=2" where the question names the line y=2
-        if target.bounds is not None and isinstance(c.value, Fraction) and not (
-            target.bounds[0] <= c.value <= target.bounds[1]
+        if (
+            target.bounds is not None
+            and isinstance(c.value, Fraction)
+            and not (target.bounds[0] <= c.value <= target.bounds[1])
         ):
             score -= 3  # outside the range the question asks for ("a residue from 0 to 82")
         after = bool(c.next_word) and (key, c.next_word) in target.echoes
         before = bool(c.prev_word) and (c.prev_word, key) in target.echoes
         if after and before:
             score -= 3  # "in 3 years" where the question says "in 3 years"
-        elif after or before:
-            score -= 2
-        elif c.value in target.values and c.prev_word in _PREPOSITIONS:
+        elif after or before or (c.value in target.values and c.prev_word in _PREPOSITIONS):
             score -= 2
         if target.units and (c.next_word in target.units or _unit_phrase(text, c, target)):
             score += 3
@@ -1471,6 +1619,8 @@ def _copied_equation(text: str, c: Candidate, target: Target) -> bool:
     if k == 0 or not text[k - 1].isalpha() or (k > 1 and text[k - 2].isalpha()):
         return False
     return f"{text[k - 1]}={c.text}" in target.text_key
+
+
 _FRONTED = frozenset({"because", "since", "given that", "where"})
 
 
@@ -1481,8 +1631,9 @@ def _subordinate_region(text: str) -> tuple[int, int] | None:
     if m is None:
         return None
     before = text[: m.start()].rstrip()
-    if m.group(0).lower() in _FRONTED and (not before.strip(" ,;:") or before.endswith(
-        (".", "$$", "\\]", ":"))):
+    if m.group(0).lower() in _FRONTED and (
+        not before.strip(" ,;:") or before.endswith((".", "$$", "\\]", ":"))
+    ):
         comma = text.find(",", m.end())
         return (m.start(), comma if comma != -1 else len(text))
     return (m.start(), len(text))
@@ -1533,8 +1684,11 @@ def _is_operand(text: str, c: Candidate) -> bool:
     j = c.end
     k = j
     # a unit: words joined by spaces, "/", "-" or "'" ("pineapples/harvest", "post-it")
-    while k < n and k - j < 40 and (text[k].isalpha() or text[k] in " /'-" and
-                                     k + 1 < n and text[k + 1].isalpha()):
+    while (
+        k < n
+        and k - j < 40
+        and (text[k].isalpha() or (text[k] in " /'-" and k + 1 < n and text[k + 1].isalpha()))
+    ):
         k += 1
     while k < n and text[k] in " \t":
         k += 1
