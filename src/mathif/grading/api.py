@@ -197,7 +197,7 @@ def grade_many(
     rule_of: dict[int, str | None] = {}
     for i, row in enumerate(pairs):
         answer_text, gold, source = row[0], row[1], row[2]
-        question = row[3] if len(row) > 3 else None  # type: ignore[misc]
+        question = row[3] if len(row) > 3 else None
         extracted, job, final, rule = _prepare(answer_text, gold, source, grader, question)
         if final is not None or job is None or extracted is None:
             out[i] = final

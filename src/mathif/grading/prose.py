@@ -450,7 +450,8 @@ def read_question(question: str) -> Target:
     values: set[Fraction] = set()
     for cand in _scan_numbers(q):
         key = _value_key(cand.value)
-        values.add(cand.value)
+        if isinstance(cand.value, Fraction):
+            values.add(cand.value)
         if cand.next_word:
             echoes.add((key, cand.next_word))
         if cand.prev_word:
@@ -1065,8 +1066,8 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     if _CASE.search(text):
         return _Reading("none")  # "from starting point C, the minimum is 13": one case only
     rule = "conclusion" if marked else "closing"
-    plural = _PLURAL_SUBJECT.search(text)
-    listed = _listed_values(text[plural.end() :], target) if plural is not None else None
+    subject = _PLURAL_SUBJECT.search(text)
+    listed = _listed_values(text[subject.end() :], target) if subject is not None else None
     if listed is not None:
         reading = _Reading("value", listed, rule, on_target=True)
     else:
@@ -1523,7 +1524,9 @@ def _plain_value(t: str) -> Fraction | None:
     if m is None or m.group("ord"):
         return None
     found = _scan_numbers(t)
-    return found[0].value if len(found) == 1 else None
+    if len(found) == 1 and isinstance(found[0].value, Fraction):
+        return found[0].value
+    return None
 
 
 def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
