@@ -147,6 +147,9 @@ def closing_passage(text: str) -> tuple[str, bool]:
     finished = bool(stripped) and (stripped[-1] in _TERMINAL or stripped.endswith("\\]"))
     if re.search(r"\n\s*(?:\d{1,4}[.)]|Step \d{1,3}[:.]?|[-*•])\s*$", stripped[-12:]):
         finished = False  # cut right after a list marker
+    last_open = max(stripped.rfind("\\["), stripped.rfind("\\("))
+    if last_open > max(stripped.rfind("\\]"), stripped.rfind("\\)")):
+        finished = False  # cut inside display or inline math
     return stripped, finished
 
 
@@ -336,6 +339,7 @@ class Target:
     text_key: str = ""  # the question without spaces, to recognise copied formulas
     formulas: frozenset[str] = frozenset()  # the question's formulas, without spaces
     bounds: tuple[Fraction, Fraction] | None = None  # "a residue from 0 to 82"
+    who: bool = False  # the question asks for a person ("who would earn the most?")
 
 
 _NO_TARGET = Target(frozenset(), False, False, False, False, frozenset(), frozenset(), frozenset())
@@ -415,6 +419,11 @@ def read_question(question: str) -> Target:
             }:
                 units.add(wl)
                 units.add(_singular(wl))
+    for m in re.finditer(r"\b(?:which|what)\s+([A-Za-z]+)\b", ask, re.IGNORECASE):
+        noun = m.group(1).lower()
+        if noun not in _STOP and noun not in _VERBISH and len(noun) > 2:
+            units.add(noun)
+            units.add(_singular(noun))
     money = False
     mm = _HOW_MUCH.search(ask)
     if mm is not None:
@@ -474,6 +483,7 @@ def read_question(question: str) -> Target:
         re.sub(r"\s+", "", q),
         formulas,
         _bounds(q),
+        re.search(r"\bwho(?:se)?\b", ask, re.IGNORECASE) is not None,
     )
 
 
@@ -582,7 +592,8 @@ _NUM = re.compile(
     r"(?P<num>\d{1,3}(?:(?:,|\\,|\{,\}| |\u2009|\u202f)\d{3})+(?![\d,])(?:\.\d+)?"
     r"|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*/\s*(?P<den>\d+)(?!\d|\.\d))?"
-    r"(?P<ord>st|nd|rd|th)?(?P<pct>\s?%|\s?\\%|\s?percent\b)?(?![\w^])"
+    r"(?P<ord>st|nd|rd|th)?(?P<pct>\s?%|\s?\\%|\s?percent\b)?(?P<pi>\s?(?:π|\\pi\b))?"
+    r"(?![\w^])"
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _WORD_NUMBERS = {
@@ -674,6 +685,12 @@ def _scan_numbers(s: str, skip: list[tuple[int, int, int, int]] | None = None) -
             continue
         if m.group("sign"):
             value = -value
+        if m.group("pi"):
+            text = m.group(0).strip()  # "12π": a multiple of pi, compared as written
+            out.append(Candidate(text, re.sub(r"\s+", "", text), m.start(), m.end(),
+                                 _word_before(s, m.start()), _word_after(s, m.end()),
+                                 False, False))
+            continue
         out.append(
             Candidate(
                 text=m.group(0).strip(),
@@ -761,6 +778,22 @@ _WITHDRAW = re.compile(
     r"overlooked|i forgot)\b",
     re.IGNORECASE,
 )
+_NEGATED = re.compile(
+    r"\b(?:didn't|did not|don't|do not|no|not|without|avoid|any|make sure|check for|"
+    r"checking for|there's no|there is no)\W+(?:\w+\W+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _withdrawal(text: str) -> re.Match[str] | None:
+    """The first withdrawal in ``text`` ("that is incorrect", "I made a mistake") that is
+    not negated ("to make sure I didn't make a mistake")."""
+    for m in _WITHDRAW.finditer(text):
+        if _NEGATED.search(text[max(0, m.start() - 30) : m.start()]) is None:
+            return m
+    return None
+
+
 _COPULA = _words(
     "is are was were be been equals equal equaling makes gives get gets got has have had "
     "needs need costs cost spent spends spend pays pay paid earns earn earned makes make made "
@@ -839,6 +872,8 @@ class _Reading:
     candidates: tuple[str, ...] = ()
     explicit: bool = False
     on_target: bool = False
+    score: int = 0  # how strongly the sentence states its value (see :func:`_candidates`)
+    strong: bool = False  # the value is what the question asks (its unit, or its formula)
 
 
 _RESTART = re.compile(
@@ -879,13 +914,23 @@ def _decide(
     # A solution started over after its answer: in the restarted part (often cut off), only
     # an explicit answer statement counts, and the answer before the restart stands.
     restart = max((i for i, r in enumerate(restarts) if r), default=None)
+    checking = False  # whether the zone after ``restart`` is a check rather than a restart
     if (
         restart is not None
         and finished
         and not any(_last_phrase(s.text) is not None for s in sentences[:restart])
     ):
         restart = None  # a finished text that started over runs to its own conclusion
-    found = _walk_back(sentences, target, finished, restarts, restart)
+    if not finished:
+        # a check cut off by the token limit: its partial results are not answers either
+        base = max(0, len(sentences) - 80)
+        check = max(
+            (i for i in range(base, len(sentences)) if _CHECKING.search(sentences[i].text)),
+            default=None,
+        )
+        if check is not None and (restart is None or check > restart):
+            restart, checking = check, True
+    found = _walk_back(sentences, target, finished, restarts, restart, checking)
     if found is None and restart is not None:
         found = _walk_back(sentences, target, finished, restarts, None)
     if found is not None and (found.answer is not None or found.ambiguous or finished):
@@ -901,8 +946,13 @@ def _walk_back(
     finished: bool,
     restarts: list[bool],
     restart: int | None,
+    checking: bool = False,
 ) -> Found | None:
-    """The latest statement of an answer, going backwards; NOTHING after a doubt."""
+    """The latest statement of an answer, going backwards; NOTHING after a doubt.
+
+    From ``restart`` on, the text restarted the solution (only an answer phrase counts there)
+    or, when ``checking``, re-checks a result (a concluding sentence about exactly what the
+    question asks counts too: "So, 20 feet per minute is 4 inches per second.")."""
     quiet_after = True  # no sentence after the current one states a number
     for index in range(len(sentences) - 1, -1, -1):
         s = sentences[index]
@@ -918,7 +968,12 @@ def _walk_back(
             return NOTHING
         if reading.kind == "none":
             continue
-        if restart is not None and index >= restart and reading.rule not in ("phrase", "choice"):
+        if (
+            restart is not None
+            and index >= restart
+            and reading.rule not in ("phrase", "choice")
+            and not (checking and reading.explicit and reading.strong and reading.kind == "value")
+        ):
             continue
         # away from the end, a concluding sentence counts when nothing but closing remarks
         # follow it, or when it is about what the question asks (in a cut-off text,
@@ -937,6 +992,12 @@ _CASE = re.compile(
     r"\b(?:(?:from|for|at) (?:starting )?(?:point|vertex|city) [A-Z]\b|in (?:each|the "
     r"(?:first|second|third|other)) case|for (?:each|the (?:first|second|third)) case|"
     r"(?:in|for) case \d|in the case (?:of|where|when))",
+    re.IGNORECASE,
+)
+_CHECKING = re.compile(
+    r"\b(?:let me (?:just )?(?:double-check|verify|check|make sure|confirm|recheck)|"
+    r"let's (?:double-check|verify|check|confirm)|to (?:double-check|verify|confirm)|"
+    r"just to (?:be (?:thorough|sure|safe)|make sure|double-check|confirm|check))\b",
     re.IGNORECASE,
 )
 _ELABORATION = re.compile(
@@ -970,13 +1031,15 @@ def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
             break
         if not _triggered(s.text) and seen[s.text] < 2:
             continue
-        if _WITHDRAW.search(s.text) or _HEDGE.search(s.text):
+        if _withdrawal(s.text) or _HEDGE.search(s.text):
             continue
         explicit = _last_phrase(s.text) is not None or _CONCLUSION.search(s.text) is not None
         if not explicit and (seen[s.text] < 2 or _COMPUTATION.search(s.text)):
             continue  # a derivation step, not a repeated statement
         reading = _read(s, target, closing=True)
-        if not explicit and (not reading.on_target or s.text.rstrip().endswith(":")):
+        if not explicit and (
+            not reading.on_target or reading.score < 1 or s.text.rstrip().endswith(":")
+        ):
             continue
         if reading.kind == "value" and reading.answer is not None:
             values.append((_normal(reading.answer), reading.answer))
@@ -1026,7 +1089,7 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     if not closing and not _triggered(text):
         return _Reading("none")
     phrase_end = _last_phrase(text)
-    withdrawn = _WITHDRAW.search(text)
+    withdrawn = _withdrawal(text)
     if withdrawn is not None and (phrase_end is None or phrase_end < withdrawn.end()):
         return _Reading("doubt")  # "..., and the correct answer is 7" survives its own "not"
     asked = text.rstrip().endswith("?")
@@ -1083,6 +1146,8 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
         reading.candidates,
         explicit=marked,
         on_target=reading.on_target,
+        score=reading.score,
+        strong=reading.strong,
     )
 
 
@@ -1279,6 +1344,10 @@ def _looks_like_equation_answer(lhs: str, rhs: str) -> bool:
 def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False) -> _Reading:
     """The value a sentence states, read with the question's target in mind."""
     cands = _candidates(text, target)
+    if not cands and target.who:
+        name = _named_answer(text)
+        if name is not None:
+            return _Reading("value", name, rule, on_target=True, score=1)
     if not cands:
         word = _number_word(text)
         if word is not None:
@@ -1291,12 +1360,26 @@ def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False
     if target.money and not target.cents:
         top = _dollars_over_cents(top, [c for c, _ in cands])
     values = {c.value for c in top}
-    on_target = best >= 3 or _mentions_target(text, target)
+    if len(values) > 1:
+        # a tie between a number copied from the question and a new one: the new one
+        fresh = [c for c in top if not _in_question(c, target)]
+        if fresh and len({c.value for c in fresh}) == 1:
+            top = fresh
+            values = {c.value for c in top}
+    strong = best >= 3 or _formula_match(text, target)
+    on_target = strong or _mentions_target(text, target)
     if len(values) == 1:
         chosen = top[-1]
         if rule == "closing" and text[chosen.start : chosen.start + 2] in ("\\[", "$$"):
             rule = "display"
-        return _Reading("value", _answer_text(chosen, text), rule, on_target=on_target)
+        return _Reading(
+            "value",
+            _answer_text(chosen, text),
+            rule,
+            on_target=on_target,
+            score=best,
+            strong=strong,
+        )
     return _Reading(
         "ambiguous",
         None,
@@ -1304,6 +1387,25 @@ def _value_in(text: str, target: Target, rule: str, *, prefer_last: bool = False
         tuple(dict.fromkeys(_answer_text(c, text) for c in top)),
         on_target=on_target,
     )
+
+
+def _in_question(c: Candidate, target: Target) -> bool:
+    """The candidate's number is written in the question (``999`` in ``$999_{10}$``)."""
+    if not isinstance(c.value, Fraction):
+        return False
+    if c.value in target.values:
+        return True
+    if c.value.denominator != 1 or not target.text_key:
+        return False
+    digits = str(abs(c.value.numerator))
+    k = target.text_key.find(digits)
+    while k != -1:
+        before = target.text_key[k - 1 : k]
+        after = target.text_key[k + len(digits) : k + len(digits) + 1]
+        if not before.isdigit() and not after.isdigit():
+            return True
+        k = target.text_key.find(digits, k + 1)
+    return False
 
 
 def _dollars_over_cents(top: list[Candidate], others: list[Candidate]) -> list[Candidate]:
@@ -1325,11 +1427,17 @@ def _answer_text(c: Candidate, text: str) -> str:
     return re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", t)
 
 
+def _formula_match(text: str, target: Target) -> bool:
+    """The sentence writes a formula of the question ("So, AF² + BF² + CF² = 3R²")."""
+    if not target.formulas:
+        return False
+    key = _formula_key(text)
+    return any(f in key for f in target.formulas)
+
+
 def _mentions_target(text: str, target: Target) -> bool:
-    if target.formulas:
-        key = _formula_key(text)
-        if any(f in key for f in target.formulas):
-            return True
+    if _formula_match(text, target):
+        return True
     words = {w.lower() for w in _WORD.findall(text)}
     singular = {_singular(w) for w in words}
     if target.units & (words | singular):
@@ -1375,6 +1483,18 @@ def _inline_math_value(text: str) -> str | None:
     if last is None:
         return None
     return _rhs(last)
+
+
+_NAME = re.compile(r"\b([A-Z][a-z]{1,20}(?:\s[A-Z][a-z]{1,20})?)\b")
+_NOT_NAMES = _words("The So Therefore Thus Hence Finally Final Answer In This That It He She They We")
+
+
+def _named_answer(text: str) -> str | None:
+    """The person a sentence names, for "who" questions ("Navin earns the most.")."""
+    for m in _NAME.finditer(text[:200]):
+        if m.group(1).split()[0] not in _NOT_NAMES:
+            return m.group(1)
+    return None
 
 
 def _number_word(text: str) -> str | None:
@@ -1486,6 +1606,34 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
     return out
 
 
+_COPULA_AT = re.compile(r"\b(?:is|are|equals|becomes)\s+(?=[-−(]?\d|[-−(]?[a-z][\s^+\-*/=])")
+_HAS_VARIABLE = re.compile(r"(?<![A-Za-z\\])[a-z](?![a-z])")
+
+
+def _copula_formulas(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candidate]:
+    """``the plane is 5x - 7y + 11z + 4 = 0.``, ``the expression is 15x - 80``: a formula in
+    a variable written in prose after "is", as one value (numbers alone are found elsewhere)."""
+    out: list[Candidate] = []
+    for m in list(_COPULA_AT.finditer(text))[-3:]:
+        start = m.end()
+        if any(a <= start < b for a, b, _, _ in spans):
+            continue
+        window = text[start : start + 300]
+        found = _leading_math(window)
+        if found is None:
+            continue
+        span, after = found
+        if not (_HAS_VARIABLE.search(span) and any(ch.isdigit() for ch in span)):
+            continue
+        if not any(op in span for op in "+-−=^*/"):
+            continue
+        stripped = window.strip()
+        end = start + (len(window) - len(window.lstrip())) + len(stripped) - len(after)
+        out.append(Candidate(span, re.sub(r"\s+", "", span), start, end,
+                             _word_before(text, start), _word_after(text, end), False, False))
+    return out
+
+
 _PLAIN_RHS = re.compile(r"=\s*([^=\n]{1,80}?)\s*[.;]?\s*$")
 
 
@@ -1534,9 +1682,11 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
     spans = math_spans(text)
     atoms = _math_atoms(text, spans, target)
     tuples = _plain_tuples(text, spans)
-    skip = spans + [(c.start, c.end, c.start, c.end) for c in tuples]
+    formulas = _copula_formulas(text, spans)
+    skip = spans + [(c.start, c.end, c.start, c.end) for c in tuples + formulas]
     raw = sorted(
-        _scan_numbers(text, skip) + atoms + tuples + _plain_rhs(text, spans), key=lambda c: c.start
+        _scan_numbers(text, skip) + atoms + tuples + formulas + _plain_rhs(text, spans),
+        key=lambda c: c.start,
     )
     if not raw:
         return []
