@@ -122,6 +122,55 @@ FOUND = [
     # boilerplate after the answer
     ("Thus, the answer is 42. I hope this helps!", None, "42", "phrase"),
     # other languages still work
+    # a mixed number written as a sum
+    (
+        "So, the distance on the map, expressed as a fraction, is 15 + 39/40 inches.",
+        None,
+        "15 + 39/40",
+        "conclusion",
+    ),
+    # "as" meaning "because": its number is a reason, not the answer
+    (
+        "The simplest radical form of $\\sqrt{53}$ is $\\sqrt{53}$, as 53 cannot be factored.",
+        "What is $\\sqrt{53}$ in simplest radical form?",
+        "\\sqrt{53}",
+        "closing",
+    ),
+    # Unicode math in a trace, written as LaTeX for comparison
+    (
+        "Therefore, the range of f(x) is [π²/8, 5π²/4].",
+        None,
+        "[\\pi ^2/8, 5\\pi ^2/4]",
+        "conclusion",
+    ),
+    # cut off while concluding: the value just computed for the asked quantity
+    (
+        "Distance = |-10| / sqrt(5) = 10 / sqrt(5).\n\nDistance = (10 * sqrt(5)) / 5 = "
+        "2 * sqrt(5).\n\nTherefore, the shortest distance from",
+        "What is the shortest distance from the point $(6, 0)$ to the line $y = 2x-2$?",
+        "2 * sqrt(5)",
+        "conclusion",
+    ),
+    # a loop whose conclusion follows "Therefore:" on its own line; its repeated steps
+    # ("... two lanes empty is 3.") are not the answer
+    (
+        "The number of ways with two lanes empty is 3. Therefore:\n\nTotal arrangements = "
+        "729 - 192 + 3 = 540.\n\nThis seems to be the correct approach.\n\n" * 4 + "However, let",
+        "In how many ways can the cars stack up so that all three lanes are occupied?",
+        "540",
+        "loop",
+    ),
+    # the answer, then the question copied and the solution started over, cut off
+    (
+        "Step 4: Combined weight = 125 + 498 = 623 pounds.\nStep 5: Write the final answer. "
+        "Their combined weights are 623 pounds.\n\nGrace weighs 125 pounds. Alex weighs 2 "
+        "pounds less than 4 times what Grace weighs.\n\nStep 1: Identify the given information."
+        " Grace weighs 125 pounds.\n\nStep 2: Determine Alex's weight. Alex weighs 2 pounds",
+        "Grace weighs 125 pounds. Alex weighs 2 pounds less than 4 times what Grace weighs. "
+        "What are their combined weights in pounds?",
+        "623",
+        "closing",
+    ),
     ("La respuesta es 42.", None, "42", "phrase"),
     ("答案是 45", None, "45", "phrase"),
 ]

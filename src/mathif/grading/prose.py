@@ -93,21 +93,39 @@ def locate(text: str, question: str | None = None) -> Found:
     if not passage.strip():
         return NOTHING
     target = read_question(question or "")
-    sentences = split_sentences(passage)
+    sentences = _join_lead_ins(split_sentences(passage))
     if not sentences:
         return NOTHING
     if not finished:
         last = sentences[-1]
         if _is_cut_copy(last, sentences[:-1]) or not _complete_statement(last):
             sentences = sentences[:-1]
+            cut = _cut_conclusion(last, sentences, target)
+            if cut is not None:
+                return cut
     opening = _opening(text)
-    restarts = [_is_restart(s, opening) for s in sentences]
+    restarts = [_is_restart(s, opening, target) for s in sentences]
     stated = False
     for i, s in enumerate(sentences):
         if restarts[i] and not stated:
             restarts[i] = False  # the solution's own beginning, not a restart
         stated = stated or _DIGIT.search(s.text) is not None or "\\" in s.text
-    return _decide(sentences, target, finished, restarts)
+    found = _decide(sentences, target, finished, restarts)
+    if found.answer is not None and not found.answer.isascii():
+        return Found(_latex_symbols(found.answer), found.rule, found.candidates)
+    return found
+
+
+_UNICODE_MATH = str.maketrans(
+    {"π": "\\pi ", "²": "^2", "³": "^3", "⁴": "^4", "−": "-", "·": "\\cdot ", "×": "\\times "}
+)
+_ROOT = re.compile(r"√\s?(\d+(?:\.\d+)?|[a-z](?![a-z]))")
+
+
+def _latex_symbols(answer: str) -> str:
+    """``[π²/8, 5π²/4]`` as LaTeX (``[\\pi ^2/8, 5\\pi ^2/4]``), so that it can be compared."""
+    answer = _ROOT.sub(lambda m: "\\sqrt{" + m.group(1) + "}", answer)
+    return answer.replace("√", "sqrt").translate(_UNICODE_MATH).strip()
 
 
 # --------------------------------------------------------------------------------------
@@ -687,9 +705,18 @@ def _scan_numbers(s: str, skip: list[tuple[int, int, int, int]] | None = None) -
             value = -value
         if m.group("pi"):
             text = m.group(0).strip()  # "12π": a multiple of pi, compared as written
-            out.append(Candidate(text, re.sub(r"\s+", "", text), m.start(), m.end(),
-                                 _word_before(s, m.start()), _word_after(s, m.end()),
-                                 False, False))
+            out.append(
+                Candidate(
+                    text,
+                    re.sub(r"\s+", "", text),
+                    m.start(),
+                    m.end(),
+                    _word_before(s, m.start()),
+                    _word_after(s, m.end()),
+                    False,
+                    False,
+                )
+            )
             continue
         out.append(
             Candidate(
@@ -811,7 +838,10 @@ _MEASURE_NOUNS = _words(
 )
 _SUBORDINATE = re.compile(
     r"\b(?:consisting of|including|such as|i\.e\.|namely|"
-    r"compared to|instead of|rather than|out of|because|since|given that|where)\b",
+    r"compared to|instead of|rather than|out of|because|since|given that|where)\b|"
+    # ", as 53 cannot be factored": "as" meaning "because"
+    r",\s{0,3}as\s(?=[\w$\\{}]{1,30}\s(?:is|are|was|were|can|cannot|has|have|does|do|did|"
+    r"will|would|equals|divides)\b)",
     re.IGNORECASE,
 )
 
@@ -893,9 +923,12 @@ def _opening(text: str) -> str:
     return re.sub(r"\W+", "", first)[:40].lower()
 
 
-def _is_restart(s: Sentence, opening: str) -> bool:
-    """``s`` starts the solution again (a model that reached its answer and began anew)."""
+def _is_restart(s: Sentence, opening: str, target: Target = _NO_TARGET) -> bool:
+    """``s`` starts the solution again (a model that reached its answer and began anew),
+    or repeats the question from its beginning (the prelude of a new attempt)."""
     if s.marker and s.marker.startswith("Step 1") and s.marker[6:].strip() == ":":
+        return True
+    if _opens_question(s, target):
         return True
     if _RESTART.match(s.text):
         return True
@@ -903,6 +936,73 @@ def _is_restart(s: Sentence, opening: str) -> bool:
         return False
     key = re.sub(r"\W+", "", s.text[:80])[:40].lower()
     return key.startswith(opening[:30])
+
+
+_LEAD_IN = re.compile(
+    r"^(?:therefore|thus|hence|so|finally|in conclusion|in summary|as a result)\s?,?\s?:$",
+    re.IGNORECASE,
+)
+
+
+def _join_lead_ins(sentences: list[Sentence]) -> list[Sentence]:
+    """ "Therefore:" on its own line introduces the next line ("Total = 729 - 192 + 3 = 540.")."""
+    out: list[Sentence] = []
+    pending: Sentence | None = None
+    for s in sentences:
+        if pending is not None:
+            s = Sentence(f"{pending.text} {s.text}", pending.start, pending.marker)
+            pending = None
+        if _LEAD_IN.match(s.text.strip()):
+            pending = s
+            continue
+        out.append(s)
+    if pending is not None:
+        out.append(pending)
+    return out
+
+
+def _question_key(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _copies_question(s: Sentence, target: Target) -> bool:
+    """The sentence is copied from the question ("Grace weighs 125 pounds." when the question
+    says so): a restatement, not a result."""
+    key = _question_key(s.text)
+    return len(key) >= 15 and bool(target.text_key) and key in target.text_key
+
+
+def _opens_question(s: Sentence, target: Target) -> bool:
+    """The sentence repeats the question's opening words: the question is being restated."""
+    key = _question_key(s.text)
+    head = target.text_key[:40]
+    return len(head) >= 15 and len(key) >= 15 and (key.startswith(head) or head.startswith(key))
+
+
+_CUT_LEAD = re.compile(
+    r"^\W*(?:therefore|thus|so|hence|finally|in conclusion|in summary)\b[, ]*(?:the\s)?",
+    re.IGNORECASE,
+)
+
+
+def _cut_conclusion(cut: Sentence, before: list[Sentence], target: Target) -> Found | None:
+    """Cut off while concluding: "Distance = 10 / sqrt(5) = 2 * sqrt(5). Therefore, the shortest
+    distance from" states the value computed for the asked quantity just before."""
+    m = _CUT_LEAD.match(cut.text)
+    if m is None or not before or not target.ask_words:
+        return None
+    named = {w.lower() for w in _WORD.findall(cut.text[m.end() :])[:4]}
+    prev = before[-1].text
+    eq = prev.find("=")
+    if not named & target.ask_words or eq == -1 or "$" in prev or "\\" in prev:
+        return None
+    lhs = {w.lower() for w in _WORD.findall(prev[:eq])}
+    if not (lhs & named & target.ask_words) or len(lhs) > 4:
+        return None  # "Distance = ...", where the cut sentence names the distance
+    reading = _value_in(prev, target, "conclusion")
+    if reading.kind != "value" or reading.answer is None or reading.score < 1:
+        return None
+    return Found(reading.answer, "conclusion")
 
 
 def _decide(
@@ -963,6 +1063,8 @@ def _walk_back(
         )
         if _ELABORATION.match(s.text) and index > 0:
             continue  # "This includes 600 employees and 21 tour guides."
+        if _copies_question(s, target):
+            continue  # the question restated ("Grace weighs 125 pounds."), not a result
         reading = _read(s, target, closing)
         if reading.kind == "doubt":
             return NOTHING
@@ -1025,13 +1127,13 @@ def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
     ):
         return None  # nothing repeats: no loop
     # the statements, latest first, until eight values are known
-    values: list[tuple[Fraction | str, str]] = []
+    stated: list[tuple[Fraction | str, str, bool]] = []
     for s in reversed(recent):
-        if len(values) >= 8:
+        if sum(1 for *_, e in stated if e) >= 8:
             break
         if not _triggered(s.text) and seen[s.text] < 2:
             continue
-        if _withdrawal(s.text) or _HEDGE.search(s.text):
+        if _withdrawal(s.text) or _HEDGE.search(s.text) or _copies_question(s, target):
             continue
         explicit = _last_phrase(s.text) is not None or _CONCLUSION.search(s.text) is not None
         if not explicit and (seen[s.text] < 2 or _COMPUTATION.search(s.text)):
@@ -1042,11 +1144,15 @@ def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
         ):
             continue
         if reading.kind == "value" and reading.answer is not None:
-            values.append((_normal(reading.answer), reading.answer))
-            if len(values) <= 3 and values[-1][0] != values[0][0]:
-                return None  # the last three statements disagree
-    if len(values) < 3:
-        return None
+            firm = explicit and (reading.score >= 1 or reading.on_target)
+            stated.append((_normal(reading.answer), reading.answer, firm))
+    # when the loop concludes explicitly with a result ("Therefore: Total = 729 - 192 + 3 =
+    # 540."), its other repeated sentences are steps ("... with two lanes empty is 3.")
+    if sum(1 for *_, e in stated if e) >= 3:
+        stated = [v for v in stated if v[2]]
+    values = [(v, a) for v, a, _ in stated[:8]]
+    if len(values) < 3 or len({v for v, _ in values[:3]}) > 1:
+        return None  # the last three statements disagree
     last = values[0][0]
     if sum(v == last for v, _ in values) >= 4:
         return Found(values[0][1], "loop")
@@ -1486,7 +1592,9 @@ def _inline_math_value(text: str) -> str | None:
 
 
 _NAME = re.compile(r"\b([A-Z][a-z]{1,20}(?:\s[A-Z][a-z]{1,20})?)\b")
-_NOT_NAMES = _words("The So Therefore Thus Hence Finally Final Answer In This That It He She They We")
+_NOT_NAMES = _words(
+    "The So Therefore Thus Hence Finally Final Answer In This That It He She They We"
+)
 
 
 def _named_answer(text: str) -> str | None:
@@ -1608,6 +1716,8 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
 
 _COPULA_AT = re.compile(r"\b(?:is|are|equals|becomes)\s+(?=[-−(]?\d|[-−(]?[a-z][\s^+\-*/=])")
 _HAS_VARIABLE = re.compile(r"(?<![A-Za-z\\])[a-z](?![a-z])")
+# "15 + 39/40 inches": a mixed number written as whole + proper fraction
+_MIXED_SUM = re.compile(r"(\d{1,9})\s?\+\s?(\d{1,9})\s?/\s?(\d{1,9})")
 
 
 def _copula_formulas(text: str, spans: list[tuple[int, int, int, int]]) -> list[Candidate]:
@@ -1623,14 +1733,27 @@ def _copula_formulas(text: str, spans: list[tuple[int, int, int, int]]) -> list[
         if found is None:
             continue
         span, after = found
-        if not (_HAS_VARIABLE.search(span) and any(ch.isdigit() for ch in span)):
+        mixed = _MIXED_SUM.fullmatch(span.strip())
+        if mixed is not None and int(mixed.group(2)) >= int(mixed.group(3)):
+            mixed = None  # "15 + 41/40" is a sum, not a mixed number
+        if mixed is None and not (_HAS_VARIABLE.search(span) and any(ch.isdigit() for ch in span)):
             continue
         if not any(op in span for op in "+-−=^*/"):
             continue
         stripped = window.strip()
         end = start + (len(window) - len(window.lstrip())) + len(stripped) - len(after)
-        out.append(Candidate(span, re.sub(r"\s+", "", span), start, end,
-                             _word_before(text, start), _word_after(text, end), False, False))
+        out.append(
+            Candidate(
+                span,
+                re.sub(r"\s+", "", span),
+                start,
+                end,
+                _word_before(text, start),
+                _word_after(text, end),
+                False,
+                False,
+            )
+        )
     return out
 
 
@@ -1717,7 +1840,9 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
             score += 1  # "the remainder is 2" when the remainder is asked
         key = _value_key(c.value)
         if isinstance(c.value, str) and len(c.value) >= 2 and c.value in target.text_key:
-            score -= 3  # a formula copied from the question
+            # a formula copied from the question, unless stated as the value ("the simplest
+            # form of $\sqrt{53}$ is $\sqrt{53}$")
+            score -= 1 if c.prev_word in _COPULA else 3
         if _copied_equation(text, c, target):
             score -= 3  # "the line y=2" where the question names the line y=2
         if (
