@@ -171,12 +171,51 @@ FOUND = [
         "623",
         "closing",
     ),
+    # the asked letter given its value in a concluding step of a reasoning trace
+    (
+        "So, 4n - 6 = 70.\n\nSolving for n: 4n = 76 => n = 19.\n\nWait, but let me verify if "
+        "that's correct. Let me recount the squares: the number of 1x1 squares is 2(n - 1). "
+        "That seems right. The number of tilted squares is",
+        "There is a total of 70 squares on this grid. What is the value of $n$?",
+        "19",
+        "conclusion",
+    ),
+    # cut off exactly in the closing delimiter of a display giving the asked letter its value
+    (
+        "Add 9 to both sides:\n\\[ 2x = 90 \\]\nDivide by 2:\n\\[ x = 45 \\",
+        "What is the integer value of $x$ in the arithmetic sequence $3^2, x, 3^4$?",
+        "45",
+        "display",
+    ),
+    # "is:" and its display separated by a blank line, the display cut in its delimiter
+    (
+        "Thus, the number of valid subcommittees is:\n\n\\[\n2002 - 56 - 6 = 1940\n\\",
+        "In how many ways can we form a subcommittee of 5 members?",
+        "1940",
+        "conclusion",
+    ),
     ("La respuesta es 42.", None, "42", "phrase"),
     ("答案是 45", None, "45", "phrase"),
 ]
 
 # (answer part, question): nothing may be found
 NOTHING = [
+    # a plan announcing the answer's unit is not an answer ("the final answer in hours")
+    ("Step 3: Provide the final answer in hours.\nStep 4: Explain the reasoning.", None),
+    # a value doubted as "too straightforward", then re-checked and cut off
+    (
+        "So, the original expression simplifies to 1/16.\n\nWait, that seems too "
+        "straightforward. Let me verify.\n\nFirst, cos(16π/15) = -cos(π/15). So, the "
+        "original expression is:\n\ncos(2π/15) cos(4π/15",
+        "Simplify the product of cosines.",
+    ),
+    # one case of several, the others still being checked
+    (
+        "So, 2009 * 41 = 82,369, which is equal to 287^2. Therefore, a = 41.\n\nSo, that's one "
+        "possible solution: a = 41, b = 287.\n\nBut let's check the other possible b's.\n\n"
+        "Next, b = 574. Compute a = (574)^2 / 2009",
+        "Positive integers $a$, $b$, and $2009$ form a geometric sequence. What is $a$?",
+    ),
     ("Let me think about the problem step by step and set up equations", None),
     ("We try n = 5 and then n = 6 and keep going with the computation of the", None),
     # a hedged answer in a cut-off trace

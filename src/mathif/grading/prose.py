@@ -93,10 +93,18 @@ def locate(text: str, question: str | None = None) -> Found:
     if not passage.strip():
         return NOTHING
     target = read_question(question or "")
+    closed = False
+    if not finished:
+        passage, closed = _close_cut_math(passage)
     sentences = _join_lead_ins(split_sentences(passage))
     if not sentences:
         return NOTHING
-    if not finished:
+    if closed:
+        # the text stopped right after a display giving the asked letter its value
+        value = _solved_value(sentences[-1].text, target.variable, marked=False)
+        if value is not None:
+            return Found(value, "display")
+    if not finished and not closed:
         last = sentences[-1]
         if _is_cut_copy(last, sentences[:-1]) or not _complete_statement(last):
             sentences = sentences[:-1]
@@ -169,6 +177,18 @@ def closing_passage(text: str) -> tuple[str, bool]:
     if last_open > max(stripped.rfind("\\]"), stripped.rfind("\\)")):
         finished = False  # cut inside display or inline math
     return stripped, finished
+
+
+def _close_cut_math(passage: str) -> tuple[str, bool]:
+    """``\\[ x = 45 \\`` at the very end: math cut off in its closing delimiter, its content
+    whole.  Returns the passage with the delimiter completed, and whether that was done."""
+    if not passage.endswith("\\") or passage.endswith("\\\\"):
+        return passage, False
+    display = passage.rfind("\\[")
+    inline = passage.rfind("\\(")
+    if max(display, inline) <= max(passage.rfind("\\]"), passage.rfind("\\)")):
+        return passage, False
+    return passage + ("]" if display > inline else ")"), True
 
 
 def _drop_code(text: str) -> str:
@@ -308,7 +328,7 @@ def _next_nonspace(s: str, i: int) -> int:
 def _ends_with_colon(s: str, start: int, end: int) -> bool:
     j = end - 1
     low = max(start, end - 16)
-    while j >= low and s[j] in " \t*":
+    while j >= low and s[j] in " \t*\n":
         j -= 1
     return j >= low and s[j] in ":="
 
@@ -358,6 +378,7 @@ class Target:
     formulas: frozenset[str] = frozenset()  # the question's formulas, without spaces
     bounds: tuple[Fraction, Fraction] | None = None  # "a residue from 0 to 82"
     who: bool = False  # the question asks for a person ("who would earn the most?")
+    variable: str = ""  # the letter asked for ("What is the value of $n$?")
 
 
 _NO_TARGET = Target(frozenset(), False, False, False, False, frozenset(), frozenset(), frozenset())
@@ -483,9 +504,21 @@ def read_question(question: str) -> Target:
             echoes.add((key, cand.next_word))
         if cand.prev_word:
             echoes.add((cand.prev_word, key))
+    # LaTeX commands ("\\frac") are not words of the question, unless the question is only a
+    # formula ("What is the value of $\\sqrt{53}$?"), where they are all there is to go on
     ask_words = frozenset(
-        w.lower() for w in _WORD.findall(ask) if len(w) >= 4 and w.lower() not in _STOP
+        w.lower()
+        for w in _WORD.findall(_LATEX_COMMAND.sub(" ", ask))
+        if len(w) >= 4 and w.lower() not in _STOP
     )
+    if not ask_words - _IMPERATIVE_VERBS:
+        ask_words = (
+            ask_words
+            | _FORMULA_WORDS
+            | frozenset(
+                w.lower() for w in _WORD.findall(ask) if len(w) >= 4 and w.lower() not in _STOP
+            )
+        )
     formulas = frozenset(
         key for a, b, c, d in math_spans(ask) if 4 <= len(key := _formula_key(ask[c:d])) <= 80
     )
@@ -502,9 +535,14 @@ def read_question(question: str) -> Target:
         formulas,
         _bounds(q),
         re.search(r"\bwho(?:se)?\b", ask, re.IGNORECASE) is not None,
+        _asked_variable(ask),
     )
 
 
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_IMPERATIVE_VERBS = _words("evaluate simplify calculate determine express solve")
+# what a sentence calls the value of a formula question ("the expression simplifies to 0.09")
+_FORMULA_WORDS = _words("expression")
 _RANGE_WORDS = re.compile(
     r"\b(?:residue|remainder|answer|integer|value|number)\b[^.?]{0,40}?\bfrom\s+\$?(-?\d+)\$?"
     r"\s+(?:to|through)\s+\$?(-?\d+)\$?",
@@ -564,6 +602,50 @@ _IMPERATIVE = re.compile(
     r"what|express|simplify|evaluate|solve|how|write|enter)\b",
     re.IGNORECASE,
 )
+
+
+_ASKED_VARIABLE = re.compile(
+    r"\b(?:value of|solve for|find|compute|what is|determine)\s{1,3}(?:the (?:integer |positive )?"
+    r"value of\s{1,3})?(?:\$|\\\()\s?([a-zA-Z])\s?(?:\$|\\\))",
+    re.IGNORECASE,
+)
+
+
+def _asked_variable(ask: str) -> str:
+    """The single letter the question asks for ("What is the value of $n$?"), or ""."""
+    m = _ASKED_VARIABLE.search(ask)
+    return m.group(1) if m is not None else ""
+
+
+_SOLVED_MARK = re.compile(
+    r"=>|⇒|\\Rightarrow|\\implies|\b(?:so|thus|therefore|hence|gives|get|solving|we have)\b",
+    re.IGNORECASE,
+)
+_CONDITIONAL = re.compile(
+    r"\b(?:if|try|trying|test|testing|suppose|assume|assuming|plug|plugging|substitute|"
+    r"substituting|check|checking|say)\b",
+    re.IGNORECASE,
+)
+_SOLVED_NUMBER = r"(-?\d{1,12}(?:\.\d{1,12})?(?:/\d{1,12})?|-?\\frac\{\d{1,12}\}\{\d{1,12}\})"
+
+
+def _solved_value(text: str, variable: str, *, marked: bool = True) -> str | None:
+    """ "Solving for n: 4n = 76 => n = 19.": the sentence ends by giving the asked letter a
+    number.  With ``marked``, a concluding word or arrow must precede it and nothing
+    conditional ("if", "try", "plugging in") may."""
+    if not variable or "=" not in text:
+        return None
+    tail = text[-120:]
+    m = re.search(
+        rf"(?<![A-Za-z\\]){variable}\s?=\s?{_SOLVED_NUMBER}\s?(?:\\\)|\$|\\\])?\s?[.,]?\s?$",
+        tail,
+    )
+    if m is None:
+        return None
+    head = text[: len(text) - len(tail) + m.start()]
+    if marked and (_SOLVED_MARK.search(head[-200:]) is None or _CONDITIONAL.search(head)):
+        return None
+    return m.group(1)
 
 
 def _ask_sentence(q: str) -> str:
@@ -802,7 +884,8 @@ _WITHDRAW = re.compile(
     r"doesn't satisfy|do not satisfy|not valid|invalid|not the (?:correct|right|minimum|"
     r"maximum|smallest|largest|answer)|not possible|can't be right|cannot be right|"
     r"doesn't make sense|does not make sense|not (?:an? )?integer|misread|misunderstood|"
-    r"overlooked|i forgot)\b",
+    r"overlooked|i forgot|a miscalculation|miscalculated|too straightforward|too easy|"
+    r"too simple)\b",
     re.IGNORECASE,
 )
 _NEGATED = re.compile(
@@ -1054,10 +1137,12 @@ def _walk_back(
     or, when ``checking``, re-checks a result (a concluding sentence about exactly what the
     question asks counts too: "So, 20 feet per minute is 4 inches per second.")."""
     quiet_after = True  # no sentence after the current one states a number
+    undecided = False  # a later sentence looks for other solutions ("one possible solution")
     for index in range(len(sentences) - 1, -1, -1):
         s = sentences[index]
         quiet = quiet_after
         quiet_after = quiet_after and not _states_number(s)
+        undecided = undecided or _MORE_CASES.search(s.text) is not None
         closing = (finished and index == len(sentences) - 1) or (
             index + 1 < len(sentences) and restarts[index + 1] and not restarts[index]
         )
@@ -1084,10 +1169,19 @@ def _walk_back(
             reading.explicit and (reading.on_target or (finished and quiet))
         ):
             continue
+        if undecided and reading.rule not in ("phrase", "choice"):
+            return NOTHING  # "a = 41 ... that's one possible solution; other b's next": open
         if reading.kind == "ambiguous":
             return Found(None, reading.rule, reading.candidates)
         return Found(reading.answer, reading.rule)
     return None
+
+
+_MORE_CASES = re.compile(
+    r"\b(?:one possible (?:solution|value|answer)|other (?:possible )?(?:solutions|values)|"
+    r"other possible)\b",
+    re.IGNORECASE,
+)
 
 
 _CASE = re.compile(
@@ -1192,7 +1286,7 @@ def _triggered(text: str) -> bool:
 def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     """What one sentence says (cached: loops repeat sentences)."""
     text = s.text
-    if not closing and not _triggered(text):
+    if not closing and not _triggered(text) and not (target.variable and "=" in text):
         return _Reading("none")
     phrase_end = _last_phrase(text)
     withdrawn = _withdrawal(text)
@@ -1229,6 +1323,13 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
                 explicit=True,
                 on_target=True,
             )
+    solved = _solved_value(text, target.variable)
+    if solved is not None and withdrawn is None:
+        if hedged:
+            return _Reading("doubt")
+        return _Reading(
+            "value", solved, "conclusion", explicit=True, on_target=True, score=3, strong=True
+        )
     marked = _CONCLUSION.search(text) is not None
     if not (marked or closing) or (asked and not marked):
         return _Reading("none")  # a derivation step, or a question restated
@@ -1269,6 +1370,7 @@ _SPAN_WORDS = _words(
     "sqrt frac pi and cdot times infty in cup cap le ge leq geq circ dfrac tfrac left right"
     " text mathrm"
 )
+_BARE_WORD = re.compile(r"[A-Za-z]{2,}")
 _CHOICE_LETTER = re.compile(r"^\(?\s*([A-F])\s*\)?(?=[\s.,:;)]|$)")
 _RHS = re.compile(r"=(?![^(]*\))")
 
@@ -1296,6 +1398,8 @@ def _value_after(rest: str, target: Target, rule: str, *, plural: bool = False) 
         if m is not None:
             return _Reading("value", f"({m.group(1)})", "choice", on_target=True)
     found = _leading_math(rest)
+    if found is not None and _BARE_WORD.fullmatch(found[0].strip()):
+        found = None  # "Provide the final answer in hours.": a word, not a value
     if found is not None:
         lead, after = found
         if (
@@ -1548,7 +1652,7 @@ def _mentions_target(text: str, target: Target) -> bool:
     singular = {_singular(w) for w in words}
     if target.units & (words | singular):
         return True
-    return len(target.ask_words & words) >= 1
+    return len(target.ask_words & (words | singular)) >= 1
 
 
 def _last_display(text: str) -> tuple[str, int] | None:
