@@ -194,6 +194,21 @@ FOUND = [
         "1940",
         "conclusion",
     ),
+    # ASCII roots in prose
+    (
+        "Therefore, the distance between the lines is sqrt(93) / 3.",
+        None,
+        "sqrt(93) / 3",
+        "conclusion",
+    ),
+    # a closing check does not replace the answer it checks
+    (
+        "Therefore, the answer is 3. To verify, we can check that (997 * 3) % 1000 = 1, which "
+        "confirms that 3 is indeed the correct inverse.",
+        None,
+        "3",
+        "phrase",
+    ),
     ("La respuesta es 42.", None, "42", "phrase"),
     ("答案是 45", None, "45", "phrase"),
 ]

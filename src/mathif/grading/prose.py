@@ -1197,8 +1197,8 @@ _CHECKING = re.compile(
     re.IGNORECASE,
 )
 _ELABORATION = re.compile(
-    r"^(?:This|That|These|It)\s+(?:includes?|consists?|comprises?|is made up|breaks? down|"
-    r"accounts?|is (?:split|divided)|represents?)\b",
+    r"^(?:(?:This|That|These|It)\s+(?:includes?|consists?|comprises?|is made up|breaks? down|"
+    r"accounts?|is (?:split|divided)|represents?)|To (?:verify|check|confirm|double-check))\b",
     re.IGNORECASE,
 )
 
@@ -1818,7 +1818,9 @@ def _plain_tuples(text: str, spans: list[tuple[int, int, int, int]]) -> list[Can
     return out
 
 
-_COPULA_AT = re.compile(r"\b(?:is|are|equals|becomes)\s+(?=[-−(]?\d|[-−(]?[a-z][\s^+\-*/=])")
+_COPULA_AT = re.compile(
+    r"\b(?:is|are|equals|becomes)\s+(?=[-−(]?\d|[-−(]?[a-z][\s^+\-*/=]|sqrt\(|√)"
+)
 _HAS_VARIABLE = re.compile(r"(?<![A-Za-z\\])[a-z](?![a-z])")
 # "15 + 39/40 inches": a mixed number written as whole + proper fraction
 _MIXED_SUM = re.compile(r"(\d{1,9})\s?\+\s?(\d{1,9})\s?/\s?(\d{1,9})")
@@ -1840,7 +1842,12 @@ def _copula_formulas(text: str, spans: list[tuple[int, int, int, int]]) -> list[
         mixed = _MIXED_SUM.fullmatch(span.strip())
         if mixed is not None and int(mixed.group(2)) >= int(mixed.group(3)):
             mixed = None  # "15 + 41/40" is a sum, not a mixed number
-        if mixed is None and not (_HAS_VARIABLE.search(span) and any(ch.isdigit() for ch in span)):
+        root = ("sqrt(" in span or "√" in span) and any(ch.isdigit() for ch in span)
+        if (
+            mixed is None
+            and not root  # "sqrt(93) / 3"
+            and not (_HAS_VARIABLE.search(span) and any(ch.isdigit() for ch in span))
+        ):
             continue
         if not any(op in span for op in "+-−=^*/"):
             continue
