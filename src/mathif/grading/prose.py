@@ -297,6 +297,8 @@ _DIGIT = re.compile(r"\d")
 
 def _emit(out: list[Sentence], passage: str, start: int, end: int) -> None:
     raw = passage[start:end]
+    if not raw or raw.isspace():
+        return
     m = _LIST_MARK.match(raw)
     offset = m.end() if m else 0
     text = raw[offset:].replace("**", "").strip()
@@ -1051,15 +1053,19 @@ def _question_key(text: str) -> str:
 def _copies_question(s: Sentence, target: Target) -> bool:
     """The sentence is copied from the question ("Grace weighs 125 pounds." when the question
     says so): a restatement, not a result."""
+    if not target.text_key:
+        return False
     key = _question_key(s.text)
-    return len(key) >= 15 and bool(target.text_key) and key in target.text_key
+    return len(key) >= 15 and key in target.text_key
 
 
 def _opens_question(s: Sentence, target: Target) -> bool:
     """The sentence repeats the question's opening words: the question is being restated."""
-    key = _question_key(s.text)
     head = target.text_key[:40]
-    return len(head) >= 15 and len(key) >= 15 and (key.startswith(head) or head.startswith(key))
+    if len(head) < 15:
+        return False
+    key = _question_key(s.text[:200])
+    return len(key) >= 15 and (key.startswith(head) or head.startswith(key))
 
 
 _CUT_LEAD = re.compile(
@@ -1215,11 +1221,10 @@ def _loop_answer(sentences: list[Sentence], target: Target) -> Found | None:
     seen: dict[str, int] = {}
     for s in recent:
         seen[s.text] = seen.get(s.text, 0) + 1
-    if (
-        max(seen.values(), default=0) < 2
-        and sum(1 for s in recent if _last_phrase(s.text) is not None) < 3
+    if sum(1 for s in recent[-8:] if seen[s.text] >= 2) < 2 and (
+        sum(1 for s in recent[-8:] if _last_phrase(s.text) is not None) < 3
     ):
-        return None  # nothing repeats: no loop
+        return None  # the end does not repeat itself: no loop
     # the statements, latest first, until eight values are known
     stated: list[tuple[Fraction | str, str, bool]] = []
     for s in reversed(recent):
@@ -1282,10 +1287,14 @@ def _triggered(text: str) -> bool:
     return not _TRIGGERS.isdisjoint(_LOWER_WORD.findall(text[:_MAX_SENTENCE].lower()))
 
 
-@functools.lru_cache(maxsize=4096)
 def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
-    """What one sentence says (cached: loops repeat sentences)."""
-    text = s.text
+    """What one sentence says."""
+    return _read_text(s.text, target, closing)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_text(text: str, target: Target, closing: bool) -> _Reading:
+    """What a sentence's text says (cached by text: loops repeat sentences)."""
     if not closing and not _triggered(text) and not (target.variable and "=" in text):
         return _Reading("none")
     phrase_end = _last_phrase(text)
