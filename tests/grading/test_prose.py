@@ -313,22 +313,30 @@ def test_reference_grader_ignores_the_question() -> None:
 
 
 def test_scoring_passes_the_question_and_records_the_rule() -> None:
-    """``attach_grades`` hands the item's question to the grader and keeps ``found_by``."""
+    """``grade_samples`` hands the item's question to the grader; ``samples.jsonl`` keeps
+    ``found_by`` and reads it back."""
     from mathif.data import Item
-    from mathif.scoring import attach_grades, judge
+    from mathif.responses import Response
+    from mathif.samples import Sample
+    from mathif.scoring import grade_samples, judge_sample
 
-    item = Item(
-        key="gsm8k_single:0",
-        source="gsm8k",
-        id="x",
-        question=AGE_Q,
-        answer="21",
-        constraint_desc=("Answer in English.",),
-        constraint_name=("language:response_language",),
-        constraint_args=({"language": "en"},),
-    )
-    verdict = judge(item, "Answer: Ann's brother will be 21 years old in 3 years.")
-    graded = attach_grades([(item, verdict)], grader="mathif")[0]
-    assert graded.correct and graded.extracted_answer == "21"
-    assert graded.found_by == "phrase"
-    assert graded.to_dict()["found_by"] == "phrase"
+    record = {
+        "source": "gsm8k",
+        "id": "x",
+        "question": AGE_Q,
+        "answer": "21",
+        "constraint_desc": ["Answer in English."],
+        "constraint_name": ["language:response_language"],
+        "constraint_args": [{"language": "en"}],
+    }
+    item = Item.from_record(record, key="gsm8k_single:0", file="items.jsonl", line=1)
+    text = "Ann is 9, her brother 18. In 3 years he will be 18 + 3 = 21 years old."
+    sample = judge_sample(Sample(item, 0, Response(text), fields=item.to_record()))
+    graded = grade_samples([sample], grader="mathif")[0]
+    assert graded.grade is not None
+    assert graded.grade.correct and graded.grade.extracted_answer == "21"
+    assert graded.grade.found_by == "closing"
+    record = graded.to_record()
+    assert record["found_by"] == "closing"
+    back = Sample.from_record(record, file="samples.jsonl", line=1)
+    assert back.grade == graded.grade

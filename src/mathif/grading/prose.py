@@ -431,13 +431,12 @@ _STOP = _words("""
     number""")
 
 
-@functools.lru_cache(maxsize=2048)
-def read_question(question: str) -> Target:
-    """What the question asks for and which of its numbers an answer sentence may repeat."""
-    q = question[-QUESTION_WINDOW:]
-    if not q.strip():
-        return _NO_TARGET
-    ask = _ask_sentence(q)
+_NOT_UNITS = _words("terms form simplest interval notation base degrees")
+_HOW_MUCH_VERBS = _words("money more less did does do will would is was must should can has have")
+
+
+def _asked_units(ask: str) -> set[str]:
+    """Words naming what is asked: "how many guests", "how old", "in dollars", "which shape"."""
     units: set[str] = set()
     for m in _HOW_MANY.finditer(ask):
         head = _head_noun(m.group(1))
@@ -449,15 +448,7 @@ def read_question(question: str) -> Target:
     for m in _IN_UNITS.finditer(ask):
         for w in _WORD.findall(m.group(1)):
             wl = w.lower()
-            if wl not in _STOP and wl not in {
-                "terms",
-                "form",
-                "simplest",
-                "interval",
-                "notation",
-                "base",
-                "degrees",
-            }:
+            if wl not in _STOP and wl not in _NOT_UNITS:
                 units.add(wl)
                 units.add(_singular(wl))
     for m in re.finditer(r"\b(?:which|what)\s+([A-Za-z]+)\b", ask, re.IGNORECASE):
@@ -465,27 +456,17 @@ def read_question(question: str) -> Target:
         if noun not in _STOP and noun not in _VERBISH and len(noun) > 2:
             units.add(noun)
             units.add(_singular(noun))
+    return units
+
+
+def _asks_money(q: str, ask: str, units: set[str]) -> bool:
+    """Whether an amount of money is asked ("how much did he spend?"); adds the noun of
+    "how much X" to ``units``."""
     money = False
     mm = _HOW_MUCH.search(ask)
     if mm is not None:
         word = (mm.group(1) or "").lower()
-        if word in {
-            "money",
-            "more",
-            "less",
-            "did",
-            "does",
-            "do",
-            "will",
-            "would",
-            "is",
-            "was",
-            "must",
-            "should",
-            "can",
-            "has",
-            "have",
-        } or _MONEY_WORDS.search(ask):
+        if word in _HOW_MUCH_VERBS or _MONEY_WORDS.search(ask):
             money = "$" in q or "dollar" in q.lower() or "€" in q or "cent" in ask.lower()
         if word and word not in _STOP and word != "money":
             units.add(word)
@@ -493,9 +474,11 @@ def read_question(question: str) -> Target:
         r"\bhow\s+many\s+(?:dollars|cents)\b|\bin\s+dollars\b|\bin\s+cents\b", ask, re.IGNORECASE
     ):
         money = True
-    percent = bool(re.search(r"\bpercent(?:age)?\b|%\s*\?", ask, re.IGNORECASE))
-    cents = bool(re.search(r"\bhow\s+many\s+cents\b|\bin\s+cents\b", ask, re.IGNORECASE))
-    choice = bool(re.search(r"\(\s*[A-E]\s*\)|\\textbf\{\s*\(\s*[A-E]\s*\)", q))
+    return money
+
+
+def _question_numbers(q: str) -> tuple[frozenset[tuple[str, str]], frozenset[Fraction]]:
+    """The question's numbers, and each with its neighbouring words (to recognise echoes)."""
     echoes: set[tuple[str, str]] = set()
     values: set[Fraction] = set()
     for cand in _scan_numbers(q):
@@ -506,21 +489,41 @@ def read_question(question: str) -> Target:
             echoes.add((key, cand.next_word))
         if cand.prev_word:
             echoes.add((cand.prev_word, key))
-    # LaTeX commands ("\\frac") are not words of the question, unless the question is only a
-    # formula ("What is the value of $\\sqrt{53}$?"), where they are all there is to go on
-    ask_words = frozenset(
+    return frozenset(echoes), frozenset(values)
+
+
+def _ask_words(ask: str) -> frozenset[str]:
+    """Content words of the asking sentence.  LaTeX commands ("\\frac") are not words of the
+    question, unless the question is only a formula ("What is the value of $\\sqrt{53}$?"),
+    where they are all there is to go on."""
+    words = frozenset(
         w.lower()
         for w in _WORD.findall(_LATEX_COMMAND.sub(" ", ask))
         if len(w) >= 4 and w.lower() not in _STOP
     )
-    if not ask_words - _IMPERATIVE_VERBS:
-        ask_words = (
-            ask_words
-            | _FORMULA_WORDS
-            | frozenset(
-                w.lower() for w in _WORD.findall(ask) if len(w) >= 4 and w.lower() not in _STOP
-            )
-        )
+    if words - _IMPERATIVE_VERBS:
+        return words
+    return (
+        words
+        | _FORMULA_WORDS
+        | frozenset(w.lower() for w in _WORD.findall(ask) if len(w) >= 4 and w.lower() not in _STOP)
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def read_question(question: str) -> Target:
+    """What the question asks for and which of its numbers an answer sentence may repeat."""
+    q = question[-QUESTION_WINDOW:]
+    if not q.strip():
+        return _NO_TARGET
+    ask = _ask_sentence(q)
+    units = _asked_units(ask)
+    money = _asks_money(q, ask, units)
+    percent = bool(re.search(r"\bpercent(?:age)?\b|%\s*\?", ask, re.IGNORECASE))
+    cents = bool(re.search(r"\bhow\s+many\s+cents\b|\bin\s+cents\b", ask, re.IGNORECASE))
+    choice = bool(re.search(r"\(\s*[A-E]\s*\)|\\textbf\{\s*\(\s*[A-E]\s*\)", q))
+    echoes, values = _question_numbers(q)
+    ask_words = _ask_words(ask)
     formulas = frozenset(
         key for a, b, c, d in math_spans(ask) if 4 <= len(key := _formula_key(ask[c:d])) <= 80
     )
@@ -530,8 +533,8 @@ def read_question(question: str) -> Target:
         percent,
         choice,
         cents,
-        frozenset(echoes),
-        frozenset(values),
+        echoes,
+        values,
         ask_words,
         re.sub(r"\s+", "", q),
         formulas,
@@ -1292,24 +1295,13 @@ def _read(s: Sentence, target: Target, closing: bool) -> _Reading:
     return _read_text(s.text, target, closing)
 
 
-@functools.lru_cache(maxsize=4096)
-def _read_text(text: str, target: Target, closing: bool) -> _Reading:
-    """What a sentence's text says (cached by text: loops repeat sentences)."""
-    if not closing and not _triggered(text) and not (target.variable and "=" in text):
-        return _Reading("none")
-    phrase_end = _last_phrase(text)
-    withdrawn = _withdrawal(text)
-    if withdrawn is not None and (phrase_end is None or phrase_end < withdrawn.end()):
-        return _Reading("doubt")  # "..., and the correct answer is 7" survives its own "not"
-    asked = text.rstrip().endswith("?")
-    hedged = _HEDGE.search(text) is not None or asked
+def _phrase_reading(text: str, phrase_end: int | None, target: Target) -> _Reading | None:
+    """The value an answer phrase announces: after it ("The answer is 67 kilometers.") or,
+    for "... is the answer", before it."""
     if phrase_end is not None:
-        rest = text[phrase_end:]
         plural = _PLURAL.search(text[max(0, phrase_end - 40) : phrase_end]) is not None
-        reading = _value_after(rest, target, "phrase", plural=plural)
+        reading = _value_after(text[phrase_end:], target, "phrase", plural=plural)
         if reading.kind != "none":
-            if hedged:
-                return _Reading("doubt")
             return _Reading(
                 reading.kind,
                 reading.answer,
@@ -1322,8 +1314,6 @@ def _read_text(text: str, target: Target, closing: bool) -> _Reading:
     if after is not None:
         reading = _value_in(text[: after.start()], target, "phrase", prefer_last=True)
         if reading.kind != "none":
-            if hedged:
-                return _Reading("doubt")
             return _Reading(
                 reading.kind,
                 reading.answer,
@@ -1332,6 +1322,23 @@ def _read_text(text: str, target: Target, closing: bool) -> _Reading:
                 explicit=True,
                 on_target=True,
             )
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_text(text: str, target: Target, closing: bool) -> _Reading:
+    """What a sentence's text says (cached by text: loops repeat sentences)."""
+    if not closing and not _triggered(text) and not (target.variable and "=" in text):
+        return _Reading("none")
+    phrase_end = _last_phrase(text)
+    withdrawn = _withdrawal(text)
+    if withdrawn is not None and (phrase_end is None or phrase_end < withdrawn.end()):
+        return _Reading("doubt")  # "..., and the correct answer is 7" survives its own "not"
+    asked = text.rstrip().endswith("?")
+    hedged = _HEDGE.search(text) is not None or asked
+    phrased = _phrase_reading(text, phrase_end, target)
+    if phrased is not None:
+        return _Reading("doubt") if hedged else phrased
     solved = _solved_value(text, target.variable)
     if solved is not None and withdrawn is None:
         if hedged:
@@ -1449,18 +1456,31 @@ def _leading_math(rest: str) -> tuple[str, str] | None:
     """A formula or value at the start of ``rest`` (``$...$``, ``\\(..\\)`` or bare math),
     and the text after it."""
     r = rest.strip()
+    delimited, found = _delimited_math(r)
+    if delimited:
+        return found
+    return _bare_math(r)
+
+
+def _delimited_math(r: str) -> tuple[bool, tuple[str, str] | None]:
+    """Math opening ``r`` between delimiters: whether there is some, and its value with the
+    text after it (None when the math holds no value)."""
     for opener, closer in (("\\(", "\\)"), ("\\[", "\\]"), ("$$", "$$")):
         if r.startswith(opener):
             end = r.find(closer, len(opener), 1200)
             if end != -1:
                 value = _rhs(r[len(opener) : end])
-                return (value, r[end + len(closer) :]) if value else None
+                return True, ((value, r[end + len(closer) :]) if value else None)
     if r.startswith("$") and _inline_dollar_math(r, 0):
         end = r.find("$", 1)
         value = _rhs(r[1:end])
-        return (value, r[end + 1 :]) if value else None
-    # bare math: digits, operators, brackets, single letters and a few function names,
-    # up to the first ordinary word
+        return True, ((value, r[end + 1 :]) if value else None)
+    return False, None
+
+
+def _bare_math(r: str) -> tuple[str, str] | None:
+    """Bare math opening ``r``: digits, operators, brackets, single letters and a few
+    function names, up to the first ordinary word."""
     out: list[str] = []
     words = 0
     i = 0
@@ -1947,58 +1967,82 @@ def _candidates(text: str, target: Target) -> list[tuple[Candidate, int]]:
         out = [raw[-1]]
     subordinate = _subordinate_region(text)
     last_eq = text.rfind("=")
-    scored: list[tuple[Candidate, int]] = []
-    for c in out:
-        score = 0
-        if c.value in operands and not _equals_before(text, c):
-            score -= 1  # an input of the sentence's own computation
-        if last_eq != -1 and c.start > last_eq and _equals_before(text, c):
-            score += 1  # the result of the computation
-        if isinstance(c.value, str) and _FUNCTION_VALUE.fullmatch(c.value):
-            score -= 2  # "g(6)": a value named, not given
-        if _subject_matches(text, c, target):
-            score += 1  # "the remainder is 2" when the remainder is asked
-        key = _value_key(c.value)
-        if isinstance(c.value, str) and len(c.value) >= 2 and c.value in target.text_key:
-            # a formula copied from the question, unless stated as the value ("the simplest
-            # form of $\sqrt{53}$ is $\sqrt{53}$")
-            score -= 1 if c.prev_word in _COPULA else 3
-        if _copied_equation(text, c, target):
-            score -= 3  # "the line y=2" where the question names the line y=2
-        if (
-            target.bounds is not None
-            and isinstance(c.value, Fraction)
-            and not (target.bounds[0] <= c.value <= target.bounds[1])
-        ):
-            score -= 3  # outside the range the question asks for ("a residue from 0 to 82")
-        after = bool(c.next_word) and (key, c.next_word) in target.echoes
-        before = bool(c.prev_word) and (c.prev_word, key) in target.echoes
-        if after and before:
-            score -= 3  # "in 3 years" where the question says "in 3 years"
-        elif after or before or (c.value in target.values and c.prev_word in _PREPOSITIONS):
-            score -= 2
-        if target.units and (c.next_word in target.units or _unit_phrase(text, c, target)):
-            score += 3
-        if target.money and (c.money or c.next_word == "dollar"):
-            score += 3 if not target.cents else 2
-        elif target.money and c.next_word == "cent":
-            score += 3 if target.cents else 2
-        if c.percent and not target.percent:
-            score -= 1
-        if target.percent and c.percent:
-            score += 2
-        if c.prev_word in _COPULA or _equals_before(text, c):
-            score += 1
-        if c.prev_word == "of" and _word_before(text, _start_of_word(text, c.start)) in (
-            _MEASURE_NOUNS
-        ):
-            score += 1  # "a total of 540 meters", "a profit of $10,000"
-        elif c.prev_word in _PREPOSITIONS:
-            score -= 1
-        if subordinate is not None and subordinate[0] < c.start < subordinate[1]:
-            score -= 1
-        scored.append((c, score))
-    return scored
+    return [(c, _score(c, text, target, operands, subordinate, last_eq)) for c in out]
+
+
+def _score(
+    c: Candidate,
+    text: str,
+    target: Target,
+    operands: set[Fraction | str],
+    subordinate: tuple[int, int] | None,
+    last_eq: int,
+) -> int:
+    """How strongly the sentence states ``c`` as its answer (see :func:`_candidates`)."""
+    score = 0
+    if c.value in operands and not _equals_before(text, c):
+        score -= 1  # an input of the sentence's own computation
+    if last_eq != -1 and c.start > last_eq and _equals_before(text, c):
+        score += 1  # the result of the computation
+    if isinstance(c.value, str) and _FUNCTION_VALUE.fullmatch(c.value):
+        score -= 2  # "g(6)": a value named, not given
+    if _subject_matches(text, c, target):
+        score += 1  # "the remainder is 2" when the remainder is asked
+    score += _question_score(text, c, target)
+    score += _unit_score(text, c, target)
+    if c.prev_word in _COPULA or _equals_before(text, c):
+        score += 1
+    if c.prev_word == "of" and _word_before(text, _start_of_word(text, c.start)) in (
+        _MEASURE_NOUNS
+    ):
+        score += 1  # "a total of 540 meters", "a profit of $10,000"
+    elif c.prev_word in _PREPOSITIONS:
+        score -= 1
+    if subordinate is not None and subordinate[0] < c.start < subordinate[1]:
+        score -= 1
+    return score
+
+
+def _question_score(text: str, c: Candidate, target: Target) -> int:
+    """Penalties for what the question already says: its formulas, its equations, numbers
+    next to the same words ("in 3 years"), values outside the range it asks for."""
+    score = 0
+    if isinstance(c.value, str) and len(c.value) >= 2 and c.value in target.text_key:
+        # a formula copied from the question, unless stated as the value ("the simplest
+        # form of $\\sqrt{53}$ is $\\sqrt{53}$")
+        score -= 1 if c.prev_word in _COPULA else 3
+    if _copied_equation(text, c, target):
+        score -= 3  # "the line y=2" where the question names the line y=2
+    if (
+        target.bounds is not None
+        and isinstance(c.value, Fraction)
+        and not (target.bounds[0] <= c.value <= target.bounds[1])
+    ):
+        score -= 3  # outside the range the question asks for ("a residue from 0 to 82")
+    key = _value_key(c.value)
+    after = bool(c.next_word) and (key, c.next_word) in target.echoes
+    before = bool(c.prev_word) and (c.prev_word, key) in target.echoes
+    if after and before:
+        score -= 3  # "in 3 years" where the question says "in 3 years"
+    elif after or before or (c.value in target.values and c.prev_word in _PREPOSITIONS):
+        score -= 2
+    return score
+
+
+def _unit_score(text: str, c: Candidate, target: Target) -> int:
+    """Bonuses for the asked unit, money or percentage (and a penalty for a stray one)."""
+    score = 0
+    if target.units and (c.next_word in target.units or _unit_phrase(text, c, target)):
+        score += 3
+    if target.money and (c.money or c.next_word == "dollar"):
+        score += 3 if not target.cents else 2
+    elif target.money and c.next_word == "cent":
+        score += 3 if target.cents else 2
+    if c.percent and not target.percent:
+        score -= 1
+    if target.percent and c.percent:
+        score += 2
+    return score
 
 
 _FUNCTION_VALUE = re.compile(r"[A-Za-z]\(.{1,30}\)")
