@@ -17,8 +17,11 @@ import pytest
 from mathif.grading import grade_many
 from mathif.grading.prose import (
     _candidates,
+    _join_lead_ins,
     _plain_tuples,
     _scan_numbers,
+    _solved_value,
+    _withdrawal,
     find_answer,
     math_spans,
     read_question,
@@ -58,6 +61,11 @@ HOSTILE = {
     "percents": "5% " * (N // 3),
     "times": "1:00 " * (N // 5),
     "prompt echoes": "You are an AI assistant.\n" * (N // 25),
+    "solved letters": "So n = 1, " * (N // 10),
+    "lead-ins": "Therefore:\n" * (N // 11),
+    "cut display": "\\[ n = " + "1" * N + " \\",
+    "restated question": "How many apples does she have? " * (N // 31),
+    "doubts": "That seems too straightforward. " * (N // 32),
 }
 
 
@@ -68,12 +76,13 @@ def _random_texts() -> list[str]:
 
 
 QUESTION = "How many apples " * 200 + "does she have? Express your answer from 0 to 9."
+LETTER_QUESTION = "There are 70 squares. " * 100 + "What is the value of $n$?"
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_input_is_read_quickly(name: str) -> None:
     text = HOSTILE[name]
-    for question in (None, QUESTION):
+    for question in (None, QUESTION, LETTER_QUESTION):
         find_answer.cache_clear()
         start = time.perf_counter()
         find_answer(text, question)
@@ -91,6 +100,9 @@ def test_scanners_are_linear(name: str) -> None:
     _scan_numbers(text, spans)
     _plain_tuples(text, spans)
     _candidates(text[:1200], read_question(QUESTION))
+    _solved_value(text, "n")
+    _withdrawal(text)
+    _join_lead_ins(split_sentences(text[:5000]))
     assert time.perf_counter() - start < 5.0, name
 
 
