@@ -100,11 +100,11 @@ _MAX_SCAN = 200_000
 
 @functools.lru_cache(maxsize=8192)
 def extract_answer(answer_text: str) -> str | None:
-    """The final answer written in ``answer_text``, or None when it states none.
+    """The final answer marked in ``answer_text``: the last box (any case), else the last
+    ``####`` line; None when neither is there.
 
-    Precedence: the last box (any case), then the last ``####`` line, then the closing
-    passage read as prose (answer phrases in several languages, concluding sentences:
-    :mod:`mathif.grading.prose`, which also takes the question into account when given one).
+    The mathif grader goes on to read the closing passage as prose when there is no mark:
+    :func:`mathif.grading.prose.find_answer` (which calls this module, not the reverse).
     The text is returned as written (trimmed of decoration) so the verdict can record
     exactly what was compared.
     """
@@ -114,12 +114,7 @@ def extract_answer(answer_text: str) -> str | None:
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
-    hashed = _after_hashes(text)
-    if hashed is not None:
-        return hashed
-    from mathif.grading import prose  # the last resort reads the prose (imports this module)
-
-    return prose.locate(text).answer
+    return _after_hashes(text)
 
 
 def last_boxed(text: str) -> str | None:
