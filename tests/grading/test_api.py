@@ -20,7 +20,7 @@ def test_public_names() -> None:
 
 def test_grade_is_frozen() -> None:
     result = grade(r"\boxed{3}", "3")
-    assert result == Grade(True, "3", "mathif", "match")
+    assert result == Grade(True, "3", "mathif", "match", "box")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.correct = False  # type: ignore[misc]
 

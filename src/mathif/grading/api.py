@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mathif.grading import equivalence, extract, reference
+from mathif.grading import equivalence, prose, reference
 from mathif.grading.reference import NeedsSympy
 from mathif.grading.workers import Job, Outcome, shared_pool
 
@@ -41,19 +41,26 @@ class Grade:
     """One correctness verdict.
 
     ``reason`` is "match", "mismatch", "no_answer" (nothing to compare was found),
-    "timeout" (the time limit killed the check) or "error" (the check failed; scored
-    wrong).  ``extracted_answer`` records what was compared, for audits.
+    "ambiguous" (the closing passage states different answers and nothing decides between
+    them; ``extracted_answer`` lists them, separated by `` | ``), "timeout" (the time limit
+    killed the check) or "error" (the check failed; scored wrong).  ``extracted_answer``
+    records what was compared, for audits.  ``found_by`` names the mathif extraction rule
+    that found the answer (``box``, ``hashes``, ``phrase``, ``conclusion``, ``closing``,
+    ``loop``, ``display``, ``choice``; see :mod:`mathif.grading.prose`), None when nothing
+    was found and for the reference grader.
     """
 
     correct: bool
     extracted_answer: str | None
     grader: str
     reason: str
+    found_by: str | None = None
 
 
-def extract_answer(answer_text: str) -> str | None:
-    """mathif's extraction: last box (any case), ``####``, answer phrases in many languages."""
-    return extract.extract_answer(answer_text)
+def extract_answer(answer_text: str, question: str | None = None) -> str | None:
+    """mathif's extraction: last box (any case), ``####``, then the closing passage as prose
+    (answer phrases in many languages, concluding sentences), read against ``question``."""
+    return prose.find_answer(answer_text, question).answer
 
 
 class _LRU:
@@ -123,20 +130,26 @@ def _fast(job: Job) -> Outcome | None:
 
 
 def _prepare(
-    answer_text: str, gold: str, source: str | None, grader: str
-) -> tuple[str | None, Job | None, Grade | None]:
-    """Extraction: returns (extracted, job) or a final "no_answer" Grade."""
+    answer_text: str, gold: str, source: str | None, grader: str, question: str | None = None
+) -> tuple[str | None, Job | None, Grade | None, str | None]:
+    """Extraction: returns (extracted, job, None, rule) or a final Grade ("no_answer",
+    "ambiguous")."""
     text = answer_text if isinstance(answer_text, str) else str(answer_text)
     gold = gold if isinstance(gold, str) else str(gold)
     if grader == "reference":
         _, extracted = reference.extract(text)
         if not extracted.strip():
-            return extracted, None, Grade(False, extracted, grader, "no_answer")
-        return extracted, (grader, extracted, gold, ""), None
-    found = extract.extract_answer(text)
-    if found is None or not found.strip():
-        return None, None, Grade(False, None, grader, "no_answer")
-    return found, (grader, found, gold, equivalence.source_kind(source)), None
+            return extracted, None, Grade(False, extracted, grader, "no_answer"), None
+        return extracted, (grader, extracted, gold, ""), None, None
+    q = question if isinstance(question, str) else None
+    found = prose.find_answer(text, q)
+    if found.ambiguous:
+        listed = " | ".join(found.candidates)
+        return listed, None, Grade(False, listed, grader, "ambiguous", found.rule), found.rule
+    if found.answer is None or not found.answer.strip():
+        return None, None, Grade(False, None, grader, "no_answer"), None
+    job = (grader, found.answer, gold, equivalence.source_kind(source))
+    return found.answer, job, None, found.rule
 
 
 def grade(
@@ -146,13 +159,16 @@ def grade(
     grader: str = "mathif",
     source: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    question: str | None = None,
 ) -> Grade:
     """Grade one answer part against its gold answer (see :func:`grade_many`)."""
-    return grade_many([(answer_text, gold, source)], grader=grader, timeout=timeout, workers=1)[0]
+    return grade_many(
+        [(answer_text, gold, source, question)], grader=grader, timeout=timeout, workers=1
+    )[0]
 
 
 def grade_many(
-    pairs: Sequence[tuple[str, str, str | None]],
+    pairs: Sequence[tuple[str, str, str | None] | tuple[str, str, str | None, str | None]],
     *,
     grader: str = "mathif",
     timeout: float = DEFAULT_TIMEOUT,
@@ -160,6 +176,10 @@ def grade_many(
     progress: bool = False,
 ) -> list[Grade]:
     """Grade ``(answer_text, gold, source)`` triples; results in input order.
+
+    A fourth element, the item's question, may follow: the mathif grader reads it to tell
+    the asked quantity from numbers that merely repeat the question when an answer is given
+    in a sentence ("Ann's brother will be 21 years old in 3 years" -> 21).
 
     ``timeout`` bounds the sympy stage of each distinct (answer, gold) pair; an item that
     exceeds it is wrong with reason "timeout" and the run goes on.  ``workers`` caps the
@@ -174,13 +194,17 @@ def grade_many(
     out: list[Grade | None] = [None] * len(pairs)
     slow: dict[Job, list[int]] = {}
     extracted_of: dict[int, str] = {}
-    for i, (answer_text, gold, source) in enumerate(pairs):
-        extracted, job, final = _prepare(answer_text, gold, source, grader)
+    rule_of: dict[int, str | None] = {}
+    for i, row in enumerate(pairs):
+        answer_text, gold, source = row[0], row[1], row[2]
+        question = row[3] if len(row) > 3 else None
+        extracted, job, final, rule = _prepare(answer_text, gold, source, grader, question)
         if final is not None or job is None or extracted is None:
             out[i] = final
             _tick(bar, 1)
             continue
         extracted_of[i] = extracted
+        rule_of[i] = rule
         if job in slow:
             slow[job].append(i)
             continue
@@ -197,7 +221,7 @@ def grade_many(
                     min(_worker_cap(workers), 1 + len(slow) // _JOBS_PER_EXTRA_WORKER)
                 )
             continue
-        out[i] = Grade(outcome[0], extracted, grader, outcome[1])
+        out[i] = Grade(outcome[0], extracted, grader, outcome[1], rule)
         _tick(bar, 1)
     if slow:
         jobs = list(slow)
@@ -213,7 +237,7 @@ def grade_many(
             if outcome[1] not in ("timeout", "error"):
                 _CACHE.put(job, outcome)
             for i in slow[job]:
-                out[i] = Grade(outcome[0], extracted_of[i], grader, outcome[1])
+                out[i] = Grade(outcome[0], extracted_of[i], grader, outcome[1], rule_of[i])
             _tick(bar, len(slow[job]) - 1)
     if bar is not None:
         bar.close()
