@@ -189,6 +189,7 @@ def score_file(
     workers: int | None = None,
     progress: bool = False,
     max_ungraded: float | None = MAX_UNGRADED_PERCENT,
+    quick: int | None = None,
 ) -> ScoreResult:
     """Score a responses file, as ``mathif score`` does.
 
@@ -196,13 +197,13 @@ def score_file(
     With ``data`` (a dataset source), ``path`` holds responses matched to the loaded items
     (by key, question, or line position; see :mod:`mathif.responses`). ``control`` is a file
     of the same shape with the responses of the run without constraints. The filters
-    (``sources``, ``counts``, ``limit``) choose the items that are scored, either way.
+    (``sources``, ``counts``, then ``limit`` or ``quick``; see
+    :class:`~mathif.data.Selection`) choose the items that are scored, either way.
     """
-    selection = Selection.of(sources, counts, limit)
+    selection = Selection.of(sources, counts, limit, quick)
     dataset: Dataset | None = None
     if data is not None:
-        dataset = load(data, sources=selection.sources, counts=selection.counts,
-                       limit=selection.limit)
+        dataset = load(data, selection=selection)
         entries = match_responses(path, dataset)
         control_entries = match_responses(control, dataset) if control else None
     else:
@@ -222,11 +223,7 @@ def score_file(
 
 
 def _selection_record(selection: Selection) -> dict[str, Any] | None:
-    if selection.is_everything:
-        return None
-    return {"sources": list(selection.sources) if selection.sources is not None else None,
-            "counts": list(selection.counts) if selection.counts is not None else None,
-            "limit": selection.limit}
+    return None if selection.is_everything else selection.to_record()
 
 
 # --- the output folder ---------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """The ``mathif`` command: one thin module per command over the public API.
 
 Errors: a bad input or setting is one line naming the file, line and field (exit 2); too many
-answers the grader could not decide is exit 3 (after the results are written); anything else
-is a bug, reported in one line that says how to get its traceback (``--debug`` or
-``MATHIF_DEBUG=1``), exit 1.
+answers the grader could not decide is exit 3 (after the results are written); a ``mathif
+eval`` run with requests that still failed after their retries is exit 4 (incomplete: the
+results are written, and running the same command again retries them); anything else is a
+bug, reported in one line that says how to get its traceback (``--debug`` or
+``MATHIF_DEBUG=1``), exit 1. mathif's own warnings (changed data files, repaired text) are
+one ``mathif: warning: ...`` line each.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,6 +26,7 @@ from mathif.errors import InputError, MathIFError
 DEBUG_ENV = "MATHIF_DEBUG"
 EXIT_INPUT = 2
 EXIT_UNGRADED = 3
+EXIT_INCOMPLETE = 4
 EXIT_BUG = 1
 
 
@@ -66,11 +71,26 @@ def _log_to_stderr() -> Iterator[None]:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            yield
     finally:
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
+
+
+_python_showwarning = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """mathif's warnings as one ``mathif: warning:`` line (not Python's two lines with a
+    source location); other libraries' warnings as Python shows them."""
+    if category.__module__.split(".")[0] == "mathif":
+        print(f"mathif: warning: {message}", file=sys.stderr)
+        return
+    _python_showwarning(message, category, filename, lineno, file, line)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
