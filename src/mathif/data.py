@@ -430,7 +430,7 @@ def _hub_files(repo_id: str, revision: str | None, cache_dir: str | None) -> lis
                     name,
                     repo_type="dataset",
                     revision=revision,
-                    cache_dir=cache_dir,
+                    cache_dir=cache_dir or hub.cache_dir(),
                     endpoint=hub.endpoint(),
                     local_files_only=cached_only,
                 )

@@ -177,8 +177,6 @@ def evaluate_config(
     built: Backend | None = None
     if pending and engine is None:
         built = start_backend(config, dataset, pending[0])
-    elif pending and engine is not None:
-        preflight(engine, pending[0])
     try:
         with RunStore.open(out, settings=settings, data=dataset.manifest()) as store:
             todo = [r for r in requests if not store.has_success(r.id)]
@@ -253,9 +251,10 @@ def evaluate(
 
     The run folder ``out`` is resumable: calling again with the same settings generates only
     what is missing and retries failed requests; other settings raise
-    :class:`~mathif.generation.SettingsMismatchError`. Settings, the model (a missing folder,
-    an unreachable Hub) and the server (the openai backend's one preflight request) are
-    checked before the folder is created, so a failed start leaves nothing behind. Failed
+    :class:`~mathif.generation.SettingsMismatchError`. Settings, and for a named backend the
+    model (a missing folder, an unreachable Hub) and the server (the openai backend's one
+    preflight request), are checked before the folder is created, so a failed start leaves
+    nothing behind. Failed
     requests are reported as errors in the results, never scored as empty answers. Writes
     ``manifest.json``, ``completions.jsonl``, ``samples.jsonl``, ``results.json`` (and
     ``control_samples.jsonl``).

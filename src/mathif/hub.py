@@ -50,6 +50,16 @@ def endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
 
 
+def cache_dir() -> str | None:
+    """The Hub cache as the environment says now (``HF_HUB_CACHE``, else ``HF_HOME/hub``);
+    ``None``: the library's default."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    return None
+
+
 def unreachable(timeout: float = PROBE_TIMEOUT_S) -> str | None:
     """Why the Hub cannot be reached, or ``None`` when it answers (any HTTP status counts:
     the server is there). Bounded by ``timeout`` seconds in total."""
@@ -126,7 +136,8 @@ def _cached_model(name: str, revision: str | None) -> str | None:
         return None
     try:
         with quiet():
-            return str(snapshot_download(name, revision=revision, local_files_only=True))
+            return str(snapshot_download(name, revision=revision, local_files_only=True,
+                                         cache_dir=cache_dir()))
     except Exception:  # not in the cache (LocalEntryNotFoundError and friends)
         return None
 

@@ -90,7 +90,7 @@ def test_the_same_item_twice_without_sample_indices_is_a_clear_error(sampled_ite
 
     record = _responses(sampled_items[:1])[0]
     path = _write(tmp_path / "twice.jsonl", [record, record])
-    with pytest.raises(InputError, match="same MathIF item .* as line 1") as info:
+    with pytest.raises(InputError, match=r"same MathIF item .* as line 1") as info:
         read_items_with_responses(path)
     assert info.value.line == 2
     ok = [dict(record, sample=0), dict(record, sample=1)]
