@@ -342,6 +342,8 @@ def stored_successes(root: str | os.PathLike[str],
     and repairs nothing (:meth:`RunStore.open` does that, and checks again).
     """
     path = Path(root)
+    if (path / LOCK_NAME).exists():  # another process running this folder: say so now
+        os.close(_lock(path / LOCK_NAME))
     if not (path / MANIFEST_NAME).exists():
         if (path / COMPLETIONS_NAME).exists():
             raise InputError(f"{COMPLETIONS_NAME} exists without {MANIFEST_NAME}: cannot tell "
