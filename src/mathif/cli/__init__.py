@@ -21,13 +21,12 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from mathif.cli.codes import EXIT_BUG, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_UNGRADED
 from mathif.errors import InputError, MathIFError
 
+__all__ = ["EXIT_BUG", "EXIT_INCOMPLETE", "EXIT_INPUT", "EXIT_UNGRADED", "build_parser", "main"]
+
 DEBUG_ENV = "MATHIF_DEBUG"
-EXIT_INPUT = 2
-EXIT_UNGRADED = 3
-EXIT_INCOMPLETE = 4
-EXIT_BUG = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,27 +69,24 @@ def _log_to_stderr() -> Iterator[None]:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    python_format = warnings.formatwarning
+
+    def one_line(message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, line: str | None = None) -> str:
+        """mathif's warnings as one ``mathif: warning:`` line (not Python's two lines with a
+        source location); other libraries' warnings as Python shows them."""
+        if category.__module__.split(".")[0] == "mathif":
+            return f"mathif: warning: {message}\n"
+        return python_format(message, category, filename, lineno, line)
+
+    warnings.formatwarning = one_line
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            yield
+        yield
     finally:
+        warnings.formatwarning = python_format
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
-
-
-_python_showwarning = warnings.showwarning
-
-
-def _show_warning(message: Warning | str, category: type[Warning], filename: str,
-                  lineno: int, file: Any = None, line: str | None = None) -> None:
-    """mathif's warnings as one ``mathif: warning:`` line (not Python's two lines with a
-    source location); other libraries' warnings as Python shows them."""
-    if category.__module__.split(".")[0] == "mathif":
-        print(f"mathif: warning: {message}", file=sys.stderr)
-        return
-    _python_showwarning(message, category, filename, lineno, file, line)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

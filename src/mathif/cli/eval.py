@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from mathif.cli.codes import EXIT_INCOMPLETE
 from mathif.cli.options import (
     add_data_filters,
     add_grading_options,
@@ -102,7 +103,6 @@ def config_of(args: argparse.Namespace) -> RunConfig:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from mathif.cli import EXIT_INCOMPLETE
     from mathif.evaluation import evaluate_config
     from mathif.run import UngradedAnswersError
 
