@@ -73,3 +73,36 @@ def serve_hub(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers (a black-holed proxy, a hung
+    server): the worst case of an unreachable Hub. Yields its URL."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()

@@ -43,7 +43,8 @@ def test_score_items_with_responses(dataset, tmp_path, capsys) -> None:
     lines = [json.loads(x) for x in (out / "samples.jsonl").read_text().splitlines()]
     assert len(lines) == 40 + 10  # every 4th record has two samples
     first = lines[0]
-    assert first["key"] == "in:0" and first["sample"] == 0
+    # a line carrying an official item is keyed by it, whatever the file is called
+    assert first["key"] == dataset.items[0].key == "gsm8k_single:0" and first["sample"] == 0
     assert first["run_tag"] == {"kept": 0}  # extra fields preserved untouched
     assert first["response"].startswith("<think>")
     assert set(first) >= {"follow", "hard", "soft", "answer_part", "correct", "grader",
@@ -176,11 +177,12 @@ def _keys(out: Path) -> list[str]:
 def test_score_applies_the_data_filters(dataset, tmp_path) -> None:
     """`score FILE --limit 2 --sources gsm8k` used to score every line."""
     inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset))
-    sources = [json.loads(line)["source"] for line in inp.read_text().splitlines()]
+    lines = [json.loads(line) for line in inp.read_text().splitlines()]
     out = tmp_path / "o"
     assert main(["score", str(inp), "--out", str(out), "--quiet", "--grader", "none",
                  "--sources", "minerva", "--limit", "2"]) == 0
-    expected = [f"in:{i}" for i, s in enumerate(sources) if "minerva" in s][:2]
+    by_question = {item.question: item.key for item in dataset}
+    expected = [by_question[r["question"]] for r in lines if "minerva" in r["source"]][:2]
     assert sorted(set(_keys(out))) == sorted(expected)
     results = json.loads((out / "results.json").read_text())
     assert results["metrics"]["n_items"] == 2

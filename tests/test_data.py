@@ -1,4 +1,5 @@
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import mathif
 from mathif.data import OFFICIAL_FILES, load, official_checksums
 from mathif.errors import ChecksumMismatchWarning, InputError
 
-from .hub_server import serve_hub
+from .hub_server import serve_hub, silent_server
 
 
 def test_loads_the_420_official_items(dataset) -> None:
@@ -61,7 +62,7 @@ def test_checksums_shipped_match_the_shared_copy(mathif_dir: Path) -> None:
         assert hashlib.sha256((mathif_dir / name).read_bytes()).hexdigest() == shipped[name]
 
 
-def test_a_changed_file_is_reported_loudly(mathif_dir: Path, tmp_path: Path, caplog) -> None:
+def test_a_changed_file_is_reported_loudly(mathif_dir: Path, tmp_path: Path) -> None:
     for name in OFFICIAL_FILES:
         (tmp_path / name).write_bytes((mathif_dir / name).read_bytes())
     path = tmp_path / "aime_single.jsonl"
@@ -71,7 +72,6 @@ def test_a_changed_file_is_reported_loudly(mathif_dir: Path, tmp_path: Path, cap
     assert data.mismatches == ["aime_single.jsonl"]
     assert not data.official
     assert data.manifest()["checksum_mismatches"] == ["aime_single.jsonl"]
-    assert "differs from the official release" in caplog.text  # logged, not printed
 
 
 def _write(tmp_path: Path, records: list, name: str = "custom.jsonl") -> Path:
@@ -180,3 +180,185 @@ def test_hub_missing_file_is_a_clear_error(tmp_path, monkeypatch) -> None:
         with pytest.raises(InputError, match="MATHIF_DATA") as info:
             load("hub", cache_dir=str(tmp_path / "cache"))
     assert "gsm8k_single.jsonl" in str(info.value)
+
+
+# --- a data folder with an official file missing (issue 11, 4) ----------------------------
+
+
+def _copy_release(mathif_dir: Path, folder: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in OFFICIAL_FILES:
+        if name not in leave_out:
+            (folder / name).write_bytes((mathif_dir / name).read_bytes())
+    return folder
+
+
+def test_a_missing_official_file_is_an_error(mathif_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_release(mathif_dir, tmp_path / "data", leave_out=("aime_double.jsonl",))
+    with pytest.raises(InputError, match=r"aime_double\.jsonl") as info:
+        load(folder)
+    assert "--sources" in str(info.value) and str(folder) in str(info.value)
+    with pytest.raises(InputError, match=r"aime_double\.jsonl"):
+        load(folder, sources=["aime"], counts=[2])
+    with pytest.raises(InputError, match=r"aime_double\.jsonl"):
+        load(folder, quick=1)  # a quick subset covers every source x count
+
+
+def test_filters_that_leave_a_missing_file_out_are_fine(mathif_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_release(mathif_dir, tmp_path / "data", leave_out=("aime_double.jsonl",))
+    assert len(load(folder, sources=["gsm8k", "minerva"])) == 180
+    assert len(load(folder, counts=[1, 3])) == 280
+    assert len(load(folder, sources=["aime"], counts=["single"])) == 20
+
+
+def test_a_folder_of_custom_files_needs_no_official_file(tmp_path: Path) -> None:
+    record = {"source": "aime", "id": "x", "question": "Q?", "answer": "1",
+              "constraint_desc": ["d"], "constraint_name": ["punctuation:no_comma"],
+              "constraint_args": [None]}
+    _write(tmp_path, [record], "mine.jsonl")
+    assert len(load(tmp_path)) == 1
+
+
+def test_a_changed_file_is_one_line_on_the_command_line(mathif_dir: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    folder = _copy_release(mathif_dir, tmp_path / "data")
+    path = folder / "aime_single.jsonl"
+    path.write_text(path.read_text().replace('"answer": "045"', '"answer": "45"'))
+    lines = [{"key": f"aime_single:{i}", "response": "x"} for i in range(2)]
+    responses = _write(tmp_path, lines, "responses.jsonl")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", "mathif.cli", "score", "--data", str(folder), "--responses",
+         str(responses), "--sources", "aime", "--counts", "1", "--limit", "2", "--quiet",
+         "--grader", "none", "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    assert err.count("differs from the official release") == 1, err  # was printed twice
+    assert "mathif: warning: MathIF data from" in err
+    assert "ChecksumMismatchWarning" not in err and "warnings.warn" not in err
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["manifest"]["data"]["checksum_mismatches"] == ["aime_single.jsonl"]
+
+
+# --- the Hub offline or unreachable (issue 11, 6) -------------------------------------------
+
+
+@pytest.fixture
+def hub_cache(mathif_dir: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A Hugging Face cache that holds the data set (filled from a local stand-in Hub)."""
+    monkeypatch.delenv("MATHIF_DATA", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    cache = tmp_path / "hub-cache"
+    with serve_hub(mathif_dir) as (url, _):
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        assert len(load("hub", cache_dir=str(cache))) == 420
+    return cache
+
+
+def test_offline_mode_reads_the_cache_without_a_request(mathif_dir: Path, hub_cache: Path,
+                                                        monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # set after huggingface_hub was imported
+    with serve_hub(mathif_dir) as (url, requests):
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        data = load("hub", cache_dir=str(hub_cache))
+    assert len(data) == 420 and data.official
+    assert requests == []
+
+
+def test_offline_mode_without_a_cache_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("MATHIF_DATA", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with silent_server() as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        started = time.monotonic()
+        with pytest.raises(InputError) as info:
+            load("hub", cache_dir=str(tmp_path / "empty-cache"))
+        elapsed = time.monotonic() - started
+    message = str(info.value)
+    assert "HF_HUB_OFFLINE" in message and "MATHIF_DATA" in message and "--data" in message
+    assert "\n" not in message
+    assert elapsed < 5.0  # no request at all: a hang bound, not a speed test
+
+
+def test_unreachable_hub_uses_the_cache_at_once(hub_cache: Path, monkeypatch, caplog) -> None:
+    with silent_server() as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        started = time.monotonic()
+        with caplog.at_level("INFO", logger="mathif"):
+            data = load("hub", cache_dir=str(hub_cache))
+        elapsed = time.monotonic() - started
+    assert len(data) == 420 and data.official
+    assert elapsed < 5.0, elapsed  # one bounded probe, not a timeout per file
+    assert "cannot be reached" in caplog.text and "cached copy" in caplog.text
+
+
+def test_unreachable_hub_without_a_cache_fails_fast_and_quietly(tmp_path: Path, monkeypatch,
+                                                                 capsys) -> None:
+    monkeypatch.delenv("MATHIF_DATA", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with silent_server() as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        started = time.monotonic()
+        with pytest.raises(InputError) as info:
+            load("hub", cache_dir=str(tmp_path / "empty-cache"))
+        elapsed = time.monotonic() - started
+    message = str(info.value)
+    assert "cannot be reached" in message and "MATHIF_DATA" in message and "--data" in message
+    assert elapsed < 5.0, elapsed
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""  # no retry warnings, no bars
+
+
+# --- the quick subset (issue 11, 12) --------------------------------------------------------
+
+
+def test_quick_subset_covers_every_source_and_count(mathif_dir: Path) -> None:
+    data = load(mathif_dir, quick=2)
+    assert len(data) == 30
+    cells: dict[tuple[str, int], int] = {}
+    for item in data:
+        cells[item.source, item.n_constraints] = cells.get((item.source, item.n_constraints),
+                                                           0) + 1
+    assert len(cells) == 15 and set(cells.values()) == {2}
+    again = load(mathif_dir, quick=2)
+    assert [i.key for i in data] == [i.key for i in again]  # seeded: the same items
+    first_n = load(mathif_dir, limit=30)
+    assert {i.source for i in first_n} == {"gsm8k"}  # --limit stays first-N
+    keys = [i.key for i in data]
+    assert keys == sorted(keys, key=[i.key for i in load(mathif_dir)].index)  # file order
+
+
+def test_quick_subset_is_seeded_and_filtered(mathif_dir: Path) -> None:
+    from mathif.data import Selection
+
+    one = load(mathif_dir, selection=Selection.of(quick=3, quick_seed=1))
+    two = load(mathif_dir, selection=Selection.of(quick=3, quick_seed=2))
+    assert len(one) == len(two) == 45 and [i.key for i in one] != [i.key for i in two]
+    aime = load(mathif_dir, sources=["aime"], quick=4)
+    assert len(aime) == 12 and {i.source for i in aime} == {"aime"}
+    assert len(load(mathif_dir, quick=1000)) == 420  # more than a cell holds: all of it
+    with pytest.raises(ValueError, match="give one"):
+        load(mathif_dir, quick=2, limit=5)
+    with pytest.raises(ValueError, match="quick"):
+        load(mathif_dir, quick=0)
+
+
+def test_quick_flag_on_the_command_line(dataset, tmp_path: Path) -> None:
+    from mathif.cli import main
+
+    lines = [{**item.to_record(), "response": "\\boxed{1}"} for item in dataset]
+    responses = _write(tmp_path, lines, "all.jsonl")
+    assert main(["score", str(responses), "--quick", "1", "--grader", "none", "--quiet",
+                 "--out", str(tmp_path / "run")]) == 0
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["metrics"]["n_items"] == 15
+    assert results["manifest"]["selection"]["quick"] == 1
+    with pytest.raises(SystemExit):
+        main(["score", str(responses), "--quick", "1", "--limit", "3"])

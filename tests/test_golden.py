@@ -6,6 +6,12 @@ this test runs the same commands with today's code and compares bytes. The only 
 differences are the grading outcome counts that issue 10 added (``metrics.grading`` and
 ``metrics.control.grading``, docs/results-schema.md) and the ``found_by`` field that issue 15
 added to graded samples (the rule that found the answer, docs/grading.md).
+
+Two deliberate changes of issue 11 were written into the golden ``samples.jsonl`` files (and
+nothing else changed in them): a scored line without a ``key`` field is keyed by what its
+item is (``sha256:...`` for these synthetic items) instead of ``"{file stem}:{line}"``, and
+the replay backend's missing response no longer names its item in the error message (so
+``results.json`` groups such errors into one).
 """
 
 from __future__ import annotations

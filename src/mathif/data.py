@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, overload
 
-from mathif import constraints, jsonl
+from mathif import constraints, hub, jsonl
 from mathif.errors import ChecksumMismatchWarning, InputError
 
 log = logging.getLogger(__name__)
@@ -121,13 +121,18 @@ class Selection:
     """Which items a run covers: the data filters, applied the same way wherever items come
     from (the data set, or the items of a responses file).
 
-    ``sources`` (e.g. ``("aime",)``), ``counts`` (numbers of constraints, 1-3) and ``limit``
-    (the first N items left after the other two, in file order). ``None``: no filter.
+    ``sources`` (e.g. ``("aime",)``), ``counts`` (numbers of constraints, 1-3) and then one
+    of: ``limit`` (the first N items left after the other two, in file order: what lm-eval's
+    ``--limit`` does) or ``quick`` (a seeded, stratified subset: ``quick`` items of every
+    source x constraint count, chosen by ``quick_seed``; the recommended quick check, since
+    the first N items are all GSM8K). ``None``: no filter.
     """
 
     sources: tuple[str, ...] | None = None
     counts: tuple[int, ...] | None = None
     limit: int | None = None
+    quick: int | None = None
+    quick_seed: int = 0
 
     @classmethod
     def of(
@@ -135,6 +140,8 @@ class Selection:
         sources: Iterable[str] | None = None,
         counts: Iterable[int | str] | None = None,
         limit: int | None = None,
+        quick: int | None = None,
+        quick_seed: int = 0,
     ) -> Selection:
         """Validate user-given filters (count names such as ``"single"`` are accepted)."""
         wanted = tuple(dict.fromkeys(sources)) if sources is not None else None
@@ -144,14 +151,20 @@ class Selection:
                 raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
         numbers = (tuple(sorted({_count_value(c) for c in counts}))
                    if counts is not None else None)
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
-                                  or limit < 0):
+        if limit is not None and not _whole(limit, 0):
             raise ValueError("limit must be an integer >= 0")
-        return cls(wanted, numbers, limit)
+        if quick is not None and not _whole(quick, 1):
+            raise ValueError("quick must be an integer >= 1 (items per source x count)")
+        if quick is not None and limit is not None:
+            raise ValueError("--quick and --limit both choose a subset: give one of them")
+        if not _whole(quick_seed, 0):
+            raise ValueError("quick_seed must be an integer >= 0")
+        return cls(wanted, numbers, limit, quick, quick_seed)
 
     @property
     def is_everything(self) -> bool:
-        return self.sources is None and self.counts is None and self.limit is None
+        return (self.sources is None and self.counts is None and self.limit is None
+                and self.quick is None)
 
     def keeps(self, item: Item) -> bool:
         """Whether ``item`` passes the source and count filters (the limit aside)."""
@@ -160,7 +173,41 @@ class Selection:
 
     def apply(self, items: Iterable[Item]) -> list[Item]:
         selected = [item for item in items if self.keeps(item)]
+        if self.quick is not None:
+            return quick_subset(selected, self.quick, self.quick_seed)
         return selected if self.limit is None else selected[: self.limit]
+
+    def to_record(self) -> dict[str, Any]:
+        """The filters as recorded in a run's manifest."""
+        record: dict[str, Any] = {
+            "sources": list(self.sources) if self.sources is not None else None,
+            "counts": list(self.counts) if self.counts is not None else None,
+            "limit": self.limit,
+        }
+        if self.quick is not None:
+            record.update(quick=self.quick, quick_seed=self.quick_seed)
+        return record
+
+
+def _whole(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def quick_subset(items: Sequence[Item], per_cell: int, seed: int = 0) -> list[Item]:
+    """``per_cell`` items of every (source, constraint count) among ``items``, in file order.
+
+    Within a cell, items are ranked by a hash of (seed, item key): the same seed always
+    picks the same items, whatever else the data holds or in which order it comes.
+    """
+    cells: dict[tuple[str, int], list[Item]] = {}
+    for item in items:
+        cells.setdefault((item.source, item.n_constraints), []).append(item)
+    chosen: set[str] = set()
+    for members in cells.values():
+        ranked = sorted(members, key=lambda it: hashlib.sha256(
+            f"mathif-quick\0{seed}\0{it.key}".encode()).digest())
+        chosen.update(it.key for it in ranked[:per_cell])
+    return [item for item in items if item.key in chosen]
 
 
 @dataclass(frozen=True)
@@ -363,31 +410,50 @@ def _file_check(path: Path) -> FileCheck:
 
 
 def _hub_files(repo_id: str, revision: str | None, cache_dir: str | None) -> list[Path]:
-    """Download (or reuse from the cache) the 15 files of the dataset repository."""
+    """The 15 files of the dataset repository: downloaded, or the cached copy.
+
+    ``HF_HUB_OFFLINE`` means the cache only; otherwise one bounded probe first, and when the
+    Hub cannot be reached, the cache only too (:mod:`mathif.hub`): no retries, no noise.
+    """
     try:
         from huggingface_hub import hf_hub_download
     except ImportError as exc:  # pragma: no cover - a core dependency
         raise InputError("huggingface_hub is needed to load the dataset from the Hub") from exc
-    endpoint = os.environ.get("HF_ENDPOINT") or None
+    reason = "HF_HUB_OFFLINE is set" if hub.offline() else hub.unreachable()
+    cached_only = reason is not None
     paths = []
-    for name in OFFICIAL_FILES:
-        try:
-            local = hf_hub_download(
-                repo_id,
-                name,
-                repo_type="dataset",
-                revision=revision,
-                cache_dir=cache_dir,
-                endpoint=endpoint,
-            )
-        except Exception as exc:
-            raise InputError(
-                f"could not fetch {name} from the Hub dataset {repo_id}: {exc}. "
-                f"Set {ENV_DATA} to a local copy of the 15 files to work offline.",
-                file=f"hf://datasets/{repo_id}/{name}",
-            ) from None
-        paths.append(Path(local))
+    with hub.quiet():
+        for name in OFFICIAL_FILES:
+            try:
+                local = hf_hub_download(
+                    repo_id,
+                    name,
+                    repo_type="dataset",
+                    revision=revision,
+                    cache_dir=cache_dir or hub.cache_dir(),
+                    endpoint=hub.endpoint(),
+                    local_files_only=cached_only,
+                )
+            except Exception as exc:
+                raise InputError(_hub_failure(repo_id, name, exc, reason),
+                                 file=f"hf://datasets/{repo_id}/{name}") from None
+            paths.append(Path(local))
+    if reason is not None and not hub.offline():
+        log.info("the Hub (%s) cannot be reached (%s): using the cached copy of %s",
+                 hub.endpoint(), reason, repo_id)
     return paths
+
+
+def _hub_failure(repo_id: str, name: str, exc: Exception, reason: str | None) -> str:
+    local = (f"give a local copy of the 15 files with --data DIR or {ENV_DATA}=DIR "
+             f"(e.g. {ENV_DATA}=../shared/mathif)")
+    if reason is not None:
+        where = ("HF_HUB_OFFLINE is set" if hub.offline()
+                 else f"the Hub ({hub.endpoint()}) cannot be reached ({reason})")
+        return f"{where} and the MathIF data set is not in the Hugging Face cache: {local}"
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (f"could not fetch {name} from the Hub dataset {repo_id}: {detail}. To work "
+            f"offline, {local}.")
 
 
 def _resolve(origin: str | os.PathLike[str] | None) -> tuple[str, list[Path], str]:
@@ -415,32 +481,57 @@ def _resolve(origin: str | os.PathLike[str] | None) -> tuple[str, list[Path], st
     )
 
 
+def missing_official_files(names: Iterable[str], selection: Selection) -> list[str]:
+    """Official files that ``selection`` needs but a folder holding ``names`` lacks.
+
+    A folder with none of the official file names is custom data: nothing is missing. One
+    that holds some of them is a copy of the release: the files whose source and count the
+    filters keep must all be there, or the run would silently cover fewer items.
+    """
+    present = set(names)
+    if not present & set(OFFICIAL_FILES):
+        return []
+    needed = [f"{s}_{c}.jsonl" for s in SOURCES for n, c in enumerate(COUNT_NAMES, start=1)
+              if (selection.sources is None or s in selection.sources)
+              and (selection.counts is None or n in selection.counts)]
+    return [name for name in needed if name not in present]
+
+
 def load(
     origin: str | os.PathLike[str] | None = None,
     *,
     sources: Iterable[str] | None = None,
     counts: Iterable[int | str] | None = None,
     limit: int | None = None,
+    quick: int | None = None,
     revision: str | None = None,
     cache_dir: str | None = None,
+    selection: Selection | None = None,
 ) -> Dataset:
     """Load MathIF items.
 
     ``origin``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
-    once and cached), a folder holding the JSONL files, or one JSONL file. When ``origin`` is
-    not given, the environment variable ``MATHIF_DATA`` is used if set.
+    once and cached; with ``HF_HUB_OFFLINE`` set or the Hub unreachable, the cached copy), a
+    folder holding the JSONL files, or one JSONL file. When ``origin`` is not given, the
+    environment variable ``MATHIF_DATA`` is used if set.
     Filters: ``sources`` (the items' benchmark sources, e.g. ``["aime"]``), ``counts`` (1-3
-    or ``single``/``double``/``triple``), ``limit`` (first N items after filtering, in file
-    order).
+    or ``single``/``double``/``triple``), then ``limit`` (first N items, in file order) or
+    ``quick`` (N items of every source x count, seeded); or a whole ``selection``.
 
-    Files are compared with the official checksums shipped in the package; a difference is
-    warned about loudly and recorded in :meth:`Dataset.manifest`, because published numbers
-    hold only for the known files.
+    A folder that holds official files must hold all those the filters keep (a missing one
+    is an :class:`InputError`). Files are compared with the official checksums shipped in
+    the package; a difference is warned about loudly (one :class:`ChecksumMismatchWarning`)
+    and recorded in :meth:`Dataset.manifest`, because published numbers hold only for the
+    known files.
 
     >>> items = mathif.load("path/to/MathIF", sources=["aime"], counts=[1])  # doctest: +SKIP
     >>> items[0].key
     'aime_single:0'
     """
+    if selection is None:
+        selection = Selection.of(sources, counts, limit, quick)
+    elif any(v is not None for v in (sources, counts, limit, quick)):
+        raise ValueError("give the filters or a selection, not both")
     kind, paths, origin = _resolve(origin)
     if kind == "hub":
         paths = _hub_files(origin, revision, cache_dir)
@@ -449,7 +540,15 @@ def load(
         paths = sorted(paths, key=lambda p: (p.name not in OFFICIAL_FILES,
                                              OFFICIAL_FILES.index(p.name)
                                              if p.name in OFFICIAL_FILES else 0, p.name))
-    selection = Selection.of(sources, counts, limit)
+    if kind == "folder":
+        missing = missing_official_files((p.name for p in paths), selection)
+        if missing:
+            raise InputError(
+                f"{len(missing)} official file(s) missing: {', '.join(missing)}. The folder "
+                "holds other files of the MathIF release, so a run would silently cover fewer "
+                "items: restore them (from the Hub dataset TingchenFu/MathIF), or leave their "
+                "items out with --sources / --counts",
+                file=origin)
 
     items: list[Item] = []
     checks: list[FileCheck] = []
@@ -464,11 +563,11 @@ def load(
             items.append(item)
     bad = [c.name for c in checks if c.status == "mismatch"]
     if bad:
-        message = (
+        # One warning, not a warning and a log line: the command line shows it as one line.
+        warnings.warn(
             f"MathIF data from {origin} differs from the official release in "
-            f"{', '.join(bad)}: published numbers do not apply to these files."
-        )
-        warnings.warn(message, ChecksumMismatchWarning, stacklevel=2)
-        log.warning("WARNING: %s", message)
+            f"{', '.join(bad)}: published numbers do not apply to these files (recorded in "
+            "results.json: manifest.data.checksum_mismatches).",
+            ChecksumMismatchWarning, stacklevel=2)
     everything = Dataset(items=tuple(items), origin=origin, files=tuple(checks))
     return everything.select(selection)

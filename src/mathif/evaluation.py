@@ -27,7 +27,7 @@ from mathif.generation.chat import build_messages
 from mathif.generation.engines import BackendOptions, make_backend
 from mathif.generation.progress import Progress
 from mathif.generation.protocol import PHASES, Backend, Completion, Request, Sampling, derive_seed
-from mathif.generation.store import RunStore
+from mathif.generation.store import RunStore, stored_successes
 from mathif.grading import DEFAULT_TIMEOUT
 from mathif.responses import Entry, Response
 from mathif.run import (
@@ -109,29 +109,29 @@ def _generate(
         engine.generate(pending, on_complete)
 
 
-def _generate_missing(
-    store: RunStore,
-    requests: Sequence[Request],
-    config: RunConfig,
-    dataset: Dataset,
-    engine: Backend | None,
-    progress: bool,
-) -> None:
-    """Generate the requests the store has no success for (a named backend is built, and
-    closed again, only when there is something to generate)."""
-    pending = [r for r in requests if not store.has_success(r.id)]
-    if not pending:
-        return
-    if engine is not None:
-        _generate(store, pending, total=len(requests), engine=engine, progress=progress)
-        return
+def start_backend(config: RunConfig, dataset: Dataset, first: Request) -> Backend:
+    """Build the named backend of ``config`` and check that it can answer ``first``.
+
+    Called before the run folder is created or touched: a model that cannot be loaded, or a
+    server that refuses or is not there, stops the command with one clear line and leaves no
+    manifest behind (which would refuse the corrected command).
+    """
     assert config.model is not None  # resolved configs name their model
     built = make_backend(config.backend, config.model, options=config.options,
                          chat_template_kwargs=config.chat_template_kwargs, items=dataset)
     try:
-        _generate(store, pending, total=len(requests), engine=built, progress=progress)
-    finally:
+        preflight(built, first)
+    except BaseException:
         built.close()
+        raise
+    return built
+
+
+def preflight(engine: Backend, first: Request) -> None:
+    """The backend's own check before a run, when it has one (one request to a server)."""
+    check = getattr(engine, "preflight", None)
+    if callable(check):
+        check(first)
 
 
 def _for_backend_object(config: RunConfig, engine: Backend) -> RunConfig:
@@ -162,8 +162,7 @@ def evaluate_config(
     if isinstance(data, Dataset):
         dataset = data.select(selection)
     else:
-        dataset = load(data, sources=selection.sources, counts=selection.counts,
-                       limit=selection.limit)
+        dataset = load(data, selection=selection)
     config = _for_backend_object(config, engine) if engine is not None else config.resolved()
     settings = config.settings(data_checksum=dataset.checksum,
                                engine={} if engine is not None else None)
@@ -172,10 +171,26 @@ def evaluate_config(
                               seed=config.seed, phases=phases,
                               prompt_template=config.prompt_template,
                               system_prompt=config.system_prompt)
-    with RunStore.open(out, settings=settings, data=dataset.manifest()) as store:
-        _generate_missing(store, requests, config, dataset, engine, progress)
-        answers = {r.id: store.get(*r.id) for r in requests}
-        engine_facts = dict(store.manifest.get("engine") or {})
+    # Settings and the model are checked before the run folder is created or touched.
+    done = stored_successes(out, settings)
+    pending = [r for r in requests if r.id not in done]
+    built: Backend | None = None
+    if pending and engine is None:
+        built = start_backend(config, dataset, pending[0])
+    try:
+        with RunStore.open(out, settings=settings, data=dataset.manifest()) as store:
+            todo = [r for r in requests if not store.has_success(r.id)]
+            if todo:
+                if built is None and engine is None:  # another process left work after all
+                    built = start_backend(config, dataset, todo[0])
+                backend = engine if engine is not None else built
+                assert backend is not None
+                _generate(store, todo, total=len(requests), engine=backend, progress=progress)
+            answers = {r.id: store.get(*r.id) for r in requests}
+            engine_facts = dict(store.manifest.get("engine") or {})
+    finally:
+        if built is not None:
+            built.close()
     grading = config.grading
     manifest = manifest_of(
         dataset, model=config.model, backend=config.backend, samples=config.samples,
@@ -203,6 +218,7 @@ def evaluate(
     sources: Sequence[str] | None = None,
     counts: Sequence[int | str] | None = None,
     limit: int | None = None,
+    quick: int | None = None,
     samples: int = 1,
     seed: int | None = 0,
     temperature: float = 1.0,
@@ -228,15 +244,20 @@ def evaluate(
     backend's options object (:mod:`mathif.generation.engines`, e.g. ``OpenAIOptions``).
     Decoding defaults are the paper's; ``seed`` gives every (item, sample) its own derived
     seed (``None``: unseeded). ``with_control`` also runs the prompts without constraints,
-    for "correct w/o constraints". The filters (``sources``, ``counts``, ``limit``) apply to
-    ``data`` whether it is a source or an already loaded :class:`~mathif.data.Dataset`.
+    for "correct w/o constraints". The filters (``sources``, ``counts``, then ``limit`` or
+    ``quick``: see :class:`~mathif.data.Selection`) apply to ``data`` whether it is a source
+    or an already loaded :class:`~mathif.data.Dataset`.
     ``max_ungraded``: see :func:`mathif.score`; the files are written before the error.
 
     The run folder ``out`` is resumable: calling again with the same settings generates only
     what is missing and retries failed requests; other settings raise
-    :class:`~mathif.generation.SettingsMismatchError`. Failed requests are reported as errors
-    in the results, never scored as empty answers. Writes ``manifest.json``,
-    ``completions.jsonl``, ``samples.jsonl``, ``results.json`` (and ``control_samples.jsonl``).
+    :class:`~mathif.generation.SettingsMismatchError`. Settings, and for a named backend the
+    model (a missing folder, an unreachable Hub) and the server (the openai backend's one
+    preflight request), are checked before the folder is created, so a failed start leaves
+    nothing behind. Failed
+    requests are reported as errors in the results, never scored as empty answers. Writes
+    ``manifest.json``, ``completions.jsonl``, ``samples.jsonl``, ``results.json`` (and
+    ``control_samples.jsonl``).
 
     >>> result = mathif.evaluate("Qwen/Qwen3-0.6B", out="runs/qwen3", limit=10)  # doctest: +SKIP
     >>> result.metrics.overall.hacc                                          # doctest: +SKIP
@@ -260,7 +281,8 @@ def evaluate(
         options=None if engine is not None else _options(name, options),
     )
     return evaluate_config(config, out=out, data=data,
-                           selection=Selection.of(sources, counts, limit), engine=engine,
+                           selection=Selection.of(sources, counts, limit, quick),
+                           engine=engine,
                            progress=progress)
 
 

@@ -345,13 +345,16 @@ def _usage_value(usage: Usage, name: str) -> float | None:
     return value
 
 
+def error_message(sample: Sample) -> str:
+    """A failed generation's message as it is grouped: its first line, the item's key left
+    out (a message naming its item would make every failure its own group)."""
+    text = (sample.error or "").strip().replace(sample.key, "<item>")
+    return text.splitlines()[0][:160] if text else "error"
+
+
 def _errors(samples: Sequence[Sample]) -> dict[str, int]:
-    """Failed generations, by the first line of their message."""
-    errors = Counter(
-        (v.error or "").strip().splitlines()[0][:160] if (v.error or "").strip() else "error"
-        for v in samples
-        if not v.scored
-    )
+    """Failed generations, by message (see :func:`error_message`), most frequent first."""
+    errors = Counter(error_message(v) for v in samples if not v.scored)
     return dict(errors.most_common())
 
 

@@ -19,7 +19,10 @@ Which item a line answers, in this order: its ``key`` field; its ``question`` te
 questions are distinct, SPEC §1); its position, for lines with neither, when the file has
 exactly one line per item (of the whole data set, or of the selected items). A file of items
 with responses (``mathif score FILE``) is its own data set: each line is an item, keyed by
-its ``key`` field or ``"{file stem}:{line index}"``.
+its ``key`` field, else by what it is (:mod:`mathif.identity`): the official key
+``"{file stem}:{line}"`` of the MathIF item with the same question and constraints, else a
+fingerprint of its content. Neither depends on the file's name or the order of its lines, so
+two runs of the same items pair item by item in a report.
 
 The data filters (:class:`~mathif.data.Selection`) apply after matching: a line for an item
 that the filters leave out is skipped.
@@ -33,13 +36,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mathif.data import Dataset, Item, Selection, parse_item, read_jsonl
 from mathif.errors import InputError
 from mathif.harness_logs import response_lines
+from mathif.identity import CONTENT_PREFIX, identity
 
 if TYPE_CHECKING:
     from mathif.generation.protocol import Completion
@@ -331,15 +335,42 @@ def match_responses(
                   key=lambda e: (order[e.item.key], e.index))
 
 
+def _item_of_line(record: dict[str, Any], items: dict[str, Item], provisional: str, *,
+                  file: str, line: int) -> Item:
+    """The item a line of items-with-responses carries (one object per key, shared by that
+    key's lines): keyed by its ``key`` field, else by its identity."""
+    key = record.get("key")
+    if key is not None and (not isinstance(key, str) or not key):
+        raise InputError("expected a non-empty string", file=file, line=line, field="key")
+    if isinstance(key, str) and key in items:
+        return items[key]
+    item = parse_item(record, key=key or provisional, file=file, line=line)
+    if key is None:
+        item = replace(item, key=identity(item))
+    return items.setdefault(item.key, item)
+
+
+def _duplicate(key: str, first: int, explicit: bool) -> str:
+    if explicit:
+        return f"duplicate key {key!r} (first on line {first})"
+    what = ("the same item" if key.startswith(CONTENT_PREFIX)
+            else f"the same MathIF item ({key})")
+    return (f"this line holds {what} as line {first} (same question and constraints): "
+            "give the lines of one item distinct 'sample' indices, or distinct 'key' fields "
+            "if they are different items")
+
+
 def read_items_with_responses(
     path: str | os.PathLike[str], selection: Selection | None = None
 ) -> tuple[list[Entry], list[Item]]:
     """Read a file whose lines hold an item's fields plus its response(s).
 
     Returns the entries of the items that ``selection`` keeps, and every item of the file
-    (against which a control file is matched). A line's key is its ``key`` field, else
-    ``"{file stem}:{line index}"``; lines that share a key are samples of one item (each with
-    its own ``sample`` index). All fields of a line are kept in its output records.
+    (against which a control file is matched). A line's key is its ``key`` field, else its
+    item's identity (:func:`mathif.identity.identity`: the official key of the same question
+    and constraints, else a content fingerprint); lines that share a key are samples of one
+    item (each with its own ``sample`` index). All fields of a line are kept in its output
+    records.
     """
     path = Path(path)
     file = str(path)
@@ -354,17 +385,12 @@ def read_items_with_responses(
                              file=file, line=line)
         if record.get("phase", "main") != "main":
             continue
-        key = record.get("key", f"{stem}:{index}")
-        if not isinstance(key, str) or not key:
-            raise InputError("expected a non-empty string", file=file, line=line, field="key")
-        item = items.get(key)
-        if item is None:
-            item = items[key] = parse_item(record, key=key, file=file, line=line)
+        item = _item_of_line(record, items, f"{stem}:{index}", file=file, line=line)
+        key = item.key
         for sample, response in responses_in(record, file=file, line=line).items():
             if (key, sample) in first_line:
-                raise InputError(f"duplicate key {key!r} (first on line "
-                                 f"{first_line[key, sample]})", file=file, line=line,
-                                 field="key")
+                raise InputError(_duplicate(key, first_line[key, sample], "key" in record),
+                                 file=file, line=line, field="key")
             first_line[key, sample] = line
             raw.append((item, sample, response, record))
     if not raw:

@@ -190,6 +190,7 @@ def score_file(
     workers: int | None = None,
     progress: bool = False,
     max_ungraded: float | None = MAX_UNGRADED_PERCENT,
+    quick: int | None = None,
 ) -> ScoreResult:
     """Score a responses file, as ``mathif score`` does.
 
@@ -197,17 +198,17 @@ def score_file(
     With ``data`` (a dataset source), ``path`` holds responses matched to the loaded items
     (by key, question, or line position; see :mod:`mathif.responses`). ``control`` is a file
     of the same shape with the responses of the run without constraints. The filters
-    (``sources``, ``counts``, ``limit``) choose the items that are scored, either way.
+    (``sources``, ``counts``, then ``limit`` or ``quick``; see
+    :class:`~mathif.data.Selection`) choose the items that are scored, either way.
     """
-    selection = Selection.of(sources, counts, limit)
+    selection = Selection.of(sources, counts, limit, quick)
     dataset: Dataset | None = None
     harness = harness_logs.describe(path)
     if data is not None or harness:
         # A harness log (lm-eval samples, Inspect) names its items by key or question: it is
         # matched to the data (MATHIF_DATA or the Hub when --data is not given), and covers
         # the items its run covered (a --limit run scores those few).
-        dataset = load(data, sources=selection.sources, counts=selection.counts,
-                       limit=selection.limit)
+        dataset = load(data, selection=selection)
         entries = match_responses(path, dataset, complete=not harness)
         if harness:
             dataset = _covered(dataset, entries)
@@ -240,11 +241,7 @@ def _covered(dataset: Dataset, entries: Sequence[Entry]) -> Dataset:
 
 
 def _selection_record(selection: Selection) -> dict[str, Any] | None:
-    if selection.is_everything:
-        return None
-    return {"sources": list(selection.sources) if selection.sources is not None else None,
-            "counts": list(selection.counts) if selection.counts is not None else None,
-            "limit": selection.limit}
+    return None if selection.is_everything else selection.to_record()
 
 
 # --- the output folder ---------------------------------------------------------------------

@@ -119,3 +119,21 @@ def test_a_template_failure_is_that_request_s_error(tiny_model: Path) -> None:
     rendered = render_requests(tokenizer, [good, bad, good])
     assert len(rendered) == 2 and isinstance(rendered[good.messages], list)
     assert "no BAD here" in str(rendered[bad.messages])
+
+
+def test_quiet_silences_the_loading_bars(tiny_model: Path, data_dir: Path,
+                                         tmp_path: Path) -> None:
+    """`--quiet` used to leave transformers' "Loading weights" bar on stderr (issue 11, 7)."""
+    import subprocess
+    import sys
+
+    from tests.generation.conftest import subprocess_env
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mathif.cli", "eval", "--backend", "hf", "--model",
+         str(tiny_model), "--data", str(data_dir), "--limit", "1", "--max-tokens", "4",
+         "--grader", "none", "--out", str(tmp_path / "run"), "--quiet"],
+        capture_output=True, text=True, env=subprocess_env(tmp_path), timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "it/s" not in done.stderr and "Loading" not in done.stderr, done.stderr
+    assert "%|" not in done.stderr, done.stderr

@@ -60,7 +60,12 @@ class Dom(HTMLParser):
         self.table: dict[str, str | None] = {}
         self.root: dict[str, str | None] = {}
         self.iframes = 0
+        self.value_labels: list[str] = []
+        self.bars = 0
+        self.points = 0
+        self.zero_bars: list[dict[str, str | None]] = []
         self._section: str | None = None
+        self._in_value = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -74,10 +79,23 @@ class Dom(HTMLParser):
             self._section = a.get("id")
         if tag == "svg" and self._section == "charts":
             self.svgs_in_charts += 1
+        classes = str(a.get("class") or "").split()
+        if tag == "rect" and "bar" in classes and self._section == "charts":
+            self.bars += 1
+            if "zero" in classes:
+                self.zero_bars.append(a)
+        if tag == "circle" and "point" in classes and self._section == "charts":
+            self.points += 1
+        self._in_value = tag == "text" and "value" in classes and self._section == "charts"
         if tag == "tr" and a.get("class") == "item":
             self.rows.append(a)
         if tag == "table" and a.get("id") == "item-table":
             self.table = a
+
+    def handle_data(self, data: str) -> None:
+        if self._in_value:
+            self.value_labels.append(data)
+            self._in_value = False
 
 
 def parse(text: str) -> Dom:
@@ -131,6 +149,71 @@ def test_constraint_and_text_filters(page: Path, tmp_path: Path) -> None:
     assert len(shown) < len(all_no_comma)
 
 
+def test_bars_carry_value_labels(page: Path, tmp_path: Path) -> None:
+    dom = parse(chromium(tmp_path, "--dump-dom", page.as_uri()))
+    # every bar and point has its value next to it, but the stacked quadrant segments
+    # (labelled inside, when wide enough)
+    quadrant_segments = 4 * 2
+    assert dom.bars > 50 and dom.points == 12
+    assert len(dom.value_labels) == dom.bars - quadrant_segments + dom.points
+    assert all(re.fullmatch(r"\d+(\.\d)?", label) for label in dom.value_labels)
+
+
+@pytest.fixture(scope="module")
+def zero_page(items: list, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run that follows nothing and answers nothing right: every rate is 0%."""
+    from tests.report.conftest import write_run
+
+    root = tmp_path_factory.mktemp("zero")
+    run = write_run(root / "zero", items[:45], model="zero-model", seed="z",
+                    follow_rate=-1.0, correct_rate=-1.0)
+    target = root / "report.html"
+    report.write(report.build([run], with_paper=False), html=target)
+    return target
+
+
+def test_zero_percent_bars_are_visible(zero_page: Path, tmp_path: Path) -> None:
+    dom = parse(chromium(tmp_path, "--dump-dom", zero_page.as_uri()))
+    assert dom.zero_bars and len(dom.zero_bars) == dom.bars - 4  # quadrant segments aside
+    for bar in dom.zero_bars:
+        assert min(float(bar["width"] or 0), float(bar["height"] or 0)) >= 2.0, bar
+    assert set(dom.value_labels) <= {"0", "0.0"} and "0.0" in dom.value_labels
+
+
+def _rates(run: report.Run, value) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    out: dict[str, list[float]] = {}
+    for sample in run.samples:
+        if sample.scored and value(sample) is not None:
+            out.setdefault(sample.key, []).append(float(value(sample)))
+    return {k: sum(v) / len(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("metric", ["hacc", "correct", "any"])
+def test_runs_disagree_filter(page: Path, run_a: Path, run_b: Path, tmp_path: Path,
+                              metric: str) -> None:
+    a, b = report.load_run(run_a), report.load_run(run_b)
+    expected: set[str] = set()
+    for name, value in (("hacc", lambda s: s.hard), ("correct", lambda s: s.correct)):
+        if metric not in (name, "any"):
+            continue
+        ra, rb = _rates(a, value), _rates(b, value)
+        expected |= {k for k in ra.keys() & rb.keys() if abs(ra[k] - rb[k]) > 1e-9}
+    assert 0 < len(expected) < 420
+    dom = parse(chromium(tmp_path, "--dump-dom", page.as_uri() + f"#disagree={metric}"))
+    assert "f-disagree" in dom.ids
+    shown = {str(row["data-key"]) for row in dom.rows if "hidden" not in row}
+    assert shown == expected
+    assert dom.table.get("data-visible-rows") == str(len(expected))
+
+
+def test_single_run_page_has_no_disagreement_filter(run_a: Path, tmp_path: Path) -> None:
+    target = tmp_path / "single.html"
+    report.write(report.build([run_a]), html=target)
+    dom = parse(chromium(tmp_path, "--dump-dom", target.as_uri() + "#disagree=hacc"))
+    assert "f-disagree" not in dom.ids and "f-source" in dom.ids
+    assert dom.table.get("data-visible-rows") == "420"  # the fragment is ignored
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
@@ -138,7 +221,11 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def test_screenshot(page: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("runs", [1, 2], ids=["single-run", "two-runs"])
+def test_screenshot(page: Path, run_a: Path, tmp_path: Path, runs: int) -> None:
+    if runs == 1:
+        page = tmp_path / "single.html"
+        report.write(report.build([run_a]), html=page)
     shot = tmp_path / "report.png"
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2400",
              "--hide-scrollbars", page.as_uri())

@@ -145,3 +145,62 @@ def test_cli_prints_markdown_by_default(run_b: Path, capsys: pytest.CaptureFixtu
 def test_cli_reports_a_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "nope")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+# --- the report's rough edges (issue 11, 11) ------------------------------------------------
+
+
+def test_html_alone_prints_no_markdown(run_b: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(run_b), "--html", str(tmp_path / "r.html")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "wrote html" in captured.err
+    assert main(["report", str(run_b), "--html", str(tmp_path / "r.html"),
+                 "--markdown", "-"]) == 0
+    assert TABLE3_HEADER in capsys.readouterr().out  # asked for: printed
+
+
+def _figure(page: str, name: str) -> str:
+    start = page.index(f'id="chart-{name}"')
+    return page[start:page.index("</figure>", start)]
+
+
+def test_correctness_bars_have_each_run_s_colour_and_label(two_runs: report.Report) -> None:
+    chart = _figure(report.to_html(two_runs), "correctness")
+    labels = [r.label for r in two_runs.runs]
+    legend = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="10" height="10" '
+                        r'fill="(#[0-9A-F]{6})"/>\s*<text[^>]*>([^<]*)</text>', chart)
+    assert [name for _, name in legend] == labels
+    colours = [colour for colour, _ in legend]
+    assert colours == list(svg.PALETTE[:2])
+    bars = re.findall(r'class="bar[^"]*"[^>]*fill="(#[0-9A-F]{6})"', chart)
+    assert set(bars) == set(colours)  # both runs' bars, each in its own colour
+    assert "w/o constraints" in chart and "w/ constraints" in chart
+
+
+def test_reasoning_bins_with_other_edges_get_their_own_axes(two_runs: report.Report,
+                                                            run_a: Path) -> None:
+    chart = _figure(report.to_html(two_runs), "reasoning")
+    assert chart.count("<svg") == 2  # run_a counts tokens, run_b words: no shared Q1-Q6
+    for run in two_runs.runs:
+        assert f"HAcc by reasoning length (quantile bins): {run.label}" in chart
+        first = run.metrics.by_reasoning_length[0]
+        assert f">{first.min:g}–{first.max:g}</text>" in chart  # the run's own edges
+    same = report.build([run_a, run_a])
+    shared = _figure(report.to_html(same), "reasoning")
+    assert shared.count("<svg") == 1 and shared.count("<polyline") == 2
+
+
+def test_item_rows_show_which_constraint_failed(two_runs: report.Report) -> None:
+    page = report.to_html(two_runs)
+    run = two_runs.runs[1]
+    sample = next(s for s in run.samples if s.scored and not all(s.follow))
+    failed = [n for n, ok in zip(sample.item.constraint_name, sample.follow, strict=True)
+              if not ok]
+    row = page[page.index(f'data-key="{sample.key}"'):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r'<td class="run">(.*?)</td>', row)
+    assert len(cells) == 2
+    missed = re.findall(r'<span class="mono">(.*?)</span>', cells[1])
+    assert [m.replace("<wbr>", "") for m in missed] == failed
+    assert "<details>" not in cells[1]  # readable without unfolding

@@ -1,9 +1,12 @@
 """The ``mathif`` command: one thin module per command over the public API.
 
 Errors: a bad input or setting is one line naming the file, line and field (exit 2); too many
-answers the grader could not decide is exit 3 (after the results are written); anything else
-is a bug, reported in one line that says how to get its traceback (``--debug`` or
-``MATHIF_DEBUG=1``), exit 1.
+answers the grader could not decide is exit 3 (after the results are written); a ``mathif
+eval`` run with requests that still failed after their retries is exit 4 (incomplete: the
+results are written, and running the same command again retries them); anything else is a
+bug, reported in one line that says how to get its traceback (``--debug`` or
+``MATHIF_DEBUG=1``), exit 1. mathif's own warnings (changed data files, repaired text) are
+one ``mathif: warning: ...`` line each.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from mathif.cli.codes import EXIT_BUG, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_UNGRADED
 from mathif.errors import InputError, MathIFError
 
+__all__ = ["EXIT_BUG", "EXIT_INCOMPLETE", "EXIT_INPUT", "EXIT_UNGRADED", "build_parser", "main"]
+
 DEBUG_ENV = "MATHIF_DEBUG"
-EXIT_INPUT = 2
-EXIT_UNGRADED = 3
-EXIT_BUG = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,9 +69,21 @@ def _log_to_stderr() -> Iterator[None]:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    python_format = warnings.formatwarning
+
+    def one_line(message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, line: str | None = None) -> str:
+        """mathif's warnings as one ``mathif: warning:`` line (not Python's two lines with a
+        source location); other libraries' warnings as Python shows them."""
+        if category.__module__.split(".")[0] == "mathif":
+            return f"mathif: warning: {message}\n"
+        return python_format(message, category, filename, lineno, line)
+
+    warnings.formatwarning = one_line
     try:
         yield
     finally:
+        warnings.formatwarning = python_format
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]

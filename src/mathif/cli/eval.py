@@ -11,8 +11,11 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
+from mathif.cli.codes import EXIT_INCOMPLETE
 from mathif.cli.options import (
     add_data_filters,
     add_grading_options,
@@ -27,7 +30,9 @@ from mathif.cli.summary import format_summary
 from mathif.config import RunConfig
 from mathif.generation.engines import OPTIONS, BackendOptions, resolve_backend
 from mathif.generation.protocol import Sampling
+from mathif.metrics import error_message
 from mathif.options import option_fields
+from mathif.samples import Sample
 
 log = logging.getLogger("mathif")
 
@@ -102,6 +107,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from mathif.run import UngradedAnswersError
 
     config = config_of(args)
+    if args.quiet and config.backend in ("hf", "vllm"):
+        from mathif.hub import silence_libraries
+
+        silence_libraries()  # transformers' "Loading weights" bar, the Hub's download bars
     try:
         result = evaluate_config(config, out=args.out, data=args.data,
                                  selection=selection_of(args), progress=not args.quiet)
@@ -114,10 +123,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(format_summary(result.metrics))
         print(f"\nwrote {args.out}/samples.jsonl and {args.out}/results.json")
     failed = [s for s in (*result.samples, *(result.control_samples or ())) if not s.scored]
-    if failed:
-        print(f"mathif: {len(failed)} request(s) failed and are not scored (their error is in "
-              f"{args.out}/samples.jsonl); run the same command again to retry them",
-              file=sys.stderr)
+    if not failed:
+        if failure is not None:
+            raise failure
+        return 0
+    print(failed_requests_message(failed, len(result.samples)
+                                  + len(result.control_samples or ()), config.backend,
+                                  args.out), file=sys.stderr)
     if failure is not None:
-        raise failure
-    return 0
+        print(f"mathif: error: {failure}", file=sys.stderr)
+    return EXIT_INCOMPLETE
+
+
+def failed_requests_message(failed: Sequence[Sample], total: int, backend: str,
+                            out: str) -> str:
+    """What the user reads when requests still failed after their retries: how many, the
+    first distinct error (most runs fail for one reason), and what to do."""
+    errors = Counter(error_message(s) for s in failed)
+    first, count = next(iter(errors.items()))
+    kinds = (f"{len(errors)} distinct errors; the first, ×{count}" if len(errors) > 1
+             else f"all ×{count}")
+    if backend == "replay":
+        advice = ("the replay file has no usable response for them, so running again cannot "
+                  "add them: complete the file, or score what is there")
+    else:
+        advice = "run the same command again to retry them (what succeeded is kept)"
+    return (f"mathif: incomplete: {len(failed)} of {total} request(s) failed and are not "
+            f"scored ({kinds}): {first}\nmathif: {advice}; every error is in {out}/samples.jsonl "
+            "and grouped in results.json (metrics.errors)")

@@ -10,7 +10,14 @@ from typing import Any
 
 from mathif.config import GradeSettings
 from mathif.data import SOURCES, Selection
-from mathif.options import FLAG, NON_NEGATIVE_INT, Spec, default_of, option_fields
+from mathif.options import (
+    FLAG,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    Spec,
+    default_of,
+    option_fields,
+)
 
 
 def flag_name(name: str) -> str:
@@ -64,12 +71,18 @@ def add_data_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--counts", nargs="+", metavar="N", help="only items with these constraint counts (1-3)"
     )
-    parser.add_argument("--limit", type=NON_NEGATIVE_INT.parse, metavar="N",
-                        help="only the first N items (after the other filters)")
+    subset = parser.add_mutually_exclusive_group()
+    subset.add_argument("--limit", type=NON_NEGATIVE_INT.parse, metavar="N",
+                        help="only the first N items (after the other filters), in file order: "
+                        "the first items are all GSM8K")
+    subset.add_argument("--quick", type=POSITIVE_INT.parse, metavar="N",
+                        help="a seeded, stratified subset: N items of every source x "
+                        "constraint count (15 cells: --quick 2 is 30 items); the recommended "
+                        "quick check")
 
 
 def selection_of(args: argparse.Namespace) -> Selection:
-    return Selection.of(args.sources, args.counts, args.limit)
+    return Selection.of(args.sources, args.counts, args.limit, args.quick)
 
 
 def add_grading_options(parser: argparse.ArgumentParser) -> None:

@@ -17,8 +17,10 @@ def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
         help="Markdown/HTML/CSV/LaTeX reports of one or more runs",
         description="Report one or more run folders (written by `mathif score --out` or "
         "`mathif eval`). Several runs are shown side by side, with paired differences "
-        "against the first run and the paper's rows for the same models. Without "
-        "--markdown FILE the Markdown summary is printed.",
+        "against the first run (items paired by what they are, not by file and line; runs "
+        "of different data sets are not paired) and the paper's rows for the same models. "
+        "With no output file (--markdown, --html, --csv, --latex), or with --markdown -, the "
+        "Markdown summary is printed.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN",
                         help="run folder (or its samples.jsonl)")
@@ -26,7 +28,8 @@ def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
                         help="name of a run in tables and charts, in RUN order (repeatable; "
                         "default: the manifest's model, else the folder name)")
     parser.add_argument("--markdown", metavar="FILE",
-                        help="write the Markdown summary here ('-' or absent: stdout)")
+                        help="write the Markdown summary here ('-': stdout, which is also "
+                        "where it goes when no other output file is given)")
     parser.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
     parser.add_argument("--csv", metavar="FILE", help="write per-sample verdicts as CSV")
     parser.add_argument("--latex", metavar="FILE",
@@ -54,6 +57,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     rep = report.build(args.runs, labels=args.label,
                        ci=CISettings(n_boot=args.n_boot, seed=args.seed, level=args.level),
                        with_paper=not args.no_paper)
+    for comparison in rep.comparisons:
+        warn = "warning: " if not comparison.complete else ""
+        print(f"mathif: {warn}{comparison.describe()}", file=sys.stderr)
     to_file = args.markdown not in (None, "-")
     written = report.write(
         rep,
@@ -63,7 +69,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         latex=args.latex,
         max_chars=args.max_chars,
     )
-    if not to_file:
+    files = (args.html, args.csv, args.latex)
+    if args.markdown == "-" or (args.markdown is None and all(f is None for f in files)):
         sys.stdout.write(report.to_markdown(rep))
     for kind, path in written.items():
         print(f"wrote {kind}: {path}", file=sys.stderr)

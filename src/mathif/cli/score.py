@@ -63,6 +63,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         sources=selection.sources,
         counts=selection.counts,
         limit=selection.limit,
+        quick=selection.quick,
         timeout=grading.grade_timeout,
         workers=grading.workers,
         progress=not args.quiet,

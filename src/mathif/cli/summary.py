@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mathif.results import Grading, Metrics, Rates
+from mathif.results import Grading, Interval, Metrics, Rates, Truncation
 
 
 def _fmt(value: object) -> str:
@@ -25,8 +25,28 @@ def _grading_line(name: str, grading: Grading | None) -> list[str]:
             "wrong"]
 
 
+def _cell(value: float | None, ci: Interval | None) -> str:
+    """A rate with its interval: ``45.24 [40.48, 50.00]``."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci is not None else "")
+
+
+def truncation_line(truncation: Truncation | None) -> str:
+    """How many responses stopped at the token limit: a cut-off answer fails its constraints
+    and is rarely correct, so a high rate explains low scores."""
+    if truncation is None or truncation.rate is None:
+        return "truncated (stopped at the token limit): not recorded"
+    line = (f"truncated (stopped at the token limit): {truncation.n_length} of "
+            f"{truncation.n_with_finish_reason} responses ({truncation.rate:.2f}%)")
+    if truncation.n_length:
+        line += "; their answers are cut off: raise --max-tokens to see them finish"
+    return line
+
+
 def format_summary(metrics: Metrics) -> str:
-    """A plain-text summary table of a run (what the CLI prints)."""
+    """A plain-text summary table of a run (what the CLI prints): rates with their
+    intervals, the truncation rate, ungraded answers, quadrants, constraint pass rates."""
     overall = metrics.overall
     lines = [
         f"items {metrics.n_items}  responses {metrics.n_responses}  "
@@ -40,9 +60,10 @@ def format_summary(metrics: Metrics) -> str:
     rows = [header]
 
     def row(name: str, values: Rates) -> list[str]:
-        cells = [name, _fmt(values.n_items), _fmt(values.hacc), _fmt(values.sacc)]
+        cells = [name, _fmt(values.n_items), _cell(values.hacc, values.hacc_ci),
+                 _cell(values.sacc, values.sacc_ci)]
         if graded:
-            cells.append(_fmt(values.correct))
+            cells.append(_cell(values.correct, values.correct_ci))
         return cells
 
     rows.append(row("overall", overall.rates))
@@ -54,6 +75,9 @@ def format_summary(metrics: Metrics) -> str:
     for r in rows:
         lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
                                for i, c in enumerate(r)))
+    if metrics.ci is not None:
+        lines.append(f"[brackets: {100 * metrics.ci.level:.0f}% bootstrap interval over items]")
+    lines += ["", truncation_line(metrics.truncation)]
     if metrics.control is not None:
         lines.append("")
         lines.append(

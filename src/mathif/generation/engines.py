@@ -11,10 +11,12 @@ silently ignored ``--concurrency`` or ``--tensor-parallel-size`` wastes a long r
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mathif.errors import InputError
 from mathif.generation.protocol import Backend
 from mathif.options import (
     FLAG,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from mathif.data import Item
 
 BACKEND_NAMES = ("auto", "vllm", "hf", "openai", "replay")
+log = logging.getLogger(__name__)
 
 _DTYPE_HELP = "auto (default), bfloat16, float16, float32"
 
@@ -200,24 +203,42 @@ def make_backend(
     for key in ("engine_args", "extra_body"):
         if key in opts:
             opts[key] = dict(opts[key])
-    if name == "vllm":
-        from mathif.generation.vllm import VLLMBackend
-
-        return VLLMBackend(model, chat_template_kwargs=kwargs, **opts)
-    if name == "hf":
-        from mathif.generation.hf import HFBackend
-
-        return HFBackend(model, chat_template_kwargs=kwargs, **opts)
+    if name in ("vllm", "hf"):
+        return _local_model_backend(name, model, kwargs, opts)
     if name == "openai":
-        from mathif.generation.openai import OpenAIBackend, RetryPolicy
+        from mathif.generation.openai import DEFAULT_BASE_URL, OpenAIBackend, RetryPolicy
 
         retries = opts.pop("max_retries", None)
         retry = RetryPolicy(max_retries=retries) if retries is not None else None
         if "base_url" in opts:
             opts["base_url"] = list(opts["base_url"])
+        else:
+            log.warning("openai backend: no --base-url given, so requests go to %s",
+                        DEFAULT_BASE_URL)
         return OpenAIBackend(model, chat_template_kwargs=kwargs, retry=retry, **opts)
     from mathif.generation.replay import ReplayBackend
 
     if kwargs:
         raise ValueError("--chat-template-kwargs does not apply to the replay backend")
     return ReplayBackend(model, items, control_path=opts.get("control_responses"))
+
+
+def _local_model_backend(name: str, model: str, kwargs: dict[str, Any],
+                         opts: dict[str, Any]) -> Backend:
+    """A vllm or hf backend, its model checked first (:func:`mathif.hub.resolve_model`: a
+    missing folder, the Hub off or unreachable) and a model that still fails to load reported
+    in one line rather than a library's traceback."""
+    from mathif.hub import resolve_model
+
+    local = resolve_model(model)
+    try:
+        if name == "vllm":
+            from mathif.generation.vllm import VLLMBackend
+
+            return VLLMBackend(local, chat_template_kwargs=kwargs, **opts)
+        from mathif.generation.hf import HFBackend
+
+        return HFBackend(local, chat_template_kwargs=kwargs, **opts)
+    except OSError as exc:  # transformers: no such repository, no config.json, no weights
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"model {model!r} could not be loaded: {detail}") from None

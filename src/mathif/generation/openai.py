@@ -26,6 +26,12 @@ recorded as that request's error, never as an empty answer. Each attempt has a t
 A run whose servers all refuse connections for :attr:`RetryPolicy.unreachable_s` seconds stops
 with a :class:`BackendError`, rather than spending minutes of retries on every request.
 
+Before a run, :meth:`OpenAIBackend.preflight` sends one request (the run's first, capped at
+one token) to every server: a refused connection, a 404 (wrong ``--base-url`` or model), a
+refused API key or a request the server rejects stop the command at once with one line that
+says what to fix, before the run folder is created. A server that answers at all (even with a
+5xx or 429) is working: its failures are the run's retries' business.
+
 A reply with reasoning but null content is the one documented exception: a reasoning cut off
 before its end (finish reason ``length`` with a server-side reasoning parser) leaves nothing
 for the content. It is kept as an empty answer, as the paper scores a truncated output, and
@@ -38,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import os
 import random
 import threading
@@ -58,11 +65,17 @@ from mathif.generation.protocol import (
 from mathif.version import __version__
 
 API_KEY_ENVS = ("MATHIF_API_KEY", "OPENAI_API_KEY")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+# The preflight request's deadline: a working but busy server may queue it a while.
+PREFLIGHT_TIMEOUT_S = 60.0
 FATAL_STATUSES = frozenset({401, 403, 404})
 RETRY_STATUSES = frozenset({408, 409, 425, 429})
 ERROR_BODY_CHARS = 300
 # A reply this large is not a chat completion (16k tokens of text are well under 1 MB).
 MAX_REPLY_BYTES = 64 * 1024 * 1024
+
+
+log = logging.getLogger(__name__)
 
 
 class ResponseFormatError(ValueError):
@@ -200,6 +213,29 @@ class _Endpoint:
         self.refused_since: float | None = None
 
 
+def _run(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end, from plain code or from inside an event loop (a notebook:
+    then in a thread of its own, waited for)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(work)
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(work)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="mathif-openai")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 class _ReplyTooLarge(Exception):
     pass
 
@@ -246,7 +282,7 @@ class OpenAIBackend:
         self,
         model: str,
         *,
-        base_url: str | Sequence[str] = "http://127.0.0.1:8000/v1",
+        base_url: str | Sequence[str] = DEFAULT_BASE_URL,
         concurrency: int = 32,
         request_timeout: float = 1800.0,
         retry: RetryPolicy | None = None,
@@ -314,25 +350,92 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
         if not requests:
             return
+        _run(self.agenerate(requests, on_complete))
+
+    def preflight(self, request: Request) -> None:
+        """One request to every server before the run (``request`` capped at one token).
+
+        Stops (:class:`BackendError`, one line) on what no retry can fix: a refused
+        connection (when every server refuses), an unusable URL, a 404, a refused API key, a
+        request the server rejects. A server that answers anything else is working.
+        """
+        urls = ", ".join(e.url.removesuffix("/chat/completions") for e in self.endpoints)
+        log.info("openai backend: model %s at %s", self.model, urls)
+        body = self.body(request)
+        for name in ("max_tokens", "max_completion_tokens"):
+            if name in body:
+                body[name] = 1
+        _run(self._apreflight(body))
+
+    def _client(self, concurrency: int) -> Any:
+        import httpx
+
+        headers = {"User-Agent": f"mathif/{__version__}"}
+        key = api_key(self.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        limits = httpx.Limits(max_connections=concurrency,
+                              max_keepalive_connections=concurrency)
+        timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout))
+        return httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout,
+                                 transport=self.transport)
+
+    async def _apreflight(self, body: dict[str, Any]) -> None:
+        async with self._client(len(self.endpoints)) as client:
+            found = await asyncio.gather(*(self._check(client, e, body)
+                                           for e in self.endpoints))
+        fatal = [problem for kind, problem in found if kind == "fatal"]
+        if fatal:
+            raise BackendError(fatal[0])
+        refused = [problem for kind, problem in found if kind == "refused"]
+        if len(refused) == len(self.endpoints):
+            raise BackendError(refused[0])
+        for kind, problem in found:
+            if kind in ("refused", "slow"):
+                log.warning("%s", problem)
+
+    async def _check(self, client: Any, endpoint: _Endpoint, body: dict[str, Any]
+                     ) -> tuple[str, str]:
+        """``("ok" | "slow" | "refused" | "fatal", message)`` for one server."""
+        import httpx
+
+        base = endpoint.url.removesuffix("/chat/completions")
+        deadline = min(self.request_timeout, PREFLIGHT_TIMEOUT_S)
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(self.agenerate(requests, on_complete))
-            return
-        # Called from inside an event loop (a notebook): run ours in a thread and wait.
-        failure: list[BaseException] = []
+            got = await _within(deadline, self._attempt(client, endpoint.url, body))
+        except asyncio.TimeoutError:
+            return "slow", (f"{base} took the connection but did not answer the check request "
+                            f"within {deadline:g}s: going on")
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            return "fatal", f"cannot use {endpoint.url}: {exc}; check --base-url"
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            endpoint.refused_since = time.monotonic()
+            return "refused", (
+                f"cannot connect to {base} ({type(exc).__name__}: {_short(str(exc))}): is the "
+                "server running there? Start one (e.g. `vllm serve MODEL --port 8000`) or give "
+                "its address with --base-url")
+        except Exception:  # the server took the connection: it is there, the run retries
+            return "ok", ""
+        return self._judge(base, got)
 
-        def target() -> None:
-            try:
-                asyncio.run(self.agenerate(requests, on_complete))
-            except BaseException as exc:
-                failure.append(exc)
-
-        thread = threading.Thread(target=target, name="mathif-openai")
-        thread.start()
-        thread.join()
-        if failure:
-            raise failure[0]
+    def _judge(self, base: str, got: _Attempt) -> tuple[str, str]:
+        """The preflight verdict on a server's answer."""
+        status = got.status
+        if status == 200 or status >= 500 or status in RETRY_STATUSES:
+            return "ok", ""
+        said = f"HTTP {status}: {_short(got.body.decode('utf-8', 'replace'))}"
+        if status in (401, 403):
+            hint = (f"set the API key in {self.api_key_env}" if self.api_key_env else
+                    "set the API key in MATHIF_API_KEY or OPENAI_API_KEY (or name its "
+                    "variable with --api-key-env)")
+            return "fatal", f"{base} refused the credentials ({said}); {hint}"
+        if status == 404:
+            return "fatal", (f"{base}/chat/completions was not found ({said}): check "
+                             "--base-url (it usually ends in /v1) and --model (the name the "
+                             "server serves the model under)")
+        return "fatal", (f"{base} rejected the check request ({said}): every request of the "
+                         "run would fail the same way; check --model, --extra-body and "
+                         "--chat-template-kwargs")
 
     def _pick(self) -> _Endpoint:
         """The endpoint with the fewest requests in flight, preferring those that answer."""
@@ -356,18 +459,8 @@ class OpenAIBackend:
 
     async def agenerate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
         """The asynchronous core of :meth:`generate`."""
-        import httpx
-
-        headers = {"User-Agent": f"mathif/{__version__}"}
-        key = api_key(self.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        limits = httpx.Limits(max_connections=self.concurrency,
-                              max_keepalive_connections=self.concurrency)
-        timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout))
         pending = deque(requests)
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout,
-                                     transport=self.transport) as client:
+        async with self._client(self.concurrency) as client:
 
             async def worker() -> None:
                 while pending:

@@ -63,7 +63,7 @@ class ReplayBackend:
                 source = self.path if request.phase == "main" else self.control_path
                 on_complete(Completion.failed(
                     request, f"replay: {source or 'no --control-responses file'} has no "
-                    f"response for {request.key} sample {request.sample}"))
+                    "response for this item and sample"))
             elif entry.error is not None:
                 on_complete(Completion.failed(request, f"replayed error: {entry.error}"))
             else:

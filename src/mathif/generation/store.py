@@ -310,6 +310,51 @@ def _lock(path: Path) -> int:
     return fd
 
 
+def _checked_manifest(path: Path, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The existing manifest of run folder ``path``, checked against ``settings``."""
+    file = path / MANIFEST_NAME
+    try:
+        manifest, _ = jsonl.parse(file.read_bytes())
+    except jsonl.JSONLineError as exc:
+        raise InputError(f"unreadable run manifest: {exc.describe()}",
+                         file=str(file)) from None
+    except OSError as exc:
+        raise InputError(f"unreadable run manifest: {exc}", file=str(file)) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"not a mathif run manifest (format {FORMAT!r} expected)",
+                         file=str(file))
+    diff = settings_diff(manifest.get("settings", {}), settings)
+    if diff:
+        raise SettingsMismatchError(
+            f"{path} was made with other settings; resuming would mix two runs:\n  "
+            + "\n  ".join(diff)
+            + "\nRun with the run's settings to resume it, or choose another --out."
+        )
+    return manifest
+
+
+def stored_successes(root: str | os.PathLike[str],
+                     settings: Mapping[str, Any]) -> set[CompletionId]:
+    """What a run folder already holds, looked at before anything is built or written.
+
+    Raises as :meth:`RunStore.open` would for other settings or a folder it cannot resume,
+    so that a mistaken command stops before a model is loaded; creates nothing, takes no lock
+    and repairs nothing (:meth:`RunStore.open` does that, and checks again).
+    """
+    path = Path(root)
+    if (path / LOCK_NAME).exists():  # another process running this folder: say so now
+        os.close(_lock(path / LOCK_NAME))
+    if not (path / MANIFEST_NAME).exists():
+        if (path / COMPLETIONS_NAME).exists():
+            raise InputError(f"{COMPLETIONS_NAME} exists without {MANIFEST_NAME}: cannot tell "
+                             "which settings made it; use another --out", file=str(path))
+        return set()
+    _checked_manifest(path, settings)
+    if not (path / COMPLETIONS_NAME).exists():
+        return set()
+    return {c.id for c in read_completions(path) if c.ok}
+
+
 class RunStore:
     """An open run folder. Use :meth:`open`; close it (or use ``with``) when done."""
 
@@ -373,23 +418,7 @@ class RunStore:
             }
             _write_json_atomic(file, manifest)
             return manifest
-        try:
-            manifest, _ = jsonl.parse(file.read_bytes())
-        except jsonl.JSONLineError as exc:
-            raise InputError(f"unreadable run manifest: {exc.describe()}",
-                             file=str(file)) from None
-        except OSError as exc:
-            raise InputError(f"unreadable run manifest: {exc}", file=str(file)) from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise InputError(f"not a mathif run manifest (format {FORMAT!r} expected)",
-                             file=str(file))
-        diff = settings_diff(manifest.get("settings", {}), settings)
-        if diff:
-            raise SettingsMismatchError(
-                f"{path} was made with other settings; resuming would mix two runs:\n  "
-                + "\n  ".join(diff)
-                + "\nRun with the run's settings to resume it, or choose another --out."
-            )
+        manifest = _checked_manifest(path, settings)
         changed = {
             name: (manifest.get("versions", {}).get(name), version)
             for name, version in versions.items()

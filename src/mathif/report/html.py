@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from html import escape
 
 from mathif import constraints
@@ -84,7 +85,12 @@ figure.chart figcaption { font-size: 12px; color: var(--muted); max-width: 740px
 .filters select, .filters input { font: inherit; padding: 2px 4px; }
 #item-table { width: 100%; }
 #item-table td, #item-table th { text-align: left; }
-#item-table td:last-child { width: 55%; }
+#item-table td.run { min-width: 230px; }
+#item-table td:last-child { width: 30%; }
+ul.missed { margin: 3px 0 0; padding-left: 0; list-style: none; font-size: 12px; }
+ul.missed li { overflow-wrap: anywhere; padding-left: 1.1em; text-indent: -1.1em; }
+.all-ok { color: var(--ok); font-size: 12px; }
+.flag { font-size: 12px; }
 .ok { color: var(--ok); font-weight: 600; }
 .bad { color: var(--bad); font-weight: 600; }
 .na { color: var(--muted); }
@@ -105,17 +111,20 @@ SCRIPT = """
   var source = document.getElementById('f-source');
   var constraint = document.getElementById('f-constraint');
   var outcome = document.getElementById('f-outcome');
+  var disagree = document.getElementById('f-disagree');
   var text = document.getElementById('f-text');
   var count = document.getElementById('f-count');
   function has(list, token) { return (' ' + list + ' ').indexOf(' ' + token + ' ') >= 0; }
   function apply(updateHash) {
     var s = source.value, c = constraint.value, o = outcome.value;
+    var d = disagree ? disagree.value : '';
     var q = text.value.toLowerCase();
     var shown = 0;
     rows.forEach(function (row) {
       var ok = (!s || row.getAttribute('data-source') === s)
         && (!c || has(row.getAttribute('data-constraints'), c))
         && (!o || has(row.getAttribute('data-outcome'), o))
+        && (!d || has(row.getAttribute('data-disagree') || '', d))
         && (!q || row.textContent.toLowerCase().indexOf(q) >= 0);
       row.hidden = !ok;
       if (ok) { shown += 1; }
@@ -127,6 +136,7 @@ SCRIPT = """
       if (s) { parts.push('source=' + encodeURIComponent(s)); }
       if (c) { parts.push('constraint=' + encodeURIComponent(c)); }
       if (o) { parts.push('outcome=' + encodeURIComponent(o)); }
+      if (d) { parts.push('disagree=' + encodeURIComponent(d)); }
       if (q) { parts.push('q=' + encodeURIComponent(text.value)); }
       history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname);
     }
@@ -141,15 +151,17 @@ SCRIPT = """
       if (key === 'source') { source.value = value; }
       if (key === 'constraint') { constraint.value = value; }
       if (key === 'outcome') { outcome.value = value; }
+      if (key === 'disagree' && disagree) { disagree.value = value; }
       if (key === 'q') { text.value = value; }
     });
   }
-  [source, constraint, outcome].forEach(function (el) {
-    el.addEventListener('change', function () { apply(true); });
+  [source, constraint, outcome, disagree].forEach(function (el) {
+    if (el) { el.addEventListener('change', function () { apply(true); }); }
   });
   text.addEventListener('input', function () { apply(true); });
   document.getElementById('f-reset').addEventListener('click', function () {
     source.value = ''; constraint.value = ''; outcome.value = ''; text.value = '';
+    if (disagree) { disagree.value = ''; }
     apply(true);
   });
   fromHash();
@@ -255,41 +267,70 @@ def charts(runs: Sequence[Run], *, with_paper: bool = True) -> list[str]:
                    for p in refs if p.by_count]
         figures.append(_figure(f"count-{metric}", svg.vbar_chart(
             f"{name} by number of constraints", list(COUNT_NAMES), series)))
-    w = [r.metrics.correctness for r in runs if r.metrics.correctness is not None]
-    graded = [r for r in runs if r.metrics.correctness is not None]
-    if w:
-        series = [_series("w/ constraints",
-                          [(c.with_constraints, c.with_constraints_ci) for c in w])]
-        if any(c.control for c in w):
-            series.insert(0, _series(
-                "w/o constraints",
-                [(c.without_constraints, c.without_constraints_ci) for c in w]))
-        figures.append(_figure("correctness", svg.vbar_chart(
-            "Correctness with vs without constraints", [r.label for r in graded], series),
-            "Without a control run (no constraints), only the w/ bar is shown."))
+    figures += _correctness_chart(runs)
     quads = [(r.label, r.metrics.quadrants) for r in runs if r.metrics.quadrants is not None]
     if quads:
         rows = [(label, [(QUADRANT_NAMES[k], float(v)) for k, v in
                          zip(QUADRANTS, q.values(), strict=True)]) for label, q in quads]
         figures.append(_figure("quadrants", svg.stacked_hbar("Error quadrants", rows),
                                "Share of items: followed = all constraints followed."))
-    binned = [r for r in runs if r.metrics.by_reasoning_length]
-    if binned:
-        n_bins = max(len(r.metrics.by_reasoning_length) for r in binned)
-        series = [_series(r.label, [(b.hacc, b.hacc_ci) for b in r.metrics.by_reasoning_length])
-                  for r in binned]
-        units = {r.metrics.lengths.unit for r in binned}
-        unit_text = "; ".join(LENGTH_UNIT_NAMES.get(u, u) for u in sorted(units))
-        ranges = "; ".join(
-            f"{r.label}: " + ", ".join(f"{b.min:g}–{b.max:g}"
-                                        for b in r.metrics.by_reasoning_length)
-            for r in binned)
-        figures.append(_figure("reasoning", svg.line_chart(
-            "HAcc by reasoning length (quantile bins)",
-            [f"Q{i + 1}" for i in range(n_bins)], series,
-            x_title="reasoning-length bin, shortest to longest"),
-            f"Length unit: {unit_text}. Bin ranges: {ranges}."))
+    figures += _reasoning_chart(runs)
     return figures
+
+
+def _correctness_chart(runs: Sequence[Run]) -> list[str]:
+    """Correctness with and without constraints: one colour and legend entry per run (the
+    run's colour in every chart), grouped by condition."""
+    graded = [(k, r, r.metrics.correctness) for k, r in enumerate(runs)
+              if r.metrics.correctness is not None]
+    if not graded:
+        return []
+    with_control = any(c.control for _, _, c in graded)
+    labels = ["w/o constraints", "w/ constraints"] if with_control else ["w/ constraints"]
+    series = []
+    for k, run, c in graded:
+        points: list[Point | None] = [(c.with_constraints, c.with_constraints_ci)]
+        if with_control:
+            points.insert(0, (c.without_constraints, c.without_constraints_ci)
+                          if c.control else None)
+        series.append(replace(_series(run.label, points), colour=k))
+    return [_figure("correctness", svg.vbar_chart(
+        "Correctness with vs without constraints", labels, series),
+        "Without a control run (no constraints), a run has only the w/ bar.")]
+
+
+def _bin_edges(run: Run) -> tuple[str, tuple[tuple[float, float], ...]]:
+    return (run.metrics.lengths.unit,
+            tuple((b.min, b.max) for b in run.metrics.by_reasoning_length))
+
+
+def _reasoning_chart(runs: Sequence[Run]) -> list[str]:
+    """HAcc by reasoning-length bin. Bins are quantiles of each run's own lengths: runs whose
+    bin edges (or length units) differ get one axis each, labelled with their own ranges,
+    rather than a shared Q1-Q6 axis that would put different lengths side by side."""
+    binned = [(k, r) for k, r in enumerate(runs) if r.metrics.by_reasoning_length]
+    if not binned:
+        return []
+    shared = len({_bin_edges(r) for _, r in binned}) == 1
+    groups = [binned] if shared else [[pair] for pair in binned]
+    svgs = []
+    for group in groups:
+        first = group[0][1]
+        bins = first.metrics.by_reasoning_length
+        series = [replace(_series(r.label, [(b.hacc, b.hacc_ci)
+                                            for b in r.metrics.by_reasoning_length]), colour=k)
+                  for k, r in group]
+        unit = LENGTH_UNIT_NAMES.get(first.metrics.lengths.unit, first.metrics.lengths.unit)
+        title = "HAcc by reasoning length (quantile bins)" + (
+            "" if shared else f": {first.label}")
+        svgs.append(svg.line_chart(
+            title, [f"Q{i + 1}" for i in range(len(bins))], series,
+            x_sublabels=[f"{b.min:g}–{b.max:g}" for b in bins],
+            x_title=f"reasoning length ({unit}), shortest to longest"))
+    note = ("Each bin's range is under its label." if shared else
+            "The runs' bins have different edges (quantiles of each run's own lengths, or "
+            "other length units), so each run has its own axis.")
+    return [_figure("reasoning", "".join(svgs), note)]
 
 
 def _mark(value: bool | None) -> str:
@@ -357,19 +398,86 @@ def _sample_html(verdict: Sample, max_chars: int | None, label: str) -> str:
     return "".join(parts)
 
 
-def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS) -> str:
-    """The filterable per-item table: one row per item over all runs, details folded."""
-    runs = [r for r in runs if r.has_samples]
-    if not runs:
-        return '<p class="note">No samples.jsonl in these runs: no per-item table.</p>'
+def _run_cell(item: Item, samples: Sequence[Sample]) -> str:
+    """One run's outcome on an item, readable without unfolding: the marks, then which
+    constraints were missed (with how many samples missed each), errors, truncation."""
+    if not samples:
+        return '<td class="run"><span class="na">no response</span></td>'
+    scored = [v for v in samples if v.scored]
+    soft = (f"{sum(v.soft for v in scored) / len(scored):.2f}" if scored
+            else '<span class="na">–</span>')
+    graded = [bool(v.correct) for v in scored if v.correct is not None]
+    parts = [f'<td class="run"><div>{_rate([v.hard for v in scored])} · {soft} · '
+             f"{_rate(graded)}</div>"]
+    missed = []
+    for index, name in enumerate(item.constraint_name):
+        fails = sum(1 for v in scored if index < len(v.follow) and not v.follow[index])
+        if fails:
+            count = f" ({fails}/{len(scored)})" if len(scored) > 1 else ""
+            shown = escape(name).replace(":", ":<wbr>")  # breaks after the category
+            missed.append(f'<li><span class="bad">✗</span> <span class="mono">{shown}</span>'
+                          f"{count}</li>")
+    if missed:
+        parts.append('<ul class="missed">' + "".join(missed) + "</ul>")
+    elif scored:
+        parts.append('<div class="all-ok">✓ all constraints followed</div>')
+    if len(scored) < len(samples):
+        parts.append(f'<div class="flag bad">{len(samples) - len(scored)} generation '
+                     "error(s)</div>")
+    if any(s.response.usage.finish_reason == "length" for s in samples):
+        parts.append('<div class="flag na">truncated (token limit)</div>')
+    parts.append("</td>")
+    return "".join(parts)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _hard(sample: Sample) -> float | None:
+    return float(sample.hard)
+
+
+def _correct(sample: Sample) -> float | None:
+    return None if sample.correct is None else float(sample.correct)
+
+
+def _disagreement(per_run: Sequence[Sequence[Sample]]) -> list[str]:
+    """``hacc`` / ``correct`` (and ``any``) when the runs that answered an item differ on it
+    (on the share of samples, with several samples per item)."""
+    tokens = []
+    for name, value in (("hacc", _hard), ("correct", _correct)):
+        rates = set()
+        for samples in per_run:
+            rate = _mean([x for v in samples if v.scored and (x := value(v)) is not None])
+            if rate is not None:
+                rates.add(round(rate, 9))
+        if len(rates) > 1:
+            tokens.append(name)
+    return [*tokens, "any"] if tokens else []
+
+
+DISAGREE = (("any", "anything"), ("hacc", "following all constraints"),
+            ("correct", "correctness"))
+
+
+def _rows(runs: Sequence[Run]) -> tuple[dict[str, Item], list[dict[str, list[Sample]]]]:
+    """The table's rows: one per item over all runs, each run's samples of it. With several
+    runs, items are matched by identity (:mod:`mathif.identity`), not by file and line."""
     items: dict[str, Item] = {}
     by_run: list[dict[str, list[Sample]]] = []
     for run in runs:
+        ids = run.identities() if len(runs) > 1 else {}
         mine: dict[str, list[Sample]] = {}
         for sample in run.samples:
-            items.setdefault(sample.key, sample.item)
-            mine.setdefault(sample.key, []).append(sample)
+            row = ids.get(sample.key, sample.key)
+            items.setdefault(row, sample.item)
+            mine.setdefault(row, []).append(sample)
         by_run.append(mine)
+    return items, by_run
+
+
+def _filters(runs: Sequence[Run], items: dict[str, Item]) -> list[str]:
     names = sorted({n for item in items.values() for n in item.constraint_name},
                    key=lambda n: (constraints.CONSTRAINT_IDS.index(n)
                                   if n in constraints.CONSTRAINT_IDS else 99, n))
@@ -389,37 +497,52 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
         prefix = f"{run.label}: " if len(runs) > 1 else ""
         out += [f'<option value="{index}:{token}">{escape(prefix + text)}</option>'
                 for token, text in OUTCOMES]
-    out.append('</select><label for="f-text">text</label>'
+    out.append("</select>")
+    if len(runs) > 1:
+        out.append('<label for="f-disagree">runs disagree on</label><select id="f-disagree">'
+                   '<option value="">–</option>')
+        out += [f'<option value="{token}">{text}</option>' for token, text in DISAGREE]
+        out.append("</select>")
+    out.append('<label for="f-text">text</label>'
                '<input id="f-text" type="search" placeholder="search prompt, answers…">'
                '<button id="f-reset" type="button">reset</button>'
                f'<span><b id="f-count">{len(items)}</b> of {len(items)} items</span></div>')
+    return out
+
+
+def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS) -> str:
+    """The filterable per-item table: one row per item over all runs, each run's outcome
+    (with the constraints it missed) in its own column, details folded."""
+    runs = [r for r in runs if r.has_samples]
+    if not runs:
+        return '<p class="note">No samples.jsonl in these runs: no per-item table.</p>'
+    items, by_run = _rows(runs)
+    out = _filters(runs, items)
     out.append(f'<table class="data" id="item-table" data-items="{len(items)}" '
                f'data-visible-rows="{len(items)}"><thead><tr><th>Item</th><th>Constraints</th>')
     for run in runs:
-        out.append(f"<th>{escape(run.label)}<br>HAcc · SAcc · correct</th>")
+        out.append(f"<th>{escape(run.label)}<br>HAcc · SAcc · correct; missed</th>")
     out.append("<th>Details</th></tr></thead><tbody>")
-    for key, item in items.items():
+    for row, item in items.items():
         tokens: list[str] = []
         cells = []
         details = [f"<p><b>Prompt</b></p><pre>{escape(build_prompt(item))}</pre>",
                    f"<p><b>Gold answer</b>: <span class=\"mono\">{escape(item.answer)}"
                    "</span></p>"]
-        for index, (run, mine) in enumerate(zip(runs, by_run, strict=True)):
-            samples = mine.get(key, [])
+        per_run = [mine.get(row, []) for mine in by_run]
+        for index, (run, samples) in enumerate(zip(runs, per_run, strict=True)):
             tokens += _outcomes(index, samples)
-            scored = [v for v in samples if v.scored]
-            soft = (f"{sum(v.soft for v in scored) / len(scored):.2f}" if scored
-                    else '<span class="na">–</span>')
-            graded = [bool(v.correct) for v in scored if v.correct is not None]
-            cells.append(f"<td>{_rate([v.hard for v in scored])} · {soft} · "
-                         f"{_rate(graded)}</td>")
+            cells.append(_run_cell(item, samples))
             details += [_sample_html(v, max_chars, run.label) for v in samples]
+        disagree = (f' data-disagree="{" ".join(_disagreement(per_run))}"'
+                    if len(runs) > 1 else "")
         out.append(
-            f'<tr class="item" data-key="{escape(key)}" data-source="{escape(item.source)}" '
+            f'<tr class="item" data-key="{escape(item.key)}" '
+            f'data-source="{escape(item.source)}" '
             f'data-constraints="{escape(" ".join(item.constraint_name))}" '
-            f'data-outcome="{" ".join(tokens)}">'
-            f'<td class="mono">{escape(key)}<br><span class="na">{escape(item.id)}</span></td>'
-            f"<td>{'<br>'.join(escape(n) for n in item.constraint_name)}</td>"
+            f'data-outcome="{" ".join(tokens)}"{disagree}>'
+            f'<td class="mono">{escape(item.key)}<br><span class="na">{escape(item.id)}</span>'
+            f"</td><td>{'<br>'.join(escape(n) for n in item.constraint_name)}</td>"
             + "".join(cells)
             + f"<td><details><summary>show</summary>{''.join(details)}</details></td></tr>"
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from mathif.data import Item, read_jsonl
 from mathif.errors import InputError
+from mathif.identity import identity
 from mathif.metrics import CISettings, aggregate, sample_lengths
 from mathif.report import paper
 from mathif.results import Metrics, Results
@@ -44,6 +45,7 @@ class Run:
     lengths: list[tuple[float, float] | None] = field(default_factory=list)
     schema_version: Any = None
     model: str | None = None
+    _identities: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_samples(self) -> bool:
@@ -54,7 +56,9 @@ class Run:
         return paper.find(self.model) or paper.find(self.label)
 
     def values(self, metric: Callable[[Sample], float | None]) -> dict[str, list[float]]:
-        """Per item key, the values of ``metric`` (e.g. HAcc: ``hard``) over scored samples."""
+        """Per item identity, the values of ``metric`` (e.g. HAcc: ``hard``) over scored
+        samples."""
+        ids = self.identities()
         out: dict[str, list[float]] = {}
         for s in self.samples:
             if not s.scored:
@@ -62,11 +66,25 @@ class Run:
             value = metric(s)
             if value is None:
                 continue
-            out.setdefault(s.key, []).append(float(value))
+            out.setdefault(ids[s.key], []).append(float(value))
         return out
 
     def items(self) -> dict[str, Item]:
         return {s.key: s.item for s in self.samples}
+
+    def identities(self) -> dict[str, str]:
+        """Item key -> what the item is (:func:`mathif.identity.identity`: its official key,
+        else a content fingerprint): runs are paired by this, not by file names and lines."""
+        if self._identities is None:
+            self._identities = {key: identity(item) for key, item in self.items().items()}
+        return self._identities
+
+    @property
+    def data_checksum(self) -> str | None:
+        """The fingerprint of the data files the run was made from, when it recorded one."""
+        data = self.manifest.get("data")
+        checksum = data.get("checksum") if isinstance(data, Mapping) else None
+        return checksum if isinstance(checksum, str) and checksum else None
 
 
 def read_samples(path: Path, items: dict[str, Item] | None = None) -> list[Sample]:

@@ -7,8 +7,9 @@ the few dozen SVG elements ourselves costs no dependency (matplotlib would add ~
 cache, and writes random element ids into its SVG), and the text stays selectable and sharp.
 
 Every number is formatted with a fixed precision, so the same input always gives the same bytes.
-Each bar and point carries a ``<title>`` with its exact value and interval, shown by browsers as
-a tooltip.
+Each bar carries its value as a label (``class="value"``), and each bar and point a ``<title>``
+with its exact value and interval, shown by browsers as a tooltip. A 0% bar is drawn as a thin
+stub (``class="bar zero"``) so that "zero" and "no value" look different.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+# A bar this thin (px) still shows: what a 0% bar is drawn as.
+MIN_BAR = 2.0
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
@@ -32,6 +35,18 @@ class Series:
     lows: Sequence[float | None] = field(default_factory=tuple)
     highs: Sequence[float | None] = field(default_factory=tuple)
     notes: Sequence[str] = field(default_factory=tuple)
+    colour: int | None = None  # index into PALETTE; default: the series' position
+
+    def colour_of(self, position: int) -> str:
+        return PALETTE[(position if self.colour is None else self.colour) % len(PALETTE)]
+
+    def top(self, i: int) -> float | None:
+        """Where the bar and its whisker end (the label goes past it)."""
+        value = self.values[i] if i < len(self.values) else None
+        if value is None:
+            return None
+        ci = self.interval(i)
+        return max(value, ci[1]) if ci is not None else value
 
     def interval(self, i: int) -> tuple[float, float] | None:
         if i >= len(self.lows) or i >= len(self.highs):
@@ -66,7 +81,7 @@ def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
     out = []
     cursor = x
     for k, s in enumerate(series):
-        colour = PALETTE[k % len(PALETTE)]
+        colour = s.colour_of(k)
         out.append(f'<rect x="{_n(cursor)}" y="{_n(y - 9)}" width="10" height="10" '
                    f'fill="{colour}"/>')
         out.append(f'<text x="{_n(cursor + 14)}" y="{_n(y)}" font-size="11">'
@@ -95,11 +110,12 @@ def hbar_chart(
     label_width: float = 300.0,
     width: float = 760.0,
 ) -> str:
-    """Horizontal grouped bars with interval whiskers (e.g. pass rate per constraint type)."""
+    """Horizontal grouped bars with interval whiskers and value labels (e.g. pass rate per
+    constraint type)."""
     bar_h = 12.0
     group_h = bar_h * len(series) + 8.0
     top, bottom = 44.0, 30.0
-    plot_w = width - label_width - 20.0
+    plot_w = width - label_width - 44.0  # room for a label after a full bar
     height = top + group_h * len(labels) + bottom
     out = _open(width, height, title, "hbar")
     out += _legend(series, label_width, 36.0)
@@ -121,21 +137,25 @@ def hbar_chart(
         for k, s in enumerate(series):
             value = s.values[g] if g < len(s.values) else None
             y = y0 + 4 + k * bar_h
-            colour = PALETTE[k % len(PALETTE)]
             tip = _tip(s, label, g, unit)
             if value is None:
                 out.append(f'<text x="{_n(label_width + 4)}" y="{_n(y + bar_h - 3)}" '
                            f'font-size="9" fill="#888">n/a<title>{tip}</title></text>')
                 continue
-            out.append(f'<rect class="bar" x="{_n(label_width)}" y="{_n(y)}" '
-                       f'width="{_n(sx(value) - label_width)}" height="{_n(bar_h - 2)}" '
-                       f'fill="{colour}"><title>{tip}</title></rect>')
+            length = sx(value) - label_width
+            kind = "bar zero" if length < MIN_BAR else "bar"
+            out.append(f'<rect class="{kind}" x="{_n(label_width)}" y="{_n(y)}" '
+                       f'width="{_n(max(length, MIN_BAR))}" height="{_n(bar_h - 2)}" '
+                       f'fill="{s.colour_of(k)}"><title>{tip}</title></rect>')
             ci = s.interval(g)
             if ci is not None:
                 ym = y + (bar_h - 2) / 2
                 out.append(f'<path d="M{_n(sx(ci[0]))} {_n(ym)}H{_n(sx(ci[1]))}'
                            f'M{_n(sx(ci[0]))} {_n(ym - 3)}v6M{_n(sx(ci[1]))} {_n(ym - 3)}v6" '
                            f'stroke="#222" stroke-width="1.2" fill="none"/>')
+            end = max(sx(s.top(g) or 0.0), label_width + MIN_BAR)
+            out.append(f'<text class="value" x="{_n(end + 3)}" y="{_n(y + bar_h - 3)}" '
+                       f'font-size="9" fill="#333">{value:.1f}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -153,7 +173,7 @@ def vbar_chart(
     """Vertical grouped bars with interval whiskers (e.g. HAcc by source, one bar per run)."""
     bar_w = 18.0
     group_w = bar_w * len(series) + 22.0
-    left, right, top, bottom = 44.0, 12.0, 48.0, 40.0
+    left, right, top, bottom = 44.0, 12.0, 56.0, 40.0  # room above a full bar for its label
     if width is None:
         width = max(360.0, left + right + group_w * len(labels),
                     left + right + legend_width(series))
@@ -182,19 +202,24 @@ def vbar_chart(
         for k, s in enumerate(series):
             value = s.values[g] if g < len(s.values) else None
             x = start + k * bar_w
-            colour = PALETTE[k % len(PALETTE)]
             tip = _tip(s, label, g, unit)
             if value is None:
                 continue
-            out.append(f'<rect class="bar" x="{_n(x + 1)}" y="{_n(sy(value))}" '
-                       f'width="{_n(bar_w - 2)}" height="{_n(sy(0) - sy(value))}" '
-                       f'fill="{colour}"><title>{tip}</title></rect>')
+            length = sy(0) - sy(value)
+            kind = "bar zero" if length < MIN_BAR else "bar"
+            out.append(f'<rect class="{kind}" x="{_n(x + 1)}" '
+                       f'y="{_n(sy(0) - max(length, MIN_BAR))}" width="{_n(bar_w - 2)}" '
+                       f'height="{_n(max(length, MIN_BAR))}" fill="{s.colour_of(k)}">'
+                       f"<title>{tip}</title></rect>")
             ci = s.interval(g)
             if ci is not None:
                 xm = x + bar_w / 2
                 out.append(f'<path d="M{_n(xm)} {_n(sy(ci[0]))}V{_n(sy(ci[1]))}'
                            f'M{_n(xm - 3)} {_n(sy(ci[0]))}h6M{_n(xm - 3)} {_n(sy(ci[1]))}h6" '
                            f'stroke="#222" stroke-width="1.2" fill="none"/>')
+            above = min(sy(s.top(g) or 0.0), sy(0) - MIN_BAR) - 3
+            out.append(f'<text class="value" x="{_n(x + bar_w / 2)}" y="{_n(above)}" '
+                       f'font-size="9" text-anchor="middle" fill="#333">{value:.0f}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -249,9 +274,13 @@ def line_chart(
     width: float = 760.0,
     height: float = 300.0,
     x_title: str = "",
+    x_sublabels: Sequence[str] = (),
 ) -> str:
-    """Lines over ordered bins with a shaded interval band (e.g. HAcc by reasoning length)."""
-    left, right, top, bottom = 44.0, 16.0, 48.0, 48.0
+    """Lines over ordered bins with a shaded interval band (e.g. HAcc by reasoning length).
+
+    ``x_sublabels`` go under the labels (e.g. each bin's range); every point carries its
+    value as a label."""
+    left, right, top, bottom = 44.0, 16.0, 48.0, 60.0 if x_sublabels else 48.0
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(1, len(x_labels))
     out = _open(width, height, title, "line")
@@ -272,11 +301,15 @@ def line_chart(
     for i, label in enumerate(x_labels):
         out.append(f'<text x="{_n(sx(i))}" y="{_n(height - bottom + 16)}" font-size="10" '
                    f'text-anchor="middle">{escape(label)}</text>')
+        if i < len(x_sublabels):
+            out.append(f'<text class="bin-range" x="{_n(sx(i))}" y="{_n(height - bottom + 28)}" '
+                       f'font-size="9" fill="#555" text-anchor="middle">'
+                       f"{escape(x_sublabels[i])}</text>")
     if x_title:
         out.append(f'<text x="{_n(left + plot_w / 2)}" y="{_n(height - 10)}" font-size="11" '
                    f'text-anchor="middle">{escape(x_title)}</text>')
     for k, s in enumerate(series):
-        colour = PALETTE[k % len(PALETTE)]
+        colour = s.colour_of(k)
         points = [(i, v) for i, v in enumerate(s.values) if v is not None]
         band = [(i, s.interval(i)) for i, _ in points]
         upper = [(i, ci[1]) for i, ci in band if ci is not None]
@@ -292,5 +325,7 @@ def line_chart(
             tip = _tip(s, x_labels[i] if i < len(x_labels) else str(i), i, unit)
             out.append(f'<circle class="point" cx="{_n(sx(i))}" cy="{_n(sy(v))}" r="3.5" '
                        f'fill="{colour}"><title>{tip}</title></circle>')
+            out.append(f'<text class="value" x="{_n(sx(i) + 5)}" y="{_n(sy(v) - 5)}" '
+                       f'font-size="9" fill="#333">{v:.0f}</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -181,10 +181,14 @@ def paired_table(comparisons: Sequence[Comparison]) -> Table | None:
         return None
     base = comparisons[0].base
     table = Table("paired", f"Paired differences against {base}",
-                  ["Run", "Δ HAcc", "Δ SAcc", "Δ Correct", "Items in common", "Reading"],
-                  note="Run minus base, in points, on the items both runs have; the interval "
+                  ["Run", "Δ HAcc", "Δ SAcc", "Δ Correct", "Items paired",
+                   "Items (base / run)", "Reading"],
+                  note="Run minus base, in points, on the items both runs have, paired by "
+                  "what the items are (the official key of the same question and constraints, "
+                  "else a fingerprint of the item), not by file name or line; the interval "
                   "resamples items with both runs' values together. An interval that excludes "
-                  "0 means the runs differ beyond sampling noise.")
+                  "0 means the runs differ beyond sampling noise. Runs of different data sets "
+                  "are not paired.")
     for c in comparisons:
         cells = [_t(c.other)]
         verdicts = []
@@ -197,7 +201,11 @@ def paired_table(comparisons: Sequence[Comparison]) -> Table | None:
             if d.excludes_zero:
                 verdicts.append(f"{metric} {'higher' if d.estimate > 0 else 'lower'}")
         cells.append(_t(c.n_common))
-        cells.append(_t(", ".join(verdicts) if verdicts else "no clear difference"))
+        cells.append(_t(f"{c.n_base_items} / {c.n_other_items}"))
+        if c.refused is not None:
+            cells.append(_t(f"not paired: {c.refused}"))
+        else:
+            cells.append(_t(", ".join(verdicts) if verdicts else "no clear difference"))
         table.add(cells)
     return table
 
