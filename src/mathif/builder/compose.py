@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from mathif import constraints
 
@@ -83,25 +83,49 @@ PAPER_TABLES: Mapping[int, tuple[tuple[str, ...], ...]] = {
 
 # ---- the conflict table ---------------------------------------------------------------------
 
-#: Pairs of types the balanced scheme never puts in one item, with the reason. (The paper
-#: scheme reproduces the official combinations as published, whatever this table says.)
-CONFLICTS: Mapping[frozenset[str], str] = {
-    frozenset((CAPITAL, LOWERCASE)): "all capital letters and all lowercase letters exclude "
-    "each other",
-    frozenset((CAPITAL, LANGUAGE)): "all capitals also requires English",
-    frozenset((LOWERCASE, LANGUAGE)): "all lowercase also requires English",
-    frozenset((LANGUAGE, EXISTENCE)): "the keywords are English words",
-    frozenset((LANGUAGE, FREQUENCY)): "the keyword is an English word",
-    frozenset((LANGUAGE, CAPITAL_WORDS)): "capital words are counted by an English tokenizer",
-    frozenset((LANGUAGE, REPEAT)): "the repeated request is English, so the response is not "
-    "in one other language",
-    frozenset((REPEAT, CAPITAL)): "the repeated request is not in capital letters",
-    frozenset((REPEAT, LOWERCASE)): "the repeated request is not in lowercase letters",
-    frozenset((REPEAT, QUOTATION)): "the response cannot start with both the request and a "
-    "quotation mark",
-    frozenset((LOWERCASE, SECTIONS)): "the section markers (SECTION, Section) are capitalised",
-    frozenset((LOWERCASE, CAPITAL_WORDS)): "lowercase text has no capital words",
-    frozenset((CAPITAL, CAPITAL_WORDS)): "every word of an all-capitals text is a capital word",
+class Conflict(NamedTuple):
+    """Why two types stay apart. ``kind``: ``impossible`` (no answer passes both checkers),
+    ``contradictory`` (the instructions contradict each other, even where a lenient checker
+    could be satisfied) or ``degenerate`` (one makes the other impossible or automatic)."""
+
+    kind: str
+    reason: str
+
+
+#: Pairs of types the balanced scheme never puts in one item. (The paper scheme reproduces
+#: the official combinations as published, whatever this table says.)
+CONFLICTS: Mapping[frozenset[str], Conflict] = {
+    frozenset((CAPITAL, LOWERCASE)): Conflict(
+        "impossible", "all capital letters and all lowercase letters exclude each other"),
+    frozenset((CAPITAL, LANGUAGE)): Conflict(
+        "impossible", "all capitals also requires English"),
+    frozenset((LOWERCASE, LANGUAGE)): Conflict(
+        "impossible", "all lowercase also requires English"),
+    frozenset((REPEAT, QUOTATION)): Conflict(
+        "impossible", "the response cannot start with both the request and a quotation mark"),
+    frozenset((LOWERCASE, SECTIONS)): Conflict(
+        "impossible", "the section markers (SECTION, Section) are capitalised"),
+    frozenset((LANGUAGE, EXISTENCE)): Conflict(
+        "contradictory", "the keywords are English words"),
+    frozenset((LANGUAGE, FREQUENCY)): Conflict(
+        "contradictory", "the keyword is an English word"),
+    frozenset((LANGUAGE, CAPITAL_WORDS)): Conflict(
+        "contradictory", "capital words are counted by an English tokenizer"),
+    frozenset((LANGUAGE, REPEAT)): Conflict(
+        "contradictory", "the repeated request is English, so the response is not in one "
+        "other language"),
+    frozenset((REPEAT, CAPITAL)): Conflict(
+        "contradictory", "the request is to be repeated without change, not in capitals "
+        "(the checker compares case-insensitively and would accept it)"),
+    frozenset((REPEAT, LOWERCASE)): Conflict(
+        "contradictory", "the request is to be repeated without change, not in lowercase "
+        "(the checker compares case-insensitively and would accept it)"),
+    frozenset((LOWERCASE, CAPITAL_WORDS)): Conflict(
+        "degenerate", "lowercase text has no capital words: 'at least' is impossible, 'less "
+        "than' automatic"),
+    frozenset((CAPITAL, CAPITAL_WORDS)): Conflict(
+        "degenerate", "every word of an all-capitals text is a capital word: 'at least' is "
+        "automatic, 'less than' leaves a few words"),
 }
 
 #: Conflicts that depend on the question or the arguments; the builder enforces them by
