@@ -47,8 +47,8 @@ for every term but the length penalty, without being checked; every verdict is d
 (langdetect is seeded) except that a grading timeout, by nature, depends on the machine.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: verl executes this file by its path without
+# registering it in ``sys.modules``, and dataclasses cannot resolve string annotations then.
 import json
 import logging
 import math
@@ -124,7 +124,7 @@ class RewardConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
     @classmethod
-    def of(cls, values: Mapping[str, Any]) -> RewardConfig:
+    def of(cls, values: Mapping[str, Any]) -> "RewardConfig":
         """A config from keyword values (verl's ``reward_kwargs``); unknown names refused."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
