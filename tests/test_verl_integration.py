@@ -1,5 +1,7 @@
 """mathif's verl reward through verl's own code: ``custom_reward_function`` loading by file
-path (with ``reward_kwargs``), the ``batch`` and ``naive`` reward managers on token ids.
+path (with ``reward_kwargs``), the ``batch`` and ``naive`` reward managers on token ids, the
+example config (examples/verl/mathif_grpo.yaml) composed over verl's defaults, and the
+example's parquet read back by verl's ``RLHFDataset``.
 
 verl cannot be installed next to the pinned transformers (verl 0.9.1 requires
 transformers<5.11; the test extra pins >=5.16.1), so ``tests/verl_driver.py`` runs in the
@@ -47,3 +49,8 @@ def test_reward_through_verls_loader_and_reward_managers(tmp_path: Path) -> None
     assert out["batch_extra"]["score"] == expected
     assert out["batch_extra"]["hard"] == [1.0, 0.0, 0.0]
     assert out["naive"] == expected
+    # the example config, composed by hydra over verl's defaults, loads the same reward
+    assert out["config_algorithm"] == "grpo"
+    assert out["from_config"] == out["single"]
+    # a row of the example's parquet, as verl's RLHFDataset returns it, is scored
+    assert out["parquet_names"] and out["parquet_row"]["correct"] == 1.0

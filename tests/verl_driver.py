@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -86,6 +87,41 @@ def main(rewards_path: str, tmp: str) -> dict[str, Any]:
 
     naive.loop = asyncio.new_event_loop()
     out["naive"] = [r["reward_score"] for r in naive.loop.run_until_complete(run_all())]
+
+    # 3. the example config (examples/verl/mathif_grpo.yaml) composed by hydra over verl's
+    # own ppo_trainer defaults, and its reward loaded from it
+    from hydra import compose, initialize_config_dir
+
+    repo = Path(rewards_path).resolve().parents[2]
+    example = repo / "examples" / "verl"
+    with initialize_config_dir(config_dir=str(example), version_base=None):
+        cfg = compose(config_name="mathif_grpo", overrides=[
+            f"reward.custom_reward_function.path={example / 'mathif_reward.py'}"])
+    out["config_algorithm"] = cfg.algorithm.adv_estimator
+    from_config = get_custom_reward_fn(cfg)
+    out["from_config"] = from_config(data_source="mathif", solution_str=good,
+                                     ground_truth="42", extra_info=info)
+
+    # 4. the example's parquet, read back by verl's RL dataset, scored from its own rows
+    sys.path.insert(0, str(example))
+    import prepare_data
+
+    from mathif.builder import build
+
+    problems = [{"question": f"What is {i} plus {i}?", "answer": str(2 * i)} for i in range(8)]
+    build(problems, seed=0, split=(0.5, 0.25, 0.25)).write(f"{tmp}/built")
+    prepare_data.main(f"{tmp}/built", f"{tmp}/parquet")
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    dataset = RLHFDataset(data_files=[f"{tmp}/parquet/train.parquet"], tokenizer=tokenizer,
+                          config=OmegaConf.create({"max_prompt_length": 2048,
+                                                   "filter_overlong_prompts": False}))
+    row = dataset[0]
+    answer = f"<think>ok</think>The answer is \\boxed{{{row['reward_model']['ground_truth']}}}"
+    out["parquet_row"] = from_config(data_source=row["data_source"], solution_str=answer,
+                                     ground_truth=row["reward_model"]["ground_truth"],
+                                     extra_info=row["extra_info"])
+    out["parquet_names"] = list(row["extra_info"]["constraint_name"])
     return out
 
 
