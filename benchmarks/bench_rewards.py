@@ -142,8 +142,8 @@ def main() -> None:
     for name, bomb in bombs.items():
         extra_cases = [*cases, cases[0]]
 
-        def with_bomb(b: str = bomb) -> None:
-            score_completions([*texts, b], extra_cases, config)
+        def with_bomb(b: str = bomb, c: list[Any] = extra_cases) -> None:
+            score_completions([*texts, b], c, config)
 
         t_bomb = median_time(with_bomb, 3, clear_cache)
         print(f"{'one ' + name + ' added':<48} {t_bomb:7.3f} s  (+{t_bomb - t_rewards:.3f} s; "

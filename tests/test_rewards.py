@@ -220,7 +220,8 @@ def test_a_pathological_completion_does_not_stall_the_batch() -> None:
 
 
 def test_deterministic() -> None:
-    comps = [GOOD, "<think>x</think>Réponse: la même valeur \\boxed{42}", *hostile_completions()[:9]]
+    french = "<think>x</think>Réponse: la même valeur \\boxed{42}"
+    comps = [GOOD, french, *hostile_completions()[:9]]
     first = trl_call(comps)
     assert all(trl_call(comps) == first for _ in range(3))
 

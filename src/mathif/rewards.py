@@ -58,7 +58,7 @@ from typing import Any
 
 from mathif import constraints
 from mathif.constraints.text import count_words
-from mathif.grading import DEFAULT_TIMEOUT, GRADERS, grade_many
+from mathif.grading import DEFAULT_TIMEOUT, GRADERS, Grade, grade_many
 from mathif.jsonl import scrub_text
 from mathif.split import THINK_CLOSE, THINK_OPEN, split_output
 
@@ -386,15 +386,14 @@ def score_completions(completions: Sequence[Any], cases: Sequence[Case],
             log.exception("constraint check failed; scored as not followed")
             follows.append([False] * len(case.names))
     graded = [i for i, t in enumerate(texts) if t.problem is None]
-    grades: dict[int, Any] = {}
+    grades: dict[int, Grade] = {}
     if config.correct != 0 and graded:
         pairs = [(texts[i].answer, cases[i].gold, cases[i].source) for i in graded]
-        for i, g in zip(graded, grade_many(pairs, grader=config.grader,
-                                           timeout=config.timeout, workers=config.workers),
-                        strict=True):
-            grades[i] = g
+        done = grade_many(pairs, grader=config.grader, timeout=config.timeout,
+                          workers=config.workers)
+        grades = dict(zip(graded, done, strict=True))
     out = []
-    for i, (text, case, follow) in enumerate(zip(texts, cases, follows, strict=True)):
+    for i, (text, follow) in enumerate(zip(texts, follows, strict=True)):
         g = grades.get(i)
         correct = 1.0 if g is not None and g.correct else 0.0
         hard = 1.0 if all(follow) else 0.0

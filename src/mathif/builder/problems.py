@@ -82,23 +82,27 @@ def _scalar_text(value: Any) -> str | None:
 def problem_of(row: Any, index: int, where: str, fields: Fields, default_source: str
                ) -> Problem:
     """Validate one input row; errors name the place and the field."""
-    file, _, line = where.rpartition(":")
-    place = {"file": file, "line": int(line)} if line.isdigit() else {"file": where}
+    file, _, line_text = where.rpartition(":")
+    line = int(line_text) if line_text.isdigit() else None
+    file = file if line is not None else where
+
+    def fail(message: str, field: str | None = None) -> InputError:
+        return InputError(message, file=file, line=line, field=field)
+
     if not isinstance(row, Mapping):
-        raise InputError(f"expected an object, got {type(row).__name__}", **place)
+        raise fail(f"expected an object, got {type(row).__name__}")
     values: dict[str, str] = {}
     for role, name in (("question", fields.question), ("answer", fields.answer)):
         try:
             value = _scalar_text(lookup(row, name))
         except KeyError:
-            raise InputError(f"missing {role} field (choose it with --{role}-field)",
-                             field=name, **place) from None
+            raise fail(f"missing {role} field (choose it with --{role}-field)", name) from None
         if value is None or not value.strip():
-            raise InputError(f"the {role} must be a non-blank string", field=name, **place)
+            raise fail(f"the {role} must be a non-blank string", name)
         values[role] = value
     answer = final_answer(values["answer"], fields.answer_format)
     if not answer:
-        raise InputError("no final answer in this field", field=fields.answer, **place)
+        raise fail("no final answer in this field", fields.answer)
     source = fields.source
     if source is None:
         try:
