@@ -154,3 +154,18 @@ def test_witness_filler_avoids_every_keyword() -> None:
 def test_feasibility_golden_cases(names: tuple[str, ...], args: tuple[Any, ...], question: str,
                                   ok: bool) -> None:
     assert feasible.feasible(question, names, args) is ok
+
+
+def test_the_documented_conflict_table_is_the_codes() -> None:
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "training.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| ") and " + " in line]
+    documented = set()
+    for row in rows:
+        pair, kind = (cell.strip() for cell in row.strip("|").split("|")[:2])
+        a, b = (part.strip() for part in pair.split(" + "))
+        documented.add((frozenset((a, b)), kind))
+    short = {(frozenset(t.split(":")[1] if t.split(":")[1] not in ("existence", "frequency")
+                        else t for t in pair), c.kind) for pair, c in CONFLICTS.items()}
+    assert documented == short
