@@ -27,7 +27,8 @@ ADDED = ("grading",)  # documented additions to `metrics` (and `metrics.control`
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("golden").resolve()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO / "src"), str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
     subprocess.run([sys.executable, "-c", "from pathlib import Path; import sys; "
                     "from tests.golden.build import run_all; run_all(Path(sys.argv[1]))",
                     str(folder)], check=True, env=env, cwd=REPO, timeout=600,

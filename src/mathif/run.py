@@ -101,7 +101,7 @@ def score_entries(
     if grader is not None and len(entries) >= WARM_UP_AT:
         from mathif.grading import warm_up
 
-        warm_up()  # a grading worker starts on the other core while constraints are checked
+        warm_up(grader)  # a grading worker starts on the other core while constraints are checked
     samples = _judged(entries)
     if grader is not None:
         samples = grade_samples(samples, grader=grader, timeout=timeout, workers=workers,

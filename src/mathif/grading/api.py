@@ -86,10 +86,17 @@ class _LRU:
 _CACHE = _LRU(_CACHE_SIZE)
 
 
-def warm_up() -> None:
+def warm_up(grader: str | None = None) -> None:
     """Start one grading worker now, so that its start-up (an interpreter plus sympy, about a
     second) overlaps whatever the caller does next instead of delaying the first slow verdict.
+
+    Not for ``grader="reference"``: it decides nearly every answer in process (no answer of
+    the 2,904 in benchmarks/bench_score.py needs sympy), so a worker started ahead would
+    mostly take a core away from the caller; ``grade_many`` still starts one as soon as an
+    answer needs it.
     """
+    if grader == "reference":
+        return
     shared_pool().prestart(1)
 
 
