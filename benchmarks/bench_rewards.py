@@ -14,7 +14,8 @@ Timed, in one process pinned to one core (the grading workers inherit the pin):
   grades its answers afresh, as new completions in training would be;
 * ``score``: ``mathif.score`` on the same (item, response) pairs: the benchmark's scoring
   path (verdicts, grades, metrics with bootstrap intervals), the baseline the ratio is to;
-* with one pathological completion added (a sympy bomb, 3 MB of text, 3,000 unclosed boxes),
+* with one pathological completion added (a sympy bomb, 3 MB of text, 3,000 unclosed boxes,
+  199,000 characters that make capital-word counting slowest),
   the batch time minus the clean batch time, against the grading timeout.
 
 Run: ``python benchmarks/bench_rewards.py [--grader reference] [--rounds 5]``.
@@ -105,7 +106,7 @@ def main() -> None:
 
     import mathif
     from mathif.grading import clear_cache
-    from mathif.rewards import RewardConfig, score_completions
+    from mathif.rewards import Case, RewardConfig, score_completions
 
     texts, cases, items = batch(shared)
     chars = [len(t) for t in texts]
@@ -138,9 +139,13 @@ def main() -> None:
             f"(x^{i}+1)^{i}" for i in range(40, 60)) + "}",
         "3 MB of text": "<think>" + "step " * 600_000 + "</think>\\boxed{1}",
         "3,000 unclosed boxes": "<think>x</think>" + "\\boxed{" * 3000,
+        "199,000 chars of A.B. Mr. (capital words)": "<think>x</think>" + (
+            "A.B. C.D. Mr. X-Y \"Z\" " * 9000)[:199_000],
     }
+    capital_case = Case("1", ("change_case:capital_word_frequency",),
+                        ({"capital_frequency": 5, "capital_relation": "at least"},), None)
     for name, bomb in bombs.items():
-        extra_cases = [*cases, cases[0]]
+        extra_cases = [*cases, capital_case if "capital" in name else cases[0]]
 
         def with_bomb(b: str = bomb, c: list[Any] = extra_cases) -> None:
             score_completions([*texts, b], c, config)

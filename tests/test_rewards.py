@@ -184,7 +184,7 @@ def hostile_completions() -> list[Any]:
         "\n" * 300_000 + "- x",
         "\\boxed{9^{9^{9^{9^{9}}}}}",
         "\\boxed{__import__('os').system('touch /tmp/mathif_pwned')}",
-        "a" * 2_500_000,  # over max_chars: not checked at all
+        "a" * 250_000,  # over max_chars: not checked at all
         "(" * 100_000 + "same value" + ")" * 100_000,
         "\x00\x1c\x1d\u2028\u202e same value \\boxed{42}",
         float("nan"),

@@ -42,8 +42,10 @@ Entry points:
   logs the extra keys); the mix comes from ``custom_reward_function.reward_kwargs``.
 
 Model text is the attacker: nothing here raises on any completion (``None``, numbers, lone
-surrogates, megabytes of text, hostile markup); a completion longer than ``max_chars`` gets 0
-for every term but the length penalty, without being checked; every verdict is deterministic
+surrogates, megabytes of text, hostile markup); a completion longer than ``max_chars``
+(200,000 characters, about 50,000 tokens: beyond any sane completion, and the bound that keeps
+the slowest checker, capital-word counting, within seconds on adversarial text) gets 0 for
+every term but the length penalty, without being checked; every verdict is deterministic
 (langdetect is seeded) except that a grading timeout, by nature, depends on the machine.
 """
 
@@ -97,7 +99,7 @@ class RewardConfig:
     scope: str = "answer"
     timeout: float = DEFAULT_TIMEOUT
     workers: int | None = None
-    max_chars: int = 2_000_000
+    max_chars: int = 200_000
     answer_column: str = "answer"
 
     def __post_init__(self) -> None:
