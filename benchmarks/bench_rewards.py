@@ -81,15 +81,18 @@ def batch(shared: Path) -> tuple[list[str], list[Any], list[Any]]:
     return [r for _, r, _, _ in rows], cases, items
 
 
-def median_time(fn: Any, rounds: int, before: Any = None) -> float:
-    times = []
+def median_time(fn: Any, rounds: int, before: Any = None) -> tuple[float, float]:
+    """Median wall time and median CPU time of this process (the CPU time is what "one core"
+    costs whatever else the machine runs; the wall time is what a trainer waits)."""
+    walls, cpus = [], []
     for _ in range(rounds):
         if before is not None:
             before()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -123,16 +126,17 @@ def main() -> None:
 
     rewards()  # warm: imports, language profiles, tokenizer tables, a grading worker
     score()
-    t_rewards = median_time(rewards, opts.rounds, clear_cache)
-    t_score = median_time(score, opts.rounds, clear_cache)
-    t_cached = median_time(rewards, opts.rounds)
-    print(f"{'rewards, warm, grading cache cleared':<48} {t_rewards:7.3f} s  "
-          f"{len(texts) / t_rewards:7.0f} completions/s  (target < 0.5 s)")
-    print(f"{'rewards, warm, grading cache kept':<48} {t_cached:7.3f} s  "
-          f"{len(texts) / t_cached:7.0f} completions/s")
-    print(f"{'baseline: mathif.score on the same pairs':<48} {t_score:7.3f} s  "
-          f"{len(texts) / t_score:7.0f} completions/s  rewards {t_score / t_rewards:.1f}x "
-          f"faster")
+    (t_rewards, c_rewards) = median_time(rewards, opts.rounds, clear_cache)
+    (t_score, c_score) = median_time(score, opts.rounds, clear_cache)
+    (t_cached, c_cached) = median_time(rewards, opts.rounds)
+    n = len(texts)
+    print(f"{'':<44} {'wall':>8} {'CPU':>8}")
+    print(f"{'rewards, warm, grading cache cleared':<44} {t_rewards:7.3f}s {c_rewards:7.3f}s  "
+          f"{n / c_rewards:6.0f} completions/CPU-s  (target < 0.5 s)")
+    print(f"{'rewards, warm, grading cache kept':<44} {t_cached:7.3f}s {c_cached:7.3f}s  "
+          f"{n / c_cached:6.0f} completions/CPU-s")
+    print(f"{'baseline: mathif.score on the same pairs':<44} {t_score:7.3f}s {c_score:7.3f}s  "
+          f"{n / c_score:6.0f} completions/CPU-s; rewards {c_score / c_rewards:.1f}x faster")
 
     bombs = {
         "sympy bomb": "<think>x</think>\\boxed{" + "+".join(
@@ -150,9 +154,9 @@ def main() -> None:
         def with_bomb(b: str = bomb, c: list[Any] = extra_cases) -> None:
             score_completions([*texts, b], c, config)
 
-        t_bomb = median_time(with_bomb, 3, clear_cache)
-        print(f"{'one ' + name + ' added':<48} {t_bomb:7.3f} s  (+{t_bomb - t_rewards:.3f} s; "
-              f"timeout {opts.timeout:.0f} s)")
+        t_bomb, c_bomb = median_time(with_bomb, 3, clear_cache)
+        print(f"{'+ ' + name:<44} {t_bomb:7.3f}s {c_bomb:7.3f}s  (+{t_bomb - t_rewards:.2f} s "
+              f"wall; timeout {opts.timeout:.0f} s)")
 
 
 if __name__ == "__main__":
