@@ -51,6 +51,15 @@ MAX_COMBINATIONS = 12
 _EXAMPLES = 20
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
+
 @dataclass(frozen=True)
 class Composed:
     """One built item before validation."""
@@ -120,7 +129,7 @@ class BuildResult:
                     handle.write(text)
                     handle.flush()
                     os.fsync(handle.fileno())
-                os.chmod(tmp, 0o644)
+                os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; sets are for sharing
                 ready[name] = tmp
             for name in OUTPUT_FILES:
                 if name not in ready:
