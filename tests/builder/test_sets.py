@@ -212,6 +212,9 @@ def test_cli_build_then_load_score_and_eval(tmp_path: Path, capsys: pytest.Captu
     assert main(["eval", "--backend", "replay", "--model", str(scored), "--data",
                  str(out / "dev.jsonl"), "--out", str(tmp_path / "run3"), "--quiet"]) == 0
     assert (tmp_path / "run3" / "results.json").is_file()
+    report = tmp_path / "report.md"
+    assert main(["report", str(tmp_path / "run"), "--markdown", str(report)]) == 0
+    assert "HAcc" in report.read_text()
     # the whole folder loads as one data set (keys by file)
     everything = mathif.load(out)
     assert len(everything) == 60 and {i.key.split(":")[0] for i in everything} == {
