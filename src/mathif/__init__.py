@@ -4,7 +4,8 @@ The public API is small:
 
 - :func:`load` — the MathIF items (Hub, folder or file), validated and checksummed;
 - :func:`score` — verdicts and metrics for model responses;
-- :func:`evaluate` — generate with a model, then score (needs a backend extra).
+- :func:`evaluate` — generate with a model, then score (needs a backend extra);
+- :func:`build` — MathIF-style sets from any math problems (training data).
 
 >>> import mathif
 >>> items = mathif.load()                                  # doctest: +SKIP
@@ -15,6 +16,7 @@ The public API is small:
 
 from __future__ import annotations
 
+from mathif.builder import build
 from mathif.data import Dataset, Item, load
 from mathif.errors import InputError, MathIFError
 from mathif.evaluation import RunConfig, evaluate
@@ -39,6 +41,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "answer_part",
+    "build",
     "build_prompt",
     "evaluate",
     "load",

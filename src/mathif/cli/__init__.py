@@ -51,11 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _commands() -> list[Any]:
     """The subcommands, one module each."""
+    from mathif.cli.build import add_build_command
     from mathif.cli.eval import add_eval_command
     from mathif.cli.report import add_report_command
     from mathif.cli.score import add_score_command
 
-    return [add_score_command, add_eval_command, add_report_command]
+    return [add_score_command, add_eval_command, add_report_command, add_build_command]
 
 
 @contextlib.contextmanager
