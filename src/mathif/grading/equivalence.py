@@ -19,11 +19,12 @@ import functools
 import logging
 import math
 import re
+import string
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from mathif.grading import safe_expr
+from mathif.grading import linear_regex, safe_expr
 from mathif.grading.reference import NeedsSympy
 
 # Relative tolerance for numeric answers to Minerva items: the benchmark's own (its grader
@@ -62,13 +63,7 @@ _TEXT_MACROS = re.compile(
 _SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\quad|\\qquad|~|\\enspace|\\thinspace")
 _DROP = re.compile(r"\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|\\!|\\displaystyle|\\limits")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\textdegree")
-_PERCENT = re.compile(r"\s*(?:\\%|%|\\text\{\s*percent\s*\}|\s+percent)\s*$", re.IGNORECASE)
 _ASSIGN = re.compile(r"^([A-Za-z](?:_\{?\w+\}?)?)\s*(?:=|\\in\b|∈)\s*(.+)$", re.DOTALL)
-_UNIT_TAIL = re.compile(
-    r"^(.*?[\d}.])\s+((?:[A-Za-z]+\.?)(?:\s*\^\s*\{?-?\d\}?)?"
-    r"(?:\s*(?:/|\\cdot|per)\s*[A-Za-z]+(?:\s*\^\s*\{?-?\d\}?)?)*"
-    r"(?:\s+[A-Za-z]+){0,3})$"
-)
 _APPROX = re.compile(r"\\approx|≈|\\simeq")
 _CHOICE = re.compile(r"^\(?([A-Ea-e])\)?$")
 _WS = re.compile(r"\s+")
@@ -171,11 +166,7 @@ def clean(raw: str) -> Cleaned:
     t = t.replace("∞", "\\infty ").replace("∪", "\\cup ")
     t = _DROP.sub("", t)
     t = _DEGREES.sub("", t)
-    percent = False
-    m = _PERCENT.search(t)
-    if m is not None:
-        percent = True
-        t = t[: m.start()]
+    t, percent = _strip_percent(t)
     t = _unwrap_text_macros(t)
     t = _SPACES.sub(" ", t)
     t = t.replace("\\$", "").replace("$", "")
@@ -186,10 +177,99 @@ def clean(raw: str) -> Cleaned:
     m = _ASSIGN.match(t)
     if m is not None and "=" not in m.group(2):
         t = m.group(2).strip()
-    m = _UNIT_TAIL.match(t)
-    if m is not None and read_number(m.group(1)) is not None:
-        t = m.group(1).strip()
+    head = _unit_tail_head(t)
+    if head is not None and read_number(head) is not None:
+        t = head.strip()
     return Cleaned(t, percent)
+
+
+def _strip_percent(t: str) -> tuple[str, bool]:
+    """Remove a final percent sign or word: (rest, True), else (t, False).
+
+    Recognises, at the end and case-insensitively, ``\\%``, ``%``, ``\\text{percent}``
+    (spaces allowed inside) and ``percent`` after a space; the spaces before it go too.
+    (The backtracking pattern this replaces took cubic time on runs of spaces.)
+    """
+    s = t.rstrip()
+    low = s[-16:].lower()
+    cut: int | None = None
+    if low.endswith("\\%"):
+        cut = len(s) - 2
+    elif low.endswith("%"):
+        cut = len(s) - 1
+    elif low.endswith("}"):
+        inner = s[:-1].rstrip()
+        if inner[-7:].lower() == "percent":
+            before = inner[:-7].rstrip()
+            if before[-6:].lower() == "\\text{":
+                cut = len(before) - 6
+    elif low.endswith("percent") and len(s) > 7 and s[-8].isspace():
+        cut = len(s) - 7
+    if cut is None:
+        return t, False
+    return s[:cut].rstrip(), True
+
+
+def _unit_word() -> linear_regex.Node:
+    return linear_regex.plus(linear_regex.chars(string.ascii_letters))
+
+
+def _unit_power() -> linear_regex.Node:
+    L = linear_regex
+    space = L.char(str.isspace)
+    return L.seq(
+        L.star(space),
+        L.chars("^"),
+        L.star(space),
+        L.opt(L.chars("{")),
+        L.opt(L.chars("-")),
+        L.char(str.isdecimal),
+        L.opt(L.chars("}")),
+    )
+
+
+def _unit_tail_pattern() -> linear_regex.Node:
+    """``\\s+`` then units: ``km``, ``m/s^2``, ``m \\cdot s^{-1}``, ``meters per second``,
+    ``square feet``: a word, an optional dot and power, links (``/``, ``\\cdot``, ``per``)
+    to further words with powers, then up to three plain words."""
+    L = linear_regex
+    space = L.char(str.isspace)
+    link = L.seq(
+        L.star(space),
+        L.alt(L.chars("/"), L.literal("\\cdot"), L.literal("per")),
+        L.star(space),
+        _unit_word(),
+        L.opt(_unit_power()),
+    )
+    return L.seq(
+        L.plus(space),
+        _unit_word(),
+        L.opt(L.chars(".")),
+        L.opt(_unit_power()),
+        L.star(link),
+        L.repeat(L.seq(L.plus(space), _unit_word()), 0, 3),
+    )
+
+
+_UNIT_TAIL = linear_regex.SuffixMatcher(_unit_tail_pattern())
+
+
+def _unit_tail_head(t: str) -> str | None:
+    """The text before trailing units (``12 km/h`` -> ``12``), or None.
+
+    The head is the shortest first-line prefix ending in a digit, ``}`` or ``.`` after
+    which the rest is whitespace plus units - what the backtracking pattern
+    ``^(.*?[\\d}.])\\s+(UNITS)$`` chose, found here in linear time.
+    """
+    if len(t) < 3:
+        return None
+    ok = _UNIT_TAIL.matching_suffixes(t, dollar=True)
+    newline = t.find("\n")
+    last = len(t) if newline == -1 else newline
+    for j in range(1, last + 1):
+        if ok[j] and (t[j - 1] in "}." or t[j - 1].isdecimal()):
+            return t[:j]
+    return None
 
 
 def key(text: str) -> str:
@@ -599,15 +679,14 @@ def _same_value(x: str, y: str) -> bool | None:
     return None
 
 
-_PM = re.compile(r"^(.*?)\\pm(.*)$")
 _UNION = re.compile(r"\\cup|(?<=[\])])\s*U\s*(?=[\[(])")
 
 
 def _expand(text: str) -> str:
     """``a \\pm b`` -> ``a+b, a-b`` so it compares like a list of two answers."""
-    m = _PM.match(text)
-    if m and "\\pm" not in m.group(2) and "," not in text:
-        head, tail = m.group(1).strip(), m.group(2).strip()
+    at = text.find("\\pm")
+    if at != -1 and "\n" not in text and "\\pm" not in text[at + 3 :] and "," not in text:
+        head, tail = text[:at].strip(), text[at + 3 :].strip()
         return f"{head}+{tail}, {head}-{tail}" if head else f"{tail}, -{tail}"
     return text
 
@@ -779,11 +858,11 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
     while i < n:
         c = text[i]
         if c == "\\":
-            m = re.match(r"\\([A-Za-z]+)", text[i:])
+            m = _LATEX_CMD.match(text, i)
             if m is None:
                 return None
-            name = m.group(1)
-            i += len(m.group(0))
+            name = m.group(0)[1:]
+            i = m.end()
             if name == "frac":
                 num = _read_group(text, i)
                 den = _read_group(text, num[1]) if num else None
@@ -944,9 +1023,12 @@ def _symbolic(a: Cleaned, g: Cleaned, kind: str) -> bool:
     return _numeric_agreement(gold_targets, pred_targets, kind)
 
 
-_POWER = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*\{?\s*(\d+(?:\.\d+)?)\s*\}?")
+# A match can only start where a run of digits starts (``(?<!\d)``): otherwise a long run of
+# digits with no ``^`` or ``!`` after it is rescanned from each of its digits (quadratic).
+# No match is lost, since a match from inside a run implies one from the run's start.
+_POWER = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*\{?\s*(\d+(?:\.\d+)?)\s*\}?")
 _NESTED_POWER = re.compile(r"(?:\^|\*\*)\s*\{[^{}]*(?:\^|\*\*)")
-_BIG_FACTORIAL = re.compile(r"(\d{4,})\s*!|\\?(?:factorial|Gamma)\s*[({]\s*(\d{4,})")
+_BIG_FACTORIAL = re.compile(r"(?<!\d)(\d{4,})\s*!|\\?(?:factorial|Gamma)\s*[({]\s*(\d{4,})")
 _MAX_RESULT_DIGITS = 10_000
 
 
