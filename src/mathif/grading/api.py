@@ -2,7 +2,7 @@
 
 Every verdict is staged the same way, whichever grader is asked for:
 
-1. extraction (cheap string work, in the calling process);
+1. extraction (string work, in the calling process);
 2. the LRU cache of ``(grader, extracted, gold, source kind)``;
 3. the pure-Python decision (plain numbers, strings, the official grader's
    string-level steps) - no sympy, bounded time;
@@ -11,10 +11,34 @@ Every verdict is staged the same way, whichever grader is asked for:
 The worker runs the very same decision code with sympy allowed, so a verdict never
 depends on which stage produced it.  Most responses stop at step 3, which is why grading
 thousands of responses takes seconds and why ``import mathif.grading`` stays light.
+
+**Bounded time.**  The deadline (``timeout``) can only interrupt a worker, so nothing that
+runs in the calling process may take long, whatever the model wrote:
+
+* every scan and regular expression of steps 1 and 3 is linear in its input (no
+  backtracking blow-ups; ``tests/grading/test_hostile.py`` feeds generated pathological
+  strings to both graders);
+* step 1 runs in process only for answer texts up to :func:`inline_limit` characters
+  (256 Ki characters at the default 5 s deadline); a longer text goes *whole* to a worker,
+  which extracts and decides under the deadline - the whole text is still read, so an
+  answer followed by megabytes of text is found;
+* step 3 runs only when the extracted answer and the gold are at most :func:`fast_limit`
+  characters (20,000 at 5 s); longer ones go to a worker too.
+
+Both limits shrink with a shorter deadline, so the in-process share of one verdict stays
+below about a quarter of it (measured worst cases on hostile text: about 0.6 us per
+character of extraction and 8 us per character of in-process decision on a 2-core machine).
+Routing never changes a verdict: the worker runs the same code.  Only a worker can time
+out; timeouts are scored wrong with reason "timeout", never cached, and reported through
+the ``mathif.grading`` logger.  Deterministic size guards (power towers, huge powers,
+factorials and binomials, answers far longer than the gold) keep sympy away from inputs
+whose check would otherwise take seconds, so timeouts stay rare and verdicts do not depend
+on machine load.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -27,11 +51,28 @@ from mathif.grading.workers import Job, Outcome, shared_pool
 
 GRADERS: tuple[str, ...] = ("mathif", "reference")
 
-# Inputs longer than this skip the in-process stage: they are rare, and the worker's hard
-# time limit is the only protection that holds for any input.
+# In-process limits at the default deadline (see the module docstring); both scale down
+# with shorter deadlines.  Answer texts longer than _INLINE_MAX_CHARS are extracted in a
+# worker; extracted answers or golds longer than _FAST_PATH_MAX_CHARS are decided in one.
+_INLINE_MAX_CHARS = 262_144
 _FAST_PATH_MAX_CHARS = 20_000
+_DEFAULT_TIMEOUT = 5.0
 _CACHE_SIZE = 100_000
 _JOBS_PER_EXTRA_WORKER = 8
+
+_log = logging.getLogger("mathif.grading")
+
+
+def inline_limit(timeout: float) -> int:
+    """Longest answer text (characters) extracted in the calling process for ``timeout``."""
+    return max(4_096, min(_INLINE_MAX_CHARS, int(_INLINE_MAX_CHARS * timeout / _DEFAULT_TIMEOUT)))
+
+
+def fast_limit(timeout: float) -> int:
+    """Longest extracted answer or gold decided in the calling process for ``timeout``."""
+    return max(
+        1_000, min(_FAST_PATH_MAX_CHARS, int(_FAST_PATH_MAX_CHARS * timeout / _DEFAULT_TIMEOUT))
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +96,10 @@ def extract_answer(answer_text: str) -> str | None:
 
 
 class _LRU:
-    """A bounded, thread-safe mapping of decided verdicts (timeouts are never stored)."""
+    """A bounded, thread-safe mapping of decided verdicts (timeouts are never stored).
+
+    Keys are ``(grader, extracted, gold, source kind)``.
+    """
 
     def __init__(self, size: int) -> None:
         self._data: OrderedDict[tuple[str, str, str, str], Outcome] = OrderedDict()
@@ -96,10 +140,10 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _fast(job: Job) -> Outcome | None:
-    """The in-process decision, or None when sympy is needed."""
-    grader, extracted, gold, kind = job
-    if len(extracted) > _FAST_PATH_MAX_CHARS or len(gold) > _FAST_PATH_MAX_CHARS:
+def _fast(job: Job, limit: int = _FAST_PATH_MAX_CHARS) -> Outcome | None:
+    """The in-process decision, or None when sympy is needed (or the input is long)."""
+    grader, extracted, gold, kind, whole = job
+    if whole or len(extracted) > limit or len(gold) > limit:
         return None
     try:
         if grader == "reference":
@@ -109,25 +153,44 @@ def _fast(job: Job) -> Outcome | None:
     except NeedsSympy:
         return None
     except Exception:
-        return False, "error"
-    return ok, "match" if ok else "mismatch"
+        return False, "error", None
+    return ok, "match" if ok else "mismatch", None
+
+
+def extract_for(grader: str, text: str) -> str | None:
+    """What ``grader`` compares with the gold, or None when the text states no answer.
+
+    The reference grader compares whatever its extractor leaves (even a whole response
+    without any marker); an empty remainder states nothing.
+    """
+    if grader == "reference":
+        _, extracted = reference.extract(text)
+        return extracted if extracted.strip() else None
+    found = extract.extract_answer(text)
+    return found if found is not None and found.strip() else None
 
 
 def _prepare(
-    answer_text: str, gold: str, source: str | None, grader: str
+    answer_text: str, gold: str, source: str | None, grader: str, inline: int
 ) -> tuple[str | None, Job | None, Grade | None]:
-    """Extraction: returns (extracted, job) or a final "no_answer" Grade."""
+    """Extraction: (extracted, job, None), or a final "no_answer" Grade.
+
+    A text longer than ``inline`` becomes a *whole* job: the worker extracts it.
+    """
     text = answer_text if isinstance(answer_text, str) else str(answer_text)
     gold = gold if isinstance(gold, str) else str(gold)
+    kind = equivalence.source_kind(source) if grader == "mathif" else ""
+    if len(text) > inline:
+        return None, (grader, text, gold, kind, True), None
     if grader == "reference":
         _, extracted = reference.extract(text)
         if not extracted.strip():
             return extracted, None, Grade(False, extracted, grader, "no_answer")
-        return extracted, (grader, extracted, gold, ""), None
-    found = extract.extract_answer(text)
-    if found is None or not found.strip():
+        return extracted, (grader, extracted, gold, kind, False), None
+    found = extract_for(grader, text)
+    if found is None:
         return None, None, Grade(False, None, grader, "no_answer")
-    return found, (grader, found, gold, equivalence.source_kind(source)), None
+    return found, (grader, found, gold, kind, False), None
 
 
 def grade(
@@ -152,34 +215,38 @@ def grade_many(
 ) -> list[Grade]:
     """Grade ``(answer_text, gold, source)`` triples; results in input order.
 
-    ``timeout`` bounds the sympy stage of each distinct (answer, gold) pair; an item that
-    exceeds it is wrong with reason "timeout" and the run goes on.  ``workers`` caps the
-    number of worker processes (default: CPU count); they are started only when items
-    need sympy, one per ~8 such items, so small runs pay for at most one.
+    ``timeout`` is the deadline of each distinct (answer, gold) pair's worker stage; an item
+    that exceeds it is wrong with reason "timeout" and the run goes on.  Work in the
+    calling process is linear in each text and capped (see the module docstring), so the
+    deadline bounds every verdict.  ``workers`` caps the number of worker processes
+    (default: CPU count); they are started only when items need them, one per ~8 such
+    items, so small runs pay for at most one.
     """
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; expected one of {GRADERS}")
-    if timeout <= 0:
-        raise ValueError("timeout must be positive")
+    if not timeout > 0 or timeout == float("inf"):
+        raise ValueError("timeout must be a positive, finite number of seconds")
+    inline, fast = inline_limit(timeout), fast_limit(timeout)
     bar = _progress_bar(len(pairs)) if progress else None
     out: list[Grade | None] = [None] * len(pairs)
     slow: dict[Job, list[int]] = {}
     extracted_of: dict[int, str] = {}
     for i, (answer_text, gold, source) in enumerate(pairs):
-        extracted, job, final = _prepare(answer_text, gold, source, grader)
-        if final is not None or job is None or extracted is None:
+        extracted, job, final = _prepare(answer_text, gold, source, grader, inline)
+        if final is not None or job is None:
             out[i] = final
             _tick(bar, 1)
             continue
-        extracted_of[i] = extracted
+        if extracted is not None:
+            extracted_of[i] = extracted
         if job in slow:
             slow[job].append(i)
             continue
-        outcome = _CACHE.get(job)
+        outcome = None if job[4] else _CACHE.get(job[:4])
         if outcome is None:
-            outcome = _fast(job)
+            outcome = _fast(job, fast)
             if outcome is not None:
-                _CACHE.put(job, outcome)
+                _CACHE.put(job[:4], outcome)
         if outcome is None:
             slow[job] = [i]
             if len(slow) == 1 or len(slow) == _JOBS_PER_EXTRA_WORKER + 1:
@@ -200,12 +267,25 @@ def grade_many(
             workers=max(1, min(cap, needed)),
             on_done=(lambda n: _tick(bar, n)) if bar is not None else None,
         )
+        failed = 0
         for job, outcome in zip(jobs, outcomes, strict=True):
-            if outcome[1] not in ("timeout", "error"):
-                _CACHE.put(job, outcome)
+            correct, reason, found = outcome
+            if reason in ("timeout", "error"):
+                failed += len(slow[job])
+            elif not job[4]:
+                _CACHE.put(job[:4], outcome)
             for i in slow[job]:
-                out[i] = Grade(outcome[0], extracted_of[i], grader, outcome[1])
+                shown = found if job[4] else extracted_of.get(i)
+                out[i] = Grade(correct, shown, grader, reason)
             _tick(bar, len(slow[job]) - 1)
+        if failed:
+            counts = {r: sum(len(slow[j]) for j, o in zip(jobs, outcomes, strict=True)
+                             if o[1] == r) for r in ("timeout", "error")}
+            _log.warning(
+                "%s grader: %d answer(s) hit the %.3g s grading deadline and %d failed with an "
+                "error; they are scored wrong (reasons 'timeout' and 'error')",
+                grader, counts["timeout"], timeout, counts["error"],
+            )
     if bar is not None:
         bar.close()
     return [g if g is not None else Grade(False, None, grader, "error") for g in out]

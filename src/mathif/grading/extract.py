@@ -156,11 +156,11 @@ def last_boxed(text: str) -> str | None:
                 content = text[start:end].strip()
                 if content:
                     return content
-    bare = None
-    for bare in _BOX_BARE.finditer(text):
-        pass
-    if bare is not None:
-        return bare.group(1).strip()
+    last = None
+    for match in _BOX_BARE.finditer(text):
+        last = match
+    if last is not None:
+        return last.group(1).strip()
     return None
 
 
@@ -280,13 +280,18 @@ def _reduce(rest: str) -> str | None:
 
 
 # Math delimiters: (opener, closer), tried in this order at each position.
-_DELIMITERS: tuple[tuple[str, str], ...] = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
+_DELIMITERS: tuple[tuple[str, str], ...] = (
+    ("$$", "$$"),
+    ("$", "$"),
+    ("\\(", "\\)"),
+    ("\\[", "\\]"),
+)
 _OPENER = re.compile(r"\$|\\[(\[]")
 
 
 def math_segments(text: str) -> list[str]:
-    """Contents of the math segments of ``text``, left to right: ``$$...$$``, ``$...$``,
-    ``\\(...\\)``, ``\\[...\\]`` (each non-empty, closed by the first closer after it).
+    r"""Contents of the math segments of ``text``, left to right: ``$$...$$``, ``$...$``,
+    ``\(...\)``, ``\[...\]`` (each non-empty, closed by the first closer after it).
 
     The same segments as ``re.finditer`` with the lazy pattern
     ``\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]`` (DOTALL) finds, but in linear time:

@@ -24,30 +24,39 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-# (grader, extracted, gold, source_kind)
-Job = tuple[str, str, str, str]
-# (correct, reason)
-Outcome = tuple[bool, str]
+# (grader, text, gold, source_kind, whole): ``text`` is the extracted answer, or with
+# ``whole`` the entire answer text, which the worker extracts first (long texts only).
+Job = tuple[str, str, str, str, bool]
+# (correct, reason, extracted): ``extracted`` is what a *whole* job compared, else None.
+Outcome = tuple[bool, str, str | None]
 
 _MEMORY_LIMIT_BYTES = 4 * 1024**3
 
 
 def run_job(job: Job) -> Outcome:
     """Decide one job with sympy allowed (this runs inside a worker process)."""
-    grader, extracted, gold, kind = job
+    grader, text, gold, kind, whole = job
+    found: str | None = None
     try:
+        if whole:
+            from mathif.grading.api import extract_for
+
+            found = extract_for(grader, text)
+            if found is None:
+                return False, "no_answer", None
+            text = found
         if grader == "reference":
             from mathif.grading import reference
 
-            ok = reference.judge(extracted, gold, sympy_ok=True)
+            ok = reference.judge(text, gold, sympy_ok=True)
         else:
             from mathif.grading import equivalence
 
             _warm_math_verify()
-            ok = equivalence.judge(extracted, gold, kind, sympy_ok=True)
+            ok = equivalence.judge(text, gold, kind, sympy_ok=True)
     except Exception:
-        return False, "error"
-    return ok, "match" if ok else "mismatch"
+        return False, "error", found
+    return ok, "match" if ok else "mismatch", found
 
 
 _MATH_VERIFY_READY = False
@@ -108,7 +117,7 @@ def _worker_main(conn: Connection, out: Connection) -> None:
         try:
             outcome = run_job(job)
         except BaseException:  # MemoryError, RecursionError...: report, keep serving
-            outcome = (False, "error")
+            outcome = (False, "error", None)
         try:
             out.send((job_id, outcome))
         except (BrokenPipeError, OSError):
@@ -266,7 +275,7 @@ class WorkerPool:
                     except (EOFError, OSError):
                         # the process died (e.g. memory limit): score wrong, replace it
                         assert worker.job_id is not None
-                        results[worker.job_id] = (False, "error")
+                        results[worker.job_id] = (False, "error", None)
                         if on_done:
                             on_done(1)
                         worker.kill()
@@ -280,7 +289,7 @@ class WorkerPool:
                     if worker.deadline <= now:
                         busy.pop(conn)
                         assert worker.job_id is not None
-                        results[worker.job_id] = (False, "timeout")
+                        results[worker.job_id] = (False, "timeout", None)
                         if on_done:
                             on_done(1)
                         worker.kill()
@@ -288,7 +297,7 @@ class WorkerPool:
             for worker in busy.values():
                 worker.kill()
             raise
-        return [r if r is not None else (False, "error") for r in results]
+        return [r if r is not None else (False, "error", None) for r in results]
 
     def close(self) -> None:
         with self._lock:
