@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from mathif.grading import linear_regex, safe_expr
+from mathif.grading import exact_form, linear_regex, safe_expr
 from mathif.grading.reference import NeedsSympy
 
 # Relative tolerance for numeric answers to Minerva items: the benchmark's own (its grader
 # accepts relative error up to 1e-4).  Other sources need exact values.
 MINERVA_REL_TOL = 1e-4
-EXACT_REL_TOL = 1e-9
 _MAX_EXPONENT = 400
 _MAX_DIGITS = 5000
 
@@ -669,13 +668,18 @@ def _same_value(x: str, y: str) -> bool | None:
         return ex == ey
     if _has_free_variable(x) or _has_free_variable(y):
         return None
-    vx, vy = approximate(x), approximate(y)
+    tx, ty = _formula_tree(x), _formula_tree(y)
+    if tx is None or ty is None:
+        return None
+    exact = exact_form.compare(tx, ty)
+    if exact is not None:
+        return exact
+    vx = safe_expr.probe(tx, 0, _CONSTANTS)
+    vy = safe_expr.probe(ty, 0, _CONSTANTS)
     if vx is None or vy is None:
         return None
     if abs(vx - vy) > _DISPROOF_MARGIN * max(abs(vx), abs(vy), 1.0):
-        return False
-    if abs(vx - vy) <= _IDENTITY_TOL * max(abs(vx), abs(vy), 1.0) and "." not in x + y:
-        return True
+        return False  # floats may disprove; only exact arithmetic or sympy may prove
     return None
 
 
@@ -957,7 +961,14 @@ _DISPROOF_MARGIN = 1e-6
 
 
 def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
-    """False when the two values differ beyond rounding; True for Minerva agreement."""
+    """Decide without sympy where that is sound, else None.
+
+    Exact arithmetic (:mod:`exact_form`) may prove equality or difference.  Floats may
+    only disprove - except for Minerva items, whose numeric answers the benchmark compares
+    with a relative tolerance of 1e-4: two *numbers* (closed forms without variables) that
+    agree that closely are accepted there.  Expressions with variables always need an
+    exact proof.
+    """
     ta = _formula_tree(a.text)
     tg = _formula_tree(g.text)
     if ta is None or tg is None:
@@ -965,6 +976,10 @@ def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
     free = (safe_expr.names_in(ta) | safe_expr.names_in(tg)) - set(_CONSTANTS)
     if free:
         return _probe_identity(ta, tg)
+    if kind != "minerva" and not a.percent and not g.percent:
+        exact = exact_form.compare(ta, tg)
+        if exact is not None:
+            return exact
     va = safe_expr.approx(ta, dict(_CONSTANTS))
     vg = safe_expr.approx(tg, dict(_CONSTANTS))
     if va is None or vg is None:
@@ -979,18 +994,19 @@ def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
 
 
 _CONSTANTS = {"pi": math.pi, "e": math.e, "E": math.e}
-_IDENTITY_TOL = 1e-10
 
 
 def _probe_identity(ta: safe_expr.Node, tg: safe_expr.Node) -> bool | None:
-    """Polynomial-identity style test at three probe points.
+    """Expressions with free variables: an exact proof either way, or a float disproof.
 
-    Different values at any point disprove equality; equal values (to 1e-10) at all
-    three points, with no decimal literal involved, are accepted as the same expression
-    - the chance that two different closed forms agree there is negligible.  Points where
-    either side is undefined leave the decision to sympy.
+    Exact arithmetic decides first (:mod:`exact_form`).  Otherwise values that differ at
+    one of three probe points disprove equality; agreement at the probes proves nothing
+    (``x + 10^{-12}`` agrees with ``x`` to twelve digits, and an answer can be built to
+    agree exactly at fixed points), so the decision is left to sympy.
     """
-    agreements = 0
+    exact = exact_form.compare(ta, tg)
+    if exact is not None:
+        return exact
     for point in (0, 1, 2):
         va = safe_expr.probe(ta, point, _CONSTANTS)
         vg = safe_expr.probe(tg, point, _CONSTANTS)
@@ -998,15 +1014,12 @@ def _probe_identity(ta: safe_expr.Node, tg: safe_expr.Node) -> bool | None:
             continue
         if abs(va - vg) > _DISPROOF_MARGIN * max(abs(va), abs(vg), 1.0):
             return False
-        if abs(va - vg) <= _IDENTITY_TOL * max(abs(va), abs(vg), 1.0):
-            agreements += 1
-    if agreements == 3 and not safe_expr.contains_float(ta) and not safe_expr.contains_float(tg):
-        return True
     return None
 
 
 def _symbolic(a: Cleaned, g: Cleaned, kind: str) -> bool:
-    """math-verify equivalence, then numeric agreement of the values."""
+    """math-verify's equivalence with its numeric shortcuts made exact; then, for Minerva
+    items only, the benchmark's relative tolerance on the two *numbers*."""
     if is_explosive(a.text, g.text):
         return False
     gold_targets = _targets(g)
@@ -1015,12 +1028,61 @@ def _symbolic(a: Cleaned, g: Cleaned, kind: str) -> bool:
         return False
     from math_verify import verify
 
+    _make_math_verify_exact()
     try:
         if verify(gold_targets, pred_targets, timeout_seconds=None):
             return True
     except Exception:
         pass
-    return _numeric_agreement(gold_targets, pred_targets, kind)
+    if kind != "minerva":
+        return False
+    return _numeric_agreement(gold_targets, pred_targets, MINERVA_REL_TOL)
+
+
+def _make_math_verify_exact() -> None:
+    """Replace math-verify's numeric comparison by an exact one (worker processes only).
+
+    ``math_verify.grader.sympy_numeric_eq`` (math-verify 0.9.0, pinned) accepts two values
+    when ``(a - b).evalf(15, chop=True)`` is 0, or when a decimal rounds to the other at 6
+    places: ``\\sqrt{2} + 10^{-20}`` equals ``\\sqrt{2}`` there.  Under mathif's rule numbers
+    may only disprove, so the replacement compares exactly (decimals as the rationals they
+    write) and leaves everything else to math-verify's symbolic ``simplify(a - b)`` test.
+    """
+    import math_verify.grader as mv_grader
+
+    if mv_grader.sympy_numeric_eq is not _exact_numeric_eq:
+        mv_grader.sympy_numeric_eq = _exact_numeric_eq
+
+
+def _exact_numeric_eq(a: Any, b: Any, float_rounding: int, numeric_precision: int) -> bool:
+    """Exact stand-in for ``math_verify.grader.sympy_numeric_eq`` (same signature)."""
+    import math_verify.grader as mv_grader
+    import sympy
+    from sympy.matrices.expressions import MatrixExpr
+
+    matrix_types = (sympy.MatrixBase, MatrixExpr)
+    if isinstance(a, matrix_types) and isinstance(b, matrix_types):
+        a = mv_grader.safe_sympy_doit(a)
+        b = mv_grader.safe_sympy_doit(b)
+        if isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase) and (
+            a.shape == b.shape
+        ):
+            return all(
+                _exact_numeric_eq(x, y, float_rounding, numeric_precision)
+                for x, y in zip(a.flat(), b.flat(), strict=True)
+            )
+        return False
+    atomic = mv_grader.is_atomic_or_pct_atomic
+    if not (atomic(a, sympy.Number) or atomic(b, sympy.Number)):
+        return False  # not a number: math-verify's symbolic test decides
+    if atomic(a, sympy.Integer) and atomic(b, sympy.Integer):
+        return bool(mv_grader.get_pct_val(a, a) == mv_grader.get_pct_val(b, b))
+    try:
+        ra = sympy.nsimplify(mv_grader.safe_sympy_doit(a), rational=True)
+        rb = sympy.nsimplify(mv_grader.safe_sympy_doit(b), rational=True)
+        return bool(sympy.simplify(ra - rb) == 0)
+    except Exception:
+        return False
 
 
 # A match can only start where a run of digits starts (``(?<!\d)``): otherwise a long run of
@@ -1095,8 +1157,8 @@ def _math_verify_parse(text: str, percent: bool) -> list[Any]:
     return [value]
 
 
-def _numeric_agreement(golds: list[Any], preds: list[Any], kind: str) -> bool:
-    rel = MINERVA_REL_TOL if kind == "minerva" else EXACT_REL_TOL
+def _numeric_agreement(golds: list[Any], preds: list[Any], rel: float) -> bool:
+    """Some gold value and some answer value are numbers within relative ``rel``."""
     gold_values = [v for v in (_as_complex(x) for x in golds) if v is not None]
     pred_values = [v for v in (_as_complex(x) for x in preds) if v is not None]
     for gv in gold_values:
