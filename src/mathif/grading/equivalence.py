@@ -533,13 +533,38 @@ def _against_number(a: Cleaned, gold: Number, g_pct: bool, kind: str) -> bool | 
     bare = _LATEX_CMD.sub(" ", text)
     words = re.findall(r"[A-Za-z]{3,}", bare)
     if words:
-        found = _NUMBER_IN_TEXT.findall(_LATEX_CMD.sub(" ", text))
-        if len(found) == 1:
+        found = _NUMBER_IN_TEXT.findall(bare)
+        if len(found) == 1 and _is_phrase(bare, found[0]):
             number = read_number(found[0])
             if number is not None:
                 return numbers_match(number, a.percent, gold, g_pct, kind)
         return False
     return None
+
+
+# A word of a phrase: letters (any script), inner apostrophes or hyphens, a bracket or
+# quote around it, one punctuation mark after it.
+_PHRASE_WORD = re.compile(r"[(\"'“]?[^\W\d_]+(?:['’-][^\W\d_]+)*[)\"'”]?[,.;:!?]?")
+_FORMATTING = str.maketrans("", "", "{}^$~*")
+_MAX_PHRASE_WORDS = 16
+
+
+def _is_phrase(text: str, number: str) -> bool:
+    """Is ``text`` a short phrase of words around ``number`` ("12^{th} grade")?
+
+    Only then is its one number read as the answer: text that merely contains a number
+    (code, a file path such as ``/tmp/pytest-0/...``, a formula) states nothing.
+    """
+    tokens = text.translate(_FORMATTING).split()
+    if len(tokens) > _MAX_PHRASE_WORDS:
+        return False
+    seen = False
+    for token in tokens:
+        if not seen and token.rstrip(",.;:!?%") == number:
+            seen = True
+        elif not _PHRASE_WORD.fullmatch(token):
+            return False
+    return seen
 
 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+")
@@ -1094,13 +1119,53 @@ _BIG_FACTORIAL = re.compile(r"(?<!\d)(\d{4,})\s*!|\\?(?:factorial|Gamma)\s*[({]\
 _MAX_RESULT_DIGITS = 10_000
 
 
-def is_explosive(answer: str, gold: str) -> bool:
-    """Refuse answers whose value cannot be built in reasonable time or memory.
+# Binomial coefficients with a numeric top argument: ``\binom{n}{k}`` (also ``\dbinom``,
+# ``\tbinom``), ``{n \choose k}`` and ``binomial(n, k)``; group 1 is n, group 2 (or 3) is k.
+_BINOMIAL = re.compile(
+    r"\\[dt]?binom\s*\{\s*(\d+)\s*\}\s*\{\s*([^{}]*)\}"
+    r"|binomial\s*\(\s*(\d+)\s*,\s*([^(),]*)\)"
+    r"|(?<!\d)(\d+)\s*\\choose\s*([^{}]*)\}"
+)
+# An integer exponent of three or more digits: group 1; the base is what precedes the match.
+_BIG_EXPONENT = re.compile(r"(?:\^|\*\*)\s*\{?\s*(\d{3,})")
+_MAX_EXPONENT_ON_EXPRESSION = 400
 
-    A power tower (``9^{9^{9^{9}}}``), a power with a huge numeric result or a big
-    factorial cannot equal a MathIF gold answer, and asking sympy to evaluate one would
-    only burn the time limit; rejecting it up front keeps the verdict deterministic.
-    Answers far longer than the gold are refused for the same reason.
+
+def _binomial_digits(n: int, k_text: str) -> float:
+    """Decimal digits of ``C(n, k)``; for a ``k`` that is not a number, of the largest one."""
+    k_text = k_text.strip()
+    k = int(k_text) if k_text.isdigit() and len(k_text) < 12 else n // 2
+    k = min(k, n - k) if 0 <= k <= n else 0
+    if k <= 0:
+        return 1.0
+    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
+
+
+def _largest_exponent(text: str, *, expression_bases_only: bool) -> int:
+    """The largest integer exponent in ``text`` (optionally only on non-numeric bases)."""
+    largest = 0
+    for m in _BIG_EXPONENT.finditer(text):
+        if expression_bases_only:
+            j = m.start() - 1
+            while j >= 0 and text[j].isspace():
+                j -= 1
+            if j >= 0 and (text[j].isdigit() or text[j] == "."):
+                continue  # a numeric base: the digit-count rule covers it
+        largest = max(largest, int(m.group(1)) if len(m.group(1)) < 12 else 10**12)
+    return largest
+
+
+def is_explosive(answer: str, gold: str) -> bool:
+    """Refuse answers whose check cannot finish in a fraction of a second, before sympy.
+
+    A power tower (``9^{9^{9^{9}}}``), a power with a huge numeric result, a big factorial
+    or binomial coefficient (``\\binom{10^6}{5 \\cdot 10^5}`` takes sympy minutes;
+    ``52+\\binom{200000}{k}-\\binom{200000}{200000-k}`` about a second), a large power of an
+    expression (``(x+1)^{2000}`` against another expression: 18 s) cannot equal a MathIF
+    gold answer unless the gold has the same kind of term, and asking sympy would only
+    burn the time limit - so that such a verdict would depend on machine load.  Rejecting
+    them by size keeps every verdict deterministic.  Answers far longer than the gold are
+    refused for the same reason.
     """
     if len(answer) > 20 * len(gold) + 500:
         return True
@@ -1116,7 +1181,15 @@ def is_explosive(answer: str, gold: str) -> bool:
             continue
         if base > 1 and exponent * math.log10(base) > _MAX_RESULT_DIGITS:
             return True
-    return False
+    for m in _BINOMIAL.finditer(answer):
+        top = m.group(1) or m.group(3) or m.group(5)
+        bottom = m.group(2) if m.group(1) else m.group(4) if m.group(3) else m.group(6)
+        if len(top) > 12 or _binomial_digits(int(top), bottom or "") > _MAX_RESULT_DIGITS:
+            return True
+    exponent = _largest_exponent(answer, expression_bases_only=True)
+    return exponent > _MAX_EXPONENT_ON_EXPRESSION and exponent > _largest_exponent(
+        gold, expression_bases_only=False
+    )
 
 
 @functools.lru_cache(maxsize=4096)
