@@ -47,6 +47,65 @@ def test_payloads_execute_nothing(tmp_path: Path, grader: str) -> None:
     assert not [(p, r) for p, r in zip(pairs, results, strict=True) if r.correct]
 
 
+# pytest names its first base temporary folder ``pytest-0``: in a fresh /tmp (CI) the marker
+# path above held exactly one number, 0, and the mathif grader read "code holding one
+# number" as that number - a real false accept that only showed on some runs.
+FIXED_MARKERS = [
+    Path("/tmp/pytest-of-root/pytest-0/test_payloads_execute_nothin0/pwned"),
+    Path("/tmp/pytest-of-ci/pytest-7/x/pwned"),
+    Path("/tmp/52/pwned"),
+]
+
+
+@pytest.mark.parametrize("grader", ["mathif", "reference"])
+@pytest.mark.parametrize("marker", FIXED_MARKERS, ids=["pytest-0", "pytest-7", "tmp-52"])
+def test_code_holding_one_number_is_not_that_number(marker: Path, grader: str) -> None:
+    golds = GOLDS + ["7", "52"]
+    pairs = [(p, g, None) for p in payloads(marker) for g in golds]
+    results = grade_many(pairs, grader=grader, timeout=5.0)
+    assert not marker.exists()
+    accepted = [(p, g) for (p, g, _), r in zip(pairs, results, strict=True) if r.correct]
+    assert not accepted
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        (r"\boxed{\binom{1000000}{500000}}", "12"),  # sympy: about 95 s
+        (r"\boxed{\binom{100000}{50000}}", "12"),  # about 1 s
+        (r"\boxed{52+\binom{200000}{k}-\binom{200000}{200000-k}}", "52+k-k"),
+        (r"\boxed{\text{binomial}(200000, k)}", "52"),
+        (r"\boxed{(x+1)^{2000}}", "(1+x)^{n}"),  # sympy: about 18 s
+        (r"\boxed{(2+\sqrt{3})^{2000}+(2-\sqrt{3})^{2000}}", "12"),
+    ],
+    ids=lambda s: s[:28],
+)
+def test_expensive_answers_refused_by_size(answer: str, gold: str) -> None:
+    """Refused by a deterministic size guard before sympy, so the verdict cannot depend on
+    how loaded the machine is (the generous deadline would let sympy finish otherwise)."""
+    from mathif.grading import equivalence
+
+    extracted = api.extract_answer(answer)
+    assert extracted is not None
+    assert equivalence.is_explosive(equivalence.clean(extracted).text, gold)
+    result = grade(answer, gold, timeout=60.0)
+    assert result.reason == "mismatch" and not result.correct
+
+
+def test_size_guards_keep_legitimate_answers() -> None:
+    from mathif.grading import equivalence
+
+    for answer, gold in [
+        (r"\left(\frac{1}{2}\right)^{2012}", r"\frac{1}{2^{2012}}"),
+        (r"2^{1009}", r"2^{1009}"),
+        (r"\binom{2n}{n}", r"\binom{2n}{n}"),
+        (r"\binom{3000}{1500}", "12"),
+        (r"(1+\sqrt{2})^{400}", "12"),
+    ]:
+        assert not equivalence.is_explosive(answer, gold), answer
+    assert grade(r"\boxed{\left(\frac{1}{2}\right)^{2012}}", r"\frac{1}{2^{2012}}").correct
+
+
 def test_safe_parser_refuses_code() -> None:
     for text in [
         "__import__('os')",
