@@ -60,7 +60,7 @@ FIXED_MARKERS = [
 @pytest.mark.parametrize("grader", ["mathif", "reference"])
 @pytest.mark.parametrize("marker", FIXED_MARKERS, ids=["pytest-0", "pytest-7", "tmp-52"])
 def test_code_holding_one_number_is_not_that_number(marker: Path, grader: str) -> None:
-    golds = GOLDS + ["7", "52"]
+    golds = [*GOLDS, "7", "52"]
     pairs = [(p, g, None) for p in payloads(marker) for g in golds]
     results = grade_many(pairs, grader=grader, timeout=5.0)
     assert not marker.exists()
