@@ -77,6 +77,8 @@ def test_code_holding_one_number_is_not_that_number(marker: Path, grader: str) -
         (r"\boxed{\text{binomial}(200000, k)}", "52"),
         (r"\boxed{(x+1)^{2000}}", "(1+x)^{n}"),  # sympy: about 18 s
         (r"\boxed{(2+\sqrt{3})^{2000}+(2-\sqrt{3})^{2000}}", "12"),
+        (r"\boxed{(x+1)^{1000}}", "(x+2)^{1000}"),  # about 8 s
+        (r"\boxed{(x+100)^{400}}", "(x+101)^{400}"),  # about 2 s
     ],
     ids=lambda s: s[:28],
 )
@@ -129,6 +131,23 @@ def test_safe_parser_refuses_code() -> None:
                 safe_expr.parse(text, dialect)
 
 
+def test_worker_start_up_is_not_part_of_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers whose start takes 4 s still meet a 2 s deadline: a job's time only runs once
+    its worker is ready (under load a start-up of several seconds is normal)."""
+    from mathif.grading import workers
+
+    monkeypatch.setattr(workers, "_BOOT", "import time; time.sleep(4)\n" + workers._BOOT)
+    pool = WorkerPool()
+    monkeypatch.setattr(api, "shared_pool", lambda: pool)
+    api.clear_cache()
+    try:
+        result = grade(r"\boxed{\frac{\sqrt{3}}{2}}", r"\sin(\pi/3)", timeout=2.0)
+        assert result.reason == "match"
+    finally:
+        pool.close()
+        api.clear_cache()
+
+
 def test_python_arithmetic_guards() -> None:
     start = time.monotonic()
     tree = safe_expr.parse("9**9**9**9", safe_expr.PYTHON_DIALECT)
@@ -164,7 +183,7 @@ def test_blowups_graded_within_limit(answer: str, grader: str) -> None:
 
 
 def test_timeout_kills_worker_and_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh pool cannot finish a sympy job in 0.2 s (start-up alone is longer)."""
+    """A sympy job (LaTeX parsing alone takes milliseconds) cannot finish in 2 ms."""
     pool = WorkerPool()
     monkeypatch.setattr(api, "shared_pool", lambda: pool)
     api.clear_cache()
@@ -173,7 +192,7 @@ def test_timeout_kills_worker_and_run_goes_on(monkeypatch: pytest.MonkeyPatch) -
             (r"\boxed{\frac{\sqrt{3}}{2}}", r"\sin(\pi/3)", None),
             (r"\boxed{7}", "7", None),
         ]
-        first = grade_many(pairs, timeout=0.2)
+        first = grade_many(pairs, timeout=0.002)
         assert first[0].reason == "timeout" and not first[0].correct
         assert first[1].reason == "match"  # decided in-process, unaffected
         second = grade_many(pairs[:1], timeout=30.0)

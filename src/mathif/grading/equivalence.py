@@ -1129,6 +1129,81 @@ _BINOMIAL = re.compile(
 # An integer exponent of three or more digits: group 1; the base is what precedes the match.
 _BIG_EXPONENT = re.compile(r"(?:\^|\*\*)\s*\{?\s*(\d{3,})")
 _MAX_EXPONENT_ON_EXPRESSION = 400
+_MAX_BASE_CHARS = 200
+_RATIONAL_MACROS = re.compile(r"\\(?:[dt]?frac|left|right|cdot|times)(?![A-Za-z])")
+_RATIONAL_CHARS = frozenset("0123456789{}()[]/+-*. ")
+_NAME = re.compile(r"\\?[A-Za-z]+")
+
+
+def _base_before(text: str, end: int) -> str | None:
+    """The base of the power whose ``^`` is at ``end``: a bracketed group or a name/number,
+    scanned backwards at most ``_MAX_BASE_CHARS`` characters (None: longer or unbalanced)."""
+    j = end - 1
+    while j >= 0 and text[j].isspace():
+        j -= 1
+    if j < 0:
+        return None
+    if text[j] in ")]}":
+        depth = 0
+        for i in range(j, max(-1, j - _MAX_BASE_CHARS), -1):
+            if text[i] in ")]}":
+                depth += 1
+            elif text[i] in "([{":
+                depth -= 1
+                if depth == 0:
+                    k = i - 5 if text[i] == "(" and text[max(0, i - 5) : i] == "\\left" else i
+                    return text[k : j + 1]
+        return None
+    i = j
+    while i >= 0 and j - i < _MAX_BASE_CHARS and (text[i].isalnum() or text[i] in "\\."):
+        i -= 1
+    return text[i + 1 : j + 1]
+
+
+def _power_is_expensive(base: str | None, exponent: int) -> bool:
+    """Would sympy need long to expand ``base ** exponent``?
+
+    A name (``x^{1000}``) stays a symbolic power: cheap.  A rational base costs as many
+    digits as it produces.  Any other base (``(x+1)``, ``(2+\\sqrt{3})``) is expanded term
+    by term when compared, with coefficients as long as the exponent times the base's
+    digits: ``(x+1)^{1000}`` against ``(x+2)^{1000}`` takes 8 s, ``(x+100)^{400}`` against
+    ``(x+101)^{400}`` 2 s; refused when that product passes 400.
+    """
+    if base is None:
+        return True
+    if _NAME.fullmatch(base):
+        return False
+    stripped = _RATIONAL_MACROS.sub(" ", base)
+    digits = max((len(d) for d in re.findall(r"\d+", stripped)), default=1)
+    if set(stripped) <= _RATIONAL_CHARS:
+        return exponent * digits > _MAX_RESULT_DIGITS
+    return exponent * max(1, digits) > _MAX_EXPONENT_ON_EXPRESSION
+
+
+# A power of a power written without grouping: ``2^{3}^{4}``, ``x^2^3`` (a tower too).
+_CHAINED_POWER = re.compile(r"(?:\^|\*\*)\s*(?:\{[^{}]*\}|[\w.]+)\s*(?:\^|\*\*)")
+# math-verify's LaTeX parser takes time exponential in bracket nesting: depth 12 of ``{``
+# about 5 s, depth 20 minutes; MathIF's gold answers nest at most 3 deep.
+_MAX_NESTING = 8
+
+
+def _is_tower(text: str) -> bool:
+    return bool(_NESTED_POWER.search(text) or _CHAINED_POWER.search(text))
+
+
+def _bracket_depth(text: str) -> tuple[int, bool]:
+    """Deepest nesting of ``( [ {`` (any mix) and whether every bracket is closed in order
+    of count (an interval such as ``[0, 1)`` counts as balanced)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return deepest, False
+    return deepest, depth == 0
 
 
 def _binomial_digits(n: int, k_text: str) -> float:
@@ -1141,18 +1216,19 @@ def _binomial_digits(n: int, k_text: str) -> float:
     return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
 
 
-def _largest_exponent(text: str, *, expression_bases_only: bool) -> int:
-    """The largest integer exponent in ``text`` (optionally only on non-numeric bases)."""
-    largest = 0
+def _has_expensive_power(text: str) -> bool:
     for m in _BIG_EXPONENT.finditer(text):
-        if expression_bases_only:
-            j = m.start() - 1
-            while j >= 0 and text[j].isspace():
-                j -= 1
-            if j >= 0 and (text[j].isdigit() or text[j] == "."):
-                continue  # a numeric base: the digit-count rule covers it
-        largest = max(largest, int(m.group(1)) if len(m.group(1)) < 12 else 10**12)
-    return largest
+        if len(m.group(1)) > 9:
+            return True
+        exponent = int(m.group(1))
+        j = m.start() - 1
+        while j >= 0 and text[j].isspace():
+            j -= 1
+        if j >= 0 and (text[j].isdigit() or text[j] == "."):
+            continue  # a numeric base: the digit-count rule covers it
+        if _power_is_expensive(_base_before(text, m.start()), exponent):
+            return True
+    return False
 
 
 def is_explosive(answer: str, gold: str) -> bool:
@@ -1160,16 +1236,22 @@ def is_explosive(answer: str, gold: str) -> bool:
 
     A power tower (``9^{9^{9^{9}}}``), a power with a huge numeric result, a big factorial
     or binomial coefficient (``\\binom{10^6}{5 \\cdot 10^5}`` takes sympy minutes;
-    ``52+\\binom{200000}{k}-\\binom{200000}{200000-k}`` about a second), a large power of an
-    expression (``(x+1)^{2000}`` against another expression: 18 s) cannot equal a MathIF
-    gold answer unless the gold has the same kind of term, and asking sympy would only
-    burn the time limit - so that such a verdict would depend on machine load.  Rejecting
-    them by size keeps every verdict deterministic.  Answers far longer than the gold are
-    refused for the same reason.
+    ``52+\\binom{200000}{k}-\\binom{200000}{200000-k}`` about a second), a power above 400
+    of an expression that sympy must expand (``(x+1)^{1000}`` against ``(x+2)^{1000}``:
+    8 s) cannot be compared within a reliable time, so its verdict would depend on machine
+    load; rejecting it by size keeps every verdict deterministic.  (Equal forms are still
+    recognised before this point: ``(2+x)^{1000}`` equals ``(x+2)^{1000}`` by exact
+    arithmetic in the calling process.)  Answers far longer than the gold are refused for
+    the same reason.  So are answers nested deeper than eight brackets or with unbalanced
+    brackets (math-verify's LaTeX parser needs seconds to minutes on those: 50 nested
+    parentheses take 20 s) and chained powers (``1^{-2}^{-2}^{-2}...``).
     """
-    if len(answer) > 20 * len(gold) + 500:
+    if len(answer) > 3 * len(gold) + 150:
         return True
-    if _NESTED_POWER.search(answer) and not _NESTED_POWER.search(gold):
+    if _is_tower(answer) and not _is_tower(gold):
+        return True
+    depth, balanced = _bracket_depth(answer)
+    if not balanced or depth > max(_MAX_NESTING, _bracket_depth(gold)[0]):
         return True
     if _BIG_FACTORIAL.search(answer):
         return True
@@ -1186,10 +1268,7 @@ def is_explosive(answer: str, gold: str) -> bool:
         bottom = m.group(2) if m.group(1) else m.group(4) if m.group(3) else m.group(6)
         if len(top) > 12 or _binomial_digits(int(top), bottom or "") > _MAX_RESULT_DIGITS:
             return True
-    exponent = _largest_exponent(answer, expression_bases_only=True)
-    return exponent > _MAX_EXPONENT_ON_EXPRESSION and exponent > _largest_exponent(
-        gold, expression_bases_only=False
-    )
+    return _has_expensive_power(answer)
 
 
 @functools.lru_cache(maxsize=4096)

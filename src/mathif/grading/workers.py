@@ -8,6 +8,13 @@ scored wrong with reason ``"timeout"``, and a fresh process takes its place.
 
 Processes are started lazily (the first slow item pays the start-up, not the import of
 :mod:`mathif.grading`) and kept for later calls; a killed one is replaced on demand.
+
+A job's deadline runs from the moment its worker is ready (interpreter started, sympy and
+math-verify imported, which a worker announces), not from its spawn: otherwise the first
+job of each new worker - and every job after a kill - would lose a second or more of its
+time to start-up, and on a loaded machine that alone turns verdicts into timeouts.  A
+worker that is not ready within ``STARTUP_LIMIT`` seconds is killed and its job scored
+"error".
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ Job = tuple[str, str, str, str, bool]
 Outcome = tuple[bool, str, str | None]
 
 _MEMORY_LIMIT_BYTES = 4 * 1024**3
+STARTUP_LIMIT = 60.0
+# The message a worker sends once it is ready (a job id is never None).
+_READY = (None, None)
 
 
 def run_job(job: Job) -> Outcome:
@@ -105,6 +115,10 @@ def _worker_main(conn: Connection, out: Connection) -> None:
     # ``WorkerPool.prestart``), so this happens while the caller is still busy elsewhere.
     with contextlib.suppress(Exception):
         _warm_math_verify()
+    try:
+        out.send(_READY)
+    except (BrokenPipeError, OSError):
+        return
 
     while True:
         try:
@@ -166,6 +180,7 @@ class _Worker:
         self.conn = Connection(from_child_r, writable=False)
         self.job_id: int | None = None
         self.deadline = 0.0
+        self.ready = False
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -249,7 +264,9 @@ class WorkerPool:
                     worker.kill()
                     return False
                 worker.job_id = idx
-                worker.deadline = time.monotonic() + timeout
+                # until the worker says it is ready, only the start-up limit runs
+                wait_for = timeout if worker.ready else STARTUP_LIMIT + timeout
+                worker.deadline = time.monotonic() + wait_for
                 busy[worker.conn] = worker
                 return True
             self._idle.append(worker)
@@ -272,6 +289,11 @@ class WorkerPool:
                     worker = busy.pop(conn)  # type: ignore[arg-type]
                     try:
                         job_id, outcome = worker.conn.recv()
+                        if job_id is None:  # ready: the job's own time starts now
+                            worker.ready = True
+                            worker.deadline = time.monotonic() + timeout
+                            busy[conn] = worker  # type: ignore[index]
+                            continue
                     except (EOFError, OSError):
                         # the process died (e.g. memory limit): score wrong, replace it
                         assert worker.job_id is not None
@@ -289,7 +311,9 @@ class WorkerPool:
                     if worker.deadline <= now:
                         busy.pop(conn)
                         assert worker.job_id is not None
-                        results[worker.job_id] = (False, "timeout", None)
+                        # a worker that never became ready failed; a ready one ran out of time
+                        reason = "timeout" if worker.ready else "error"
+                        results[worker.job_id] = (False, reason, None)
                         if on_done:
                             on_done(1)
                         worker.kill()
