@@ -79,6 +79,10 @@ def test_code_holding_one_number_is_not_that_number(marker: Path, grader: str) -
         (r"\boxed{(2+\sqrt{3})^{2000}+(2-\sqrt{3})^{2000}}", "12"),
         (r"\boxed{(x+1)^{1000}}", "(x+2)^{1000}"),  # about 8 s
         (r"\boxed{(x+100)^{400}}", "(x+101)^{400}"),  # about 2 s
+        (r"\boxed{1" + "!" * 66 + "}", "52"),  # about 2 s
+        (r"\boxed{1" + "^{-2}" * 100 + "}", r"2\sqrt{2}"),  # a tower: about 5 s
+        ("\\boxed{" + "(" * 50 + "x" + ")" * 50 + "}", "2"),  # math-verify's parser: 20 s
+        ("\\boxed{" + "\\left(" * 100 + "}", r"2\sqrt{2}"),  # unbalanced: seconds
     ],
     ids=lambda s: s[:28],
 )

@@ -1187,8 +1187,15 @@ _CHAINED_POWER = re.compile(r"(?:\^|\*\*)\s*(?:\{[^{}]*\}|[\w.]+)\s*(?:\^|\*\*)"
 _MAX_NESTING = 8
 
 
+# Three or more factorial marks in a row (``1!!!!!!``): factorials of factorials.
+_FACTORIAL_CHAIN = re.compile(r"!(?:\s*!){2,}")
+
+
 def _is_tower(text: str) -> bool:
-    return bool(_NESTED_POWER.search(text) or _CHAINED_POWER.search(text))
+    """A power tower or a chain of factorials: values too large to build."""
+    return bool(
+        _NESTED_POWER.search(text) or _CHAINED_POWER.search(text) or _FACTORIAL_CHAIN.search(text)
+    )
 
 
 def _bracket_depth(text: str) -> tuple[int, bool]:
@@ -1244,7 +1251,8 @@ def is_explosive(answer: str, gold: str) -> bool:
     arithmetic in the calling process.)  Answers far longer than the gold are refused for
     the same reason.  So are answers nested deeper than eight brackets or with unbalanced
     brackets (math-verify's LaTeX parser needs seconds to minutes on those: 50 nested
-    parentheses take 20 s) and chained powers (``1^{-2}^{-2}^{-2}...``).
+    parentheses take 20 s), chained powers (``1^{-2}^{-2}^{-2}...``) and chained
+    factorials (``1!!!!!!...``).
     """
     if len(answer) > 3 * len(gold) + 150:
         return True
