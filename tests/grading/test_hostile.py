@@ -26,7 +26,7 @@ from mathif import split
 from mathif.constraints import CONSTRAINT_IDS, check_all
 from mathif.grading import api, equivalence, extract, grade, grade_many, reference
 
-from .hostile import GOLDS, TOKENS, families
+from .hostile import GOLDS, TOKENS, families, sample
 
 # Bounds that detect hangs, generous for a loaded machine: in-process calls take at most
 # a few hundred milliseconds; calls that may start a worker process get far longer.
@@ -192,6 +192,31 @@ def test_fuzz_both_graders_end_to_end() -> None:
         # "error": the check raised and was scored wrong (e.g. a 2,000-letter product
         # nests deeper than Python's recursion limit); never an exception out of grading
         assert reasons <= {"match", "mismatch", "no_answer", "timeout", "error"}, reasons
+
+
+@pytest.mark.slow
+def test_hostile_batch_within_count_times_deadline() -> None:
+    """1,000 hostile answers (1 % past the in-process limit) through both graders: a verdict
+    for every one, no exception, and far less wall time than count x deadline (the
+    10,000-answer version is ``benchmarks/bench_hostile.py``)."""
+    count, deadline = 1_000, 5.0
+    texts = sample(count, seed=1, max_chars=20_000)
+    pairs = [
+        (split.answer_part(t + (" filler" * 45_000 if i % 100 == 99 else "")), GOLDS[i % 12], None)
+        for i, t in enumerate(texts)
+    ]
+    for grader in ("mathif", "reference"):
+        start = time.monotonic()
+        results = finishes(
+            lambda g=grader: grade_many(pairs, grader=g, timeout=deadline),
+            f"{count} answers, {grader}",
+            count * deadline,
+        )
+        elapsed = time.monotonic() - start
+        assert len(results) == count
+        reasons = {r.reason for r in results}
+        assert reasons <= {"match", "mismatch", "no_answer", "timeout", "error"}, reasons
+        print(f"\n{grader}: {elapsed:.1f} s for {count} hostile answers")
 
 
 # --------------------------------------------------------------------------------------

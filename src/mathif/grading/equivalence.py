@@ -250,7 +250,12 @@ def _unit_tail_pattern() -> linear_regex.Node:
     )
 
 
-_UNIT_TAIL = linear_regex.SuffixMatcher(_unit_tail_pattern())
+_SPACE = re.compile(r"\s")
+
+
+@functools.cache
+def _unit_tail() -> linear_regex.SuffixMatcher:
+    return linear_regex.SuffixMatcher(_unit_tail_pattern())
 
 
 def _unit_tail_head(t: str) -> str | None:
@@ -260,9 +265,12 @@ def _unit_tail_head(t: str) -> str | None:
     which the rest is whitespace plus units - what the backtracking pattern
     ``^(.*?[\\d}.])\\s+(UNITS)$`` chose, found here in linear time.
     """
-    if len(t) < 3:
+    if len(t) < 3 or not _SPACE.search(t):
         return None
-    ok = _UNIT_TAIL.matching_suffixes(t, dollar=True)
+    last = t[-2] if t[-1] == "\n" else t[-1]  # ``$`` may match before a final newline
+    if not (last in string.ascii_letters or last.isdecimal() or last in "}."):
+        return None  # units end in a letter, a power or the abbreviation dot
+    ok = _unit_tail().matching_suffixes(t, dollar=True)
     newline = t.find("\n")
     last = len(t) if newline == -1 else newline
     for j in range(1, last + 1):

@@ -149,6 +149,9 @@ def last_boxed(text: str) -> str | None:
     """
     starts = [m.end() for m in _BOX_OPEN.finditer(text)]
     if starts:
+        end = _closing_brace(text, starts[-1] - 1)  # the usual case: the last box is fine
+        if end is not None and text[starts[-1] : end].strip():
+            return text[starts[-1] : end].strip()
         closing = _closing_braces(text, starts[0] - 1)
         for start in reversed(starts):
             end = closing.get(start - 1)
@@ -166,6 +169,16 @@ def last_boxed(text: str) -> str | None:
 
 # An unescaped brace: ``\\{`` and ``\\}`` are literal braces in LaTeX.
 _BRACE = re.compile(r"(?<!\\)[{}]")
+
+
+def _closing_brace(text: str, opening: int) -> int | None:
+    """Position of the ``}`` closing the ``{`` at ``opening``, or None."""
+    depth = 0
+    for m in _BRACE.finditer(text, opening):
+        depth += 1 if text[m.start()] == "{" else -1
+        if depth == 0:
+            return m.start()
+    return None
 
 
 def _closing_braces(text: str, begin: int) -> dict[int, int]:

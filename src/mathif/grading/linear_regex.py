@@ -80,9 +80,11 @@ class SuffixMatcher:
         self.start = start
         n = len(self._eps)
         # backwards epsilon closure: every state from which ``q`` is reachable without input
-        self._reaching = [0] * n
-        for q in range(n):
-            self._reaching[q] = self._states_reaching(q)
+        back: list[list[int]] = [[] for _ in range(n)]
+        for q, targets in enumerate(self._eps):
+            for t in targets:
+                back[t].append(q)
+        self._reaching = [self._states_reaching(q, back) for q in range(n)]
         self._accepting = self._reaching[accept]
         self._char_states = [
             (q, edge[0], edge[1]) for q, edge in enumerate(self._char) if edge is not None
@@ -124,20 +126,15 @@ class SuffixMatcher:
             return s, e
         raise ValueError(f"unknown pattern kind {node.kind!r}")
 
-    def _states_reaching(self, target: int) -> int:
-        mask = 0
-        for q in range(len(self._eps)):
-            seen = {q}
-            todo = [q]
-            while todo:
-                cur = todo.pop()
-                if cur == target:
+    @staticmethod
+    def _states_reaching(target: int, back: list[list[int]]) -> int:
+        mask = 1 << target
+        todo = [target]
+        while todo:
+            for q in back[todo.pop()]:
+                if not mask >> q & 1:
                     mask |= 1 << q
-                    break
-                for nxt in self._eps[cur]:
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
+                    todo.append(q)
         return mask
 
     def _class(self, ch: str) -> int:
