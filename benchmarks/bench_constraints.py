@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -132,7 +133,7 @@ def reference_check_all(names: Sequence[str], args: Sequence[Any], text: str) ->
 def mathif_check_all(names: Sequence[str], args: Sequence[Any], text: str) -> list[bool]:
     if not text.strip():
         return [False] * len(names)
-    return check_all(names, args, text)
+    return check_all(names, text, args)
 
 
 # ---- workload ---------------------------------------------------------------------------------
@@ -205,21 +206,9 @@ def build_workload(shared: Path, n: int, seed: int) -> list[tuple[list[str], lis
 
 
 def install_punkt_tab() -> Path:
-    """Write mathif's English punkt tables as an NLTK punkt_tab dir so real NLTK can load them."""
-    params = T.punkt_parameters()
+    """Put mathif's English punkt_tab files on NLTK's data path so real NLTK can load them."""
     root = Path(tempfile.mkdtemp(prefix="bench_nltk_"))
-    folder = root / "tokenizers" / "punkt_tab" / "english"
-    folder.mkdir(parents=True)
-    (folder / "abbrev_types.txt").write_text("".join(a + "\n" for a in sorted(params.abbrev_types)))
-    (folder / "sent_starters.txt").write_text(
-        "".join(a + "\n" for a in sorted(params.sent_starters))
-    )
-    (folder / "collocations.tab").write_text(
-        "".join("\t".join(c) + "\n" for c in sorted(params.collocations))
-    )
-    (folder / "ortho_context.tab").write_text(
-        "".join(f"{w}\t{f}\n" for w, f in sorted(params.ortho_context.items()))
-    )
+    shutil.copytree(T.punkt_directory(), root / "tokenizers" / "punkt_tab" / "english")
     nltk.data.path.insert(0, str(root))
     return root
 

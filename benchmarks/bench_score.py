@@ -1,18 +1,33 @@
-"""End-to-end speed of `mathif score`, import included, on a mix of 2,904 responses.
+"""End-to-end speed of `mathif score` against the official scorer, on a mix of 2,904 responses.
 
 The mix is built reproducibly (seed 0) from the official items and real reasoning-model
 outputs in ../shared/external: short answers, constraint-obeying rewrites (all caps, quoted,
-no commas) and reasoning-length outputs, some truncated. The command is timed as a user runs
-it: a fresh interpreter, both graders, outputs written.
+no commas) and reasoning-length outputs, some truncated. Every command is timed as a user runs
+it, as a fresh process (interpreter start and imports included), in the same run and
+interleaved round by round, so that load from other processes hits all sides alike:
 
-    python benchmarks/bench_score.py [--shared ../shared] [--n 2904]
+* ``official``: the official scorer in the benchmark's pinned environment (the venv that
+  ``.ci/refenv.sh`` builds: VeRL 0.3 ``prime_math`` on sympy 1.13.1, lm-eval's IFEval checkers,
+  nltk 3.9.1, langdetect 1.0.9), running the official pipeline through
+  ``tests/official/scorer.py``'s ``eval_file``: read, split, the 15 checkers, ``compute_score``,
+  write one verdict line per response;
+* ``mathif score --grader reference`` / ``--grader mathif`` / ``--grader none``, bootstrap
+  intervals and both output files included.
+
+It prints each round's times and the ratios official / mathif, and the median ratio over the
+rounds next to the targets (reference >= 10x, default grader >= 5x).
+
+    python benchmarks/bench_score.py [--shared ../shared] [--n 2904] [--rounds 3]
+        [--refenv .ci/cache/refenv]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,11 +83,35 @@ def build_mix(shared: Path, n: int, seed: int = 0) -> list[dict]:
     ]
 
 
+TARGETS = {"reference": 10.0, "mathif": 5.0}
+
+
+def timed(command: list[str], stdin: str | None = None) -> float:
+    """Wall seconds of one fresh process, from spawn to exit."""
+    start = time.perf_counter()
+    subprocess.run(command, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def official_command(refenv: Path, inp: Path, out: Path) -> tuple[list[str], str] | None:
+    """The official pipeline as one process of the pinned environment, or None if absent."""
+    python = refenv / "bin" / "python"
+    if not python.is_file():
+        return None
+    request = json.dumps({"op": "eval_file", "path": str(inp), "out": str(out)}) + "\n"
+    return [str(python), str(REPO / "tests" / "official" / "scorer.py")], request
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--n", type=int, default=2904)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--refenv", type=Path, default=Path(
+        os.environ.get("MATHIF_REFENV", REPO / ".ci" / "cache" / "refenv")))
+    parser.add_argument("--graders", default="reference,mathif,none")
     args = parser.parse_args()
+    graders = args.graders.split(",")
     records = build_mix(args.shared, args.n)
     with tempfile.TemporaryDirectory() as tmp:
         inp = Path(tmp) / "mix.jsonl"
@@ -80,21 +119,36 @@ def main() -> None:
         size = inp.stat().st_size / 1e6
         n = sum(len(r["output"]) for r in records)
         print(f"mix: {n} responses over {len(records)} items, {size:.1f} MB")
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        python_start = time.perf_counter() - start
-        for grader in ("mathif", "reference", "none"):
-            out = Path(tmp) / grader
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "mathif.cli", "score", str(inp), "--out", str(out),
-                 "--grader", grader, "--quiet"],
-                check=True, stdout=subprocess.DEVNULL,
-            )
-            elapsed = time.perf_counter() - start
-            print(f"mathif score --grader {grader:9s}: {elapsed:6.2f} s "
-                  f"({n / elapsed:7.0f} responses/s; bare python start "
-                  f"{python_start:.2f} s)")
+        official = official_command(args.refenv, inp, Path(tmp) / "official.jsonl")
+        if official is None:
+            print(f"no reference environment at {args.refenv} (bash .ci/refenv.sh builds it): "
+                  "timing mathif only")
+        python_start = timed([sys.executable, "-c", "pass"])
+        print(f"bare python start: {python_start:.2f} s")
+        ratios: dict[str, list[float]] = {g: [] for g in graders}
+        for round_no in range(1, args.rounds + 1):
+            times: dict[str, float] = {}
+            if official is not None:
+                times["official"] = timed(*official)
+            for grader in graders:
+                times[grader] = timed(
+                    [sys.executable, "-m", "mathif.cli", "score", str(inp), "--out",
+                     str(Path(tmp) / grader), "--grader", grader, "--quiet"])
+            line = "  ".join(f"{name} {sec:5.2f} s" for name, sec in times.items())
+            if official is not None:
+                for grader in graders:
+                    ratios[grader].append(times["official"] / times[grader])
+                line += "  |  " + "  ".join(
+                    f"{g} {ratios[g][-1]:4.1f}x" for g in graders)
+            print(f"round {round_no}: {line}")
+        if official is not None:
+            for grader in graders:
+                ratio = statistics.median(ratios[grader])
+                target = TARGETS.get(grader)
+                verdict = "" if target is None else (
+                    f" (target {target:.0f}x: {'met' if ratio >= target else 'NOT met'})")
+                print(f"official / mathif score --grader {grader:9s}: median {ratio:5.2f}x"
+                      f"{verdict}")
 
 
 if __name__ == "__main__":

@@ -164,3 +164,253 @@ def test_output_files_are_readable_by_others(dataset, tmp_path) -> None:
     for name in ("samples.jsonl", "results.json"):
         mode = stat.S_IMODE((out / name).stat().st_mode)
         assert mode == 0o666 & ~umask
+
+
+# --- found by trying it (issue 10) and the CLI parts of issue 9 ----------------------------
+
+
+def _keys(out: Path) -> list[str]:
+    return [json.loads(x)["key"] for x in (out / "samples.jsonl").read_text().splitlines()]
+
+
+def test_score_applies_the_data_filters(dataset, tmp_path) -> None:
+    """`score FILE --limit 2 --sources gsm8k` used to score every line."""
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset))
+    sources = [json.loads(line)["source"] for line in inp.read_text().splitlines()]
+    out = tmp_path / "o"
+    assert main(["score", str(inp), "--out", str(out), "--quiet", "--grader", "none",
+                 "--sources", "minerva", "--limit", "2"]) == 0
+    expected = [f"in:{i}" for i, s in enumerate(sources) if "minerva" in s][:2]
+    assert sorted(set(_keys(out))) == sorted(expected)
+    results = json.loads((out / "results.json").read_text())
+    assert results["metrics"]["n_items"] == 2
+    assert results["manifest"]["selection"] == {"sources": ["minerva"], "counts": None,
+                                                "limit": 2}
+    single = tmp_path / "single"
+    assert main(["score", str(inp), "--out", str(single), "--quiet", "--grader", "none",
+                 "--counts", "single"]) == 0
+    records = [json.loads(x) for x in (single / "samples.jsonl").read_text().splitlines()]
+    assert records and all(len(r["constraint_name"]) == 1 for r in records)
+
+
+def test_score_file_api_applies_the_filters(dataset, tmp_path) -> None:
+    import mathif
+
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset))
+    result = mathif.score_file(inp, grader=None, sources=["aime"], limit=3)
+    assert {s.item.source for s in result.samples} == {"aime"}
+    assert len(result.items) == 3
+
+
+def test_score_with_data_filters_a_file_aligned_with_all_items(mathif_dir, tmp_path) -> None:
+    """The official pipeline's output has one line per item of the whole data set: with
+    --limit, the lines are still matched by position against all items."""
+    data = mathif_dir / "aime_single.jsonl"
+    lines = [{"output": [f"</think>\\boxed{{{i}}}"]} for i in range(20)]
+    responses = _write_jsonl(tmp_path / "out.jsonl", lines)
+    out = tmp_path / "o"
+    assert main(["score", "--data", str(data), "--responses", str(responses), "--out",
+                 str(out), "--quiet", "--limit", "3", "--grader", "none"]) == 0
+    records = [json.loads(x) for x in (out / "samples.jsonl").read_text().splitlines()]
+    assert [r["key"] for r in records] == [f"aime_single:{i}" for i in range(3)]
+    assert [r["response"] for r in records] == [f"</think>\\boxed{{{i}}}" for i in range(3)]
+
+
+def test_a_second_run_replaces_the_whole_output_set(dataset, tmp_path) -> None:
+    """A control file of an earlier run must not show up as this run's control (issue 9.10)."""
+    from mathif import report
+
+    records = _responses(dataset, 8)
+    inp = _write_jsonl(tmp_path / "main.jsonl", records)
+    ctl = _write_jsonl(tmp_path / "control.jsonl", records)
+    out = tmp_path / "o"
+    assert main(["score", str(inp), "--control", str(ctl), "--out", str(out), "--quiet"]) == 0
+    assert (out / "control_samples.jsonl").exists()
+    assert report.build([out]).runs[0].control_samples is not None
+    assert main(["score", str(inp), "--out", str(out), "--quiet"]) == 0
+    assert not (out / "control_samples.jsonl").exists()
+    run = report.build([out]).runs[0]
+    assert run.control_samples is None and run.metrics.control is None
+    assert sorted(p.name for p in out.iterdir()) == ["results.json", "samples.jsonl"]
+
+
+def test_out_that_is_a_file_fails_before_scoring(dataset, tmp_path, capsys,
+                                                 monkeypatch) -> None:
+    import mathif.run
+
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset, 4))
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    monkeypatch.setattr(mathif.run, "score_entries", _must_not_run)
+    assert main(["score", str(inp), "--out", str(target), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a file, not a folder" in err and str(target) in err
+    assert target.read_text() == "keep me"
+    assert main(["score", str(inp), "--out", str(target / "sub"), "--quiet"]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def _must_not_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise AssertionError("scoring ran although the output folder is unusable")
+
+
+@pytest.mark.parametrize(("failure", "message"), [
+    (PermissionError(13, "Permission denied"), "Permission denied"),
+    (OSError(28, "No space left on device"), "the disk is full"),
+])
+def test_unwritable_or_full_out_fails_before_scoring(dataset, tmp_path, capsys, monkeypatch,
+                                                     failure, message) -> None:
+    import os
+
+    import mathif.run
+
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset, 4))
+    monkeypatch.setattr(mathif.run, "score_entries", _must_not_run)
+    real_write = os.write
+
+    def failing_write(fd: int, data: bytes) -> int:
+        if isinstance(failure, PermissionError):
+            return real_write(fd, data)
+        raise failure
+
+    def failing_mkstemp(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise failure
+
+    if isinstance(failure, PermissionError):
+        monkeypatch.setattr(mathif.run.tempfile, "mkstemp", failing_mkstemp)
+    else:
+        monkeypatch.setattr(mathif.run.os, "write", failing_write)
+    out = tmp_path / "o"
+    assert main(["score", str(inp), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_keeps_the_old_run(dataset, tmp_path,
+                                                                       monkeypatch) -> None:
+    import mathif.run
+
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset, 4))
+    out = tmp_path / "o"
+    assert main(["score", str(inp), "--out", str(out), "--quiet", "--grader", "none"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = mathif.run._write_temp
+    calls = []
+
+    def fail_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mathif.run, "_write_temp", fail_second)
+    with pytest.raises(OSError):
+        mathif.run.write_run(out, mathif.score_file(inp, grader=None))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp, no change
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--grade-timeout", "nan"), ("--grade-timeout", "inf"), ("--grade-timeout", "-1"),
+    ("--grade-timeout", "0"), ("--workers", "0"), ("--limit", "-1"),
+    ("--max-ungraded", "nan"), ("--max-ungraded", "101"),
+])
+def test_bad_score_flags_are_rejected_at_parse_time(tmp_path, capsys, flag, value) -> None:
+    out = tmp_path / "o"
+    with pytest.raises(SystemExit) as exc:
+        main(["score", "missing.jsonl", "--out", str(out), flag, value])
+    assert exc.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--temperature", "nan"), ("--temperature", "-0.5"), ("--temperature", "inf"),
+    ("--top-p", "0"), ("--top-p", "1.5"), ("--top-p", "nan"), ("--max-tokens", "0"),
+    ("--max-tokens", "-5"), ("--samples", "0"), ("--samples", "nan"),
+    ("--concurrency", "0"), ("--request-timeout", "nan"), ("--request-timeout", "-1"),
+    ("--max-retries", "-1"), ("--seed", "-3"), ("--gpu-memory-utilization", "2"),
+    ("--tensor-parallel-size", "0"), ("--batch-size", "0"), ("--grade-timeout", "nan"),
+    ("--chat-template-kwargs", "[1]"), ("--extra-body", "nope"),
+])
+def test_bad_eval_flags_are_rejected_at_parse_time(tmp_path, capsys, flag, value) -> None:
+    out = tmp_path / "o"
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "--model", "m", "--backend", "replay", "--out", str(out), flag, value])
+    assert exc.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--n-boot", "0"), ("--level", "1"), ("--level", "nan"), ("--max-chars", "-1"),
+])
+def test_bad_report_flags_are_rejected_at_parse_time(capsys, flag, value) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "somewhere", flag, value])
+    assert exc.value.code == 2 and flag in capsys.readouterr().err
+
+
+def test_unexpected_errors_say_how_to_get_the_traceback(dataset, tmp_path, capsys,
+                                                        monkeypatch) -> None:
+    import mathif.run
+
+    def bug(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("something broke inside")
+
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset, 2))
+    monkeypatch.setattr(mathif.run, "score_entries", bug)
+    monkeypatch.delenv("MATHIF_DEBUG", raising=False)
+    assert main(["score", str(inp), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: something broke inside" in err and "--debug" in err
+    assert "Traceback" not in err
+    assert main(["score", str(inp), "--quiet", "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "something broke inside" in err
+    monkeypatch.setenv("MATHIF_DEBUG", "1")
+    assert main(["score", str(inp), "--quiet"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+    # input errors stay one clean line, debug or not
+    assert main(["score", str(tmp_path / "absent.jsonl"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def _timeouts(every: int):  # type: ignore[no-untyped-def]
+    """A grade_many stand-in: every ``every``-th answer times out, the others match."""
+    from mathif.grading import Grade
+
+    def grade_many(pairs, *, grader, timeout, workers=None, progress=False):  # type: ignore[no-untyped-def]
+        return [Grade(False, None, grader, "timeout") if i % every == 0
+                else Grade(True, "1", grader, "match") for i in range(len(pairs))]
+
+    return grade_many
+
+
+def test_ungraded_answers_are_counted_shown_and_fail_loudly(dataset, tmp_path, capsys,
+                                                           monkeypatch) -> None:
+    """A grader timeout used to lower correctness silently."""
+    import mathif.scoring
+
+    monkeypatch.setattr(mathif.scoring, "grade_many", _timeouts(every=5))
+    inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset))
+    out = tmp_path / "o"
+    assert main(["score", str(inp), "--out", str(out), "--quiet"]) == 3
+    captured = capsys.readouterr()
+    assert "could not be graded" in captured.out  # the summary shows them
+    assert "10 of 50 answers (20.0%) could not be graded" in captured.err
+    assert "--max-ungraded" in captured.err and "--grade-timeout" in captured.err
+    grading = json.loads((out / "results.json").read_text())["metrics"]["grading"]
+    assert grading["n_graded"] == 50 and grading["timeout"] == 10 and grading["error"] == 0
+    assert grading["outcomes"]["timeout"] == 10 and grading["outcomes"]["match"] == 40
+    assert sum(v["timeout"] for v in grading["by_source"].values()) == 10
+    assert set(grading["by_source"]) <= {"gsm8k", "math500", "minerva", "olympiad", "aime"}
+    assert main(["score", str(inp), "--out", str(out), "--quiet",
+                 "--max-ungraded", "25"]) == 0
+    capsys.readouterr()
+    from mathif import report
+
+    markdown = report.to_markdown(report.build([out]))
+    assert "Ungraded answers" in markdown and "10 (20.0%: 10 timeout, 0 error)" in markdown

@@ -1,7 +1,10 @@
 import pytest
 
+from mathif.grading import Grade
 from mathif.metrics import aggregate, relative_diff
-from mathif.scoring import Response, Verdict, follow_constraints, judge
+from mathif.responses import Response
+from mathif.samples import Sample, Verdict
+from mathif.scoring import follow_constraints, judge
 
 
 def _item(dataset, names: tuple[str, ...]):
@@ -13,16 +16,17 @@ def test_empty_answer_part_fails_every_constraint(dataset) -> None:
     assert follow_constraints(item, "no commas here") == [True]
     assert follow_constraints(item, "   \n") == [False]  # would pass no_comma, but is empty
     verdict = judge(item, "<think>reasoning, with commas</think>\n")
+    assert verdict is not None
     assert verdict.follow == (False,) and not verdict.hard and verdict.soft == 0.0
 
 
 def test_constraints_are_checked_on_the_answer_part_only(dataset) -> None:
     item = _item(dataset, ("punctuation:no_comma",))
     verdict = judge(item, "<think>a, b, c</think>The answer is 4")
-    assert verdict.follow == (True,)
-    assert verdict.reasoning == "a, b, c" and verdict.answer == "The answer is 4"
+    assert verdict is not None and verdict.follow == (True,)
+    assert verdict.reasoning == "a, b, c" and verdict.answer_part == "The answer is 4"
     separate = judge(item, Response("a, b", reasoning="no commas"))
-    assert separate.follow == (False,)
+    assert separate is not None and separate.follow == (False,)
 
 
 def test_hard_and_soft() -> None:
@@ -41,52 +45,57 @@ def test_hard_and_soft() -> None:
         key="x:0", file="synthetic", line=1,
     )
     half = judge(item, '"a, b"')
+    assert half is not None
     assert half.follow == (False, True) and half.soft == 0.5 and half.hard is False
     full = judge(item, '"a b"')
+    assert full is not None
     assert full.follow == (True, True) and full.soft == 1.0 and full.hard is True
     none = judge(item, "a, b")
-    assert none.follow == (False, False) and none.soft == 0.0
+    assert none is not None and none.follow == (False, False) and none.soft == 0.0
 
 
 def test_generation_errors_are_not_scored_as_empty_answers(dataset) -> None:
     item = dataset[0]
-    verdict = judge(item, Response("", error="HTTP 500 after 5 retries"))
-    assert not verdict.scored and verdict.follow == ()
-    metrics = aggregate([(item, verdict)])
-    assert metrics["n_errors"] == 1 and metrics["n_items"] == 0
-    assert metrics["items_without_response"] == 1
-    assert metrics["overall"]["hacc"] is None
+    response = Response("", error="HTTP 500 after 5 retries")
+    assert judge(item, response) is None
+    sample = Sample(item, 0, response)
+    assert not sample.scored and sample.follow == ()
+    metrics = aggregate([sample])
+    assert metrics.n_errors == 1 and metrics.n_items == 0
+    assert metrics.items_without_response == 1
+    assert metrics.overall.hacc is None
 
 
-def _v(key: str, sample: int, follow: tuple[bool, ...], correct: bool | None = None) -> Verdict:
-    return Verdict(key, sample, follow, all(follow), sum(follow) / len(follow), "x",
-                   correct=correct, grader=None if correct is None else "mathif",
-                   grade_reason=None)
+def _v(item, sample: int, follow: tuple[bool, ...], correct: bool | None = None) -> Sample:
+    verdict = Verdict(follow, all(follow), sum(follow) / len(follow), "x")
+    grade = None if correct is None else Grade(correct, "x", "mathif", "match")
+    return Sample(item, sample, Response("x"), verdict, grade)
 
 
 def test_metrics_by_hand(dataset) -> None:
     single = next(i for i in dataset if i.n_constraints == 1)
     double = next(i for i in dataset if i.n_constraints == 2 and i.source != single.source)
     pairs = [
-        (single, _v(single.key, 0, (True,), correct=True)),
-        (single, _v(single.key, 1, (False,), correct=False)),  # two samples: averaged
-        (double, _v(double.key, 0, (True, False), correct=True)),
+        _v(single, 0, (True,), correct=True),
+        _v(single, 1, (False,), correct=False),  # two samples: averaged
+        _v(double, 0, (True, False), correct=True),
     ]
     m = aggregate(pairs)
     # item values: single hard 0.5 soft 0.5; double hard 0 soft 0.5
-    assert m["overall"]["hacc"] == 25.0
-    assert m["overall"]["sacc"] == 50.0
-    assert m["overall"]["correct"] == 75.0
-    assert m["overall"]["any_sample_hacc"] == 50.0
-    assert m["by_count"]["single"]["hacc"] == 50.0
-    assert m["by_count"]["double"]["sacc"] == 50.0
-    assert m["by_source"][single.source]["n_items"] == 1
+    assert m.overall.hacc == 25.0
+    assert m.overall.sacc == 50.0
+    assert m.overall.correct == 75.0
+    assert m.overall.any_sample_hacc == 50.0
+    assert m.by_count["single"].hacc == 50.0
+    assert m.by_count["double"].sacc == 50.0
+    assert m.by_source[single.source].n_items == 1
     first = double.constraint_name[0]
-    assert m["by_constraint"][first]["n"] >= 1
-    q = m["quadrants"]
-    assert q["correct_followed"] == 25.0  # single: 0.5, double: 0 -> 0.25
-    assert q["wrong_not_followed"] == 25.0
-    assert q["correct_not_followed"] == 50.0
+    assert m.by_constraint[first].n >= 1
+    q = m.quadrants
+    assert q is not None
+    assert q.correct_followed == 25.0  # single: 0.5, double: 0 -> 0.25
+    assert q.wrong_not_followed == 25.0
+    assert q.correct_not_followed == 50.0
     assert sum(q.values()) == pytest.approx(100.0)
 
 
@@ -98,11 +107,11 @@ def test_relative_diff_is_the_papers_diff_column() -> None:
 
 def test_control_correctness_and_diff(dataset) -> None:
     item = dataset[0]
-    main = [(item, _v(item.key, 0, (True,) * item.n_constraints, correct=False))]
-    control = [(item, _v(item.key, 0, (True,) * item.n_constraints, correct=True))]
+    main = [_v(item, 0, (True,) * item.n_constraints, correct=False)]
+    control = [_v(item, 0, (True,) * item.n_constraints, correct=True)]
     m = aggregate(main, control=control)
-    assert m["overall"]["correct_without_constraints"] == 100.0
-    assert m["overall"]["diff_percent"] == -100.0
+    assert m.overall.correct_without_constraints == 100.0
+    assert m.overall.diff_percent == -100.0
 
 
 def _all_constraints_item(dataset):
@@ -137,4 +146,4 @@ def _all_constraints_item(dataset):
 def test_huge_responses_are_scored_by_every_checker(dataset, text: str) -> None:
     item = _all_constraints_item(dataset)
     verdict = judge(item, text)  # completes: bounded, linear-time checkers
-    assert len(verdict.follow) == 15
+    assert verdict is not None and len(verdict.follow) == 15

@@ -65,6 +65,35 @@ def test_index_stream_is_pinned() -> None:
     assert (twenty[:, :10] // 2).tolist() == idx.tolist()
 
 
+def _documented_interval(values: list[float], n_boot: int, seed: int) -> tuple[float, float]:
+    """The interval as the module docstring defines it, computed the plain way."""
+    width = 512
+    while width < len(values):
+        width *= 2
+    raw = np.random.PCG64(seed).random_raw(n_boot * width).reshape(n_boot, width)
+    uniforms = (raw >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
+    idx = np.floor(uniforms[:, : len(values)] * len(values)).astype(np.intp)
+    dist = np.asarray(values)[idx].mean(axis=1)
+    alpha = (1.0 - 0.95) / 2.0
+    low, high = np.quantile(dist, [alpha, 1.0 - alpha])
+    return float(low), float(high)
+
+
+def test_intervals_are_bit_for_bit_the_documented_computation() -> None:
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 7, 60, 90, 140, 420, 511, 512, 513, 1500):
+        for seed in (0, 3):
+            values = list(rng.random(n) * rng.choice([1.0, 1 / 3, 100.0]))
+            stats._cached_indices.cache_clear()
+            got = stats.bootstrap_ci([[v] for v in values], n_boot=300, seed=seed)
+            assert (got.low, got.high) == _documented_interval(values, 300, seed), (n, seed)
+    for n in range(1, 1100):
+        raw = np.random.PCG64(1).random_raw(2 * stats._stream_width(n))
+        uniforms = (raw.reshape(2, -1)[:, :n] >> np.uint64(11)).astype(np.float64) / 2**53
+        expected = np.floor(uniforms * n).astype(np.intp)
+        assert (stats.resample_indices(n, n_boot=2, seed=1) == expected).all(), n
+
+
 def test_coverage_on_simulated_bernoulli_items() -> None:
     # 300 benchmarks of 420 one-sample items with true rate 0.3: the 95% interval should cover
     # 0.3 in 92-98% of them (binomial noise of the coverage itself: about ±1.3 points).

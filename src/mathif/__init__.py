@@ -9,30 +9,22 @@ The public API is small:
 >>> import mathif
 >>> items = mathif.load()                                  # doctest: +SKIP
 >>> result = mathif.score(items, responses)                # doctest: +SKIP
->>> result.metrics["overall"]                              # doctest: +SKIP
-{'n_items': 420, 'hacc': 27.86, 'sacc': 50.44, 'correct': 32.14}
+>>> result.metrics.overall.hacc                           # doctest: +SKIP
+27.86
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-__version__ = "0.1.0"
-
 from mathif.data import Dataset, Item, load
 from mathif.errors import InputError, MathIFError
+from mathif.evaluation import RunConfig, evaluate
 from mathif.prompts import build_prompt
+from mathif.responses import Response
+from mathif.results import Results
 from mathif.run import ScoreResult, score, score_file
-from mathif.scoring import Response, Verdict
+from mathif.samples import Sample, Verdict
 from mathif.split import answer_part, split_output
-
-
-def evaluate(*args: Any, **kwargs: Any) -> ScoreResult:
-    """Generate responses with a model and score them; see :func:`mathif.evaluation.evaluate`."""
-    from mathif.evaluation import evaluate as _evaluate
-
-    return _evaluate(*args, **kwargs)
-
+from mathif.version import __version__
 
 __all__ = [
     "Dataset",
@@ -40,6 +32,9 @@ __all__ = [
     "Item",
     "MathIFError",
     "Response",
+    "Results",
+    "RunConfig",
+    "Sample",
     "ScoreResult",
     "Verdict",
     "__version__",

@@ -7,21 +7,24 @@ line stops the load with an error naming the file, the 1-based line and the fiel
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import logging
 import os
-import sys
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
-from mathif import constraints
+from mathif import constraints, jsonl
 from mathif.errors import ChecksumMismatchWarning, InputError
+
+log = logging.getLogger(__name__)
 
 HUB_REPO_ID = "TingchenFu/MathIF"
 SOURCES = ("gsm8k", "math500", "minerva", "olympiad", "aime")
@@ -92,13 +95,72 @@ class Item:
             self.n_constraints
         )
 
-    @property
-    def categories(self) -> tuple[str, ...]:
-        return tuple(constraints.category(name) for name in self.constraint_name)
-
     def to_record(self) -> dict[str, Any]:
         """The item's fields as in the JSONL file (plus nothing else)."""
         return dict(self.fields)
+
+    @classmethod
+    def from_record(cls, record: Any, *, key: str, file: str, line: int) -> Item:
+        """A validated item from a decoded JSON line (see :func:`parse_item`)."""
+        return parse_item(record, key=key, file=file, line=line)
+
+
+def _count_value(value: int | str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
+        return value
+    if isinstance(value, str):
+        if value in COUNT_NAMES:
+            return COUNT_NAMES.index(value) + 1
+        if value.isdigit() and 1 <= int(value) <= 3:
+            return int(value)
+    raise ValueError(f"unknown constraint count {value!r}; use 1-3 or single/double/triple")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which items a run covers: the data filters, applied the same way wherever items come
+    from (the data set, or the items of a responses file).
+
+    ``sources`` (e.g. ``("aime",)``), ``counts`` (numbers of constraints, 1-3) and ``limit``
+    (the first N items left after the other two, in file order). ``None``: no filter.
+    """
+
+    sources: tuple[str, ...] | None = None
+    counts: tuple[int, ...] | None = None
+    limit: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        sources: Iterable[str] | None = None,
+        counts: Iterable[int | str] | None = None,
+        limit: int | None = None,
+    ) -> Selection:
+        """Validate user-given filters (count names such as ``"single"`` are accepted)."""
+        wanted = tuple(dict.fromkeys(sources)) if sources is not None else None
+        if wanted is not None:
+            unknown = set(wanted) - set(SOURCES)
+            if unknown:
+                raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
+        numbers = (tuple(sorted({_count_value(c) for c in counts}))
+                   if counts is not None else None)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 0):
+            raise ValueError("limit must be an integer >= 0")
+        return cls(wanted, numbers, limit)
+
+    @property
+    def is_everything(self) -> bool:
+        return self.sources is None and self.counts is None and self.limit is None
+
+    def keeps(self, item: Item) -> bool:
+        """Whether ``item`` passes the source and count filters (the limit aside)."""
+        return (self.sources is None or item.source in self.sources) and (
+            self.counts is None or item.n_constraints in self.counts)
+
+    def apply(self, items: Iterable[Item]) -> list[Item]:
+        selected = [item for item in items if self.keeps(item)]
+        return selected if self.limit is None else selected[: self.limit]
 
 
 @dataclass(frozen=True)
@@ -121,11 +183,20 @@ class Dataset(Sequence[Item]):
     items: tuple[Item, ...]
     origin: str
     files: tuple[FileCheck, ...] = ()
+    # Every item the files hold, before any filter: responses files that are aligned line by
+    # line with the whole data set are matched against these (empty: the same as ``items``).
+    loaded: tuple[Item, ...] = field(default=(), repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Item, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Item | tuple[Item, ...]:
         return self.items[index]
 
     def __iter__(self) -> Iterator[Item]:
@@ -154,6 +225,17 @@ class Dataset(Sequence[Item]):
     def by_key(self) -> dict[str, Item]:
         return {item.key: item for item in self.items}
 
+    @property
+    def all_items(self) -> tuple[Item, ...]:
+        """Every item the files hold, whatever the filters kept."""
+        return self.loaded or self.items
+
+    def select(self, selection: Selection) -> Dataset:
+        """The items that ``selection`` keeps (of those this data set holds)."""
+        if selection.is_everything:
+            return self
+        return replace(self, items=tuple(selection.apply(self.items)), loaded=self.all_items)
+
     def manifest(self) -> dict[str, Any]:
         return {
             "origin": self.origin,
@@ -163,6 +245,26 @@ class Dataset(Sequence[Item]):
             "files": {f.name: {"sha256": f.sha256, "status": f.status} for f in self.files},
             "checksum_mismatches": self.mismatches,
         }
+
+
+def _constraint(
+    i: int, name: Any, desc: Any, arg: Any, fail: Callable[[str, str], InputError]
+) -> Mapping[str, Any]:
+    """The validated arguments of constraint ``i`` of an item."""
+    if not isinstance(name, str):
+        raise fail("expected a string", f"constraint_name[{i}]")
+    if not isinstance(desc, str):
+        raise fail("expected a string", f"constraint_desc[{i}]")
+    if arg is not None and not isinstance(arg, dict):
+        raise fail(f"expected an object or null, got {type(arg).__name__}",
+                   f"constraint_args[{i}]")
+    try:
+        clean = constraints.validate_args(name, arg)
+    except constraints.UnknownConstraintError:
+        raise fail(f"unknown constraint id {name!r}", f"constraint_name[{i}]") from None
+    except constraints.ArgumentError as exc:
+        raise fail(exc.message, f"constraint_args[{i}].{exc.field}") from None
+    return MappingProxyType(dict(clean))
 
 
 def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
@@ -196,22 +298,8 @@ def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
             f"{len(args)} argument sets",
             "constraint_args",
         )
-    normalised: list[Mapping[str, Any]] = []
-    for i, (name, desc, arg) in enumerate(zip(names, descs, args, strict=True)):
-        if not isinstance(name, str):
-            raise fail("expected a string", f"constraint_name[{i}]")
-        if not isinstance(desc, str):
-            raise fail("expected a string", f"constraint_desc[{i}]")
-        if arg is not None and not isinstance(arg, dict):
-            raise fail(f"expected an object or null, got {type(arg).__name__}",
-                       f"constraint_args[{i}]")
-        try:
-            clean = constraints.validate_args(name, arg)
-        except constraints.UnknownConstraintError:
-            raise fail(f"unknown constraint id {name!r}", f"constraint_name[{i}]") from None
-        except constraints.ArgumentError as exc:
-            raise fail(exc.message, f"constraint_args[{i}].{exc.field}") from None
-        normalised.append(MappingProxyType(dict(clean)))
+    normalised = [_constraint(i, name, desc, arg, fail)
+                  for i, (name, desc, arg) in enumerate(zip(names, descs, args, strict=True))]
     return Item(
         key=key,
         source=benchmark_source(record["source"], key),
@@ -226,28 +314,36 @@ def parse_item(record: Any, *, key: str, file: str, line: int) -> Item:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(0-based line index, decoded object)`` for each non-blank line of ``path``."""
+    """Yield ``(0-based line index, decoded value)`` for each non-blank line of ``path``.
+
+    Each line is decoded on its own, by :func:`mathif.jsonl.parse` (strict UTF-8, no
+    ``NaN``/``Infinity``, no repeated keys, bounded nesting): an error names the file, the
+    1-based line and the column, including for a byte that is not UTF-8. A UTF-8 byte-order
+    mark at the start of the file is skipped. Lone surrogates are replaced with U+FFFD, counted
+    (:func:`mathif.jsonl.recording_repairs`) and warned about once the file has been read.
+    """
     try:
-        handle = path.open("r", encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    replaced = 0
+    first: int | None = None
     with handle:
-        index = -1
-        try:
-            for index, text in enumerate(handle):
-                if not text.strip():
-                    continue
-                try:
-                    yield index, json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise InputError(
-                        f"invalid JSON: {exc.msg} (column {exc.colno})",
-                        file=str(path),
-                        line=index + 1,
-                    ) from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path),
-                             line=index + 2) from None
+        for index, raw in enumerate(handle):
+            if index == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            if not raw.strip():
+                continue
+            try:
+                value, repaired = jsonl.parse(raw)
+            except jsonl.JSONLineError as exc:
+                raise InputError(exc.describe(), file=str(path), line=index + 1) from None
+            if repaired:
+                replaced += repaired
+                first = index + 1 if first is None else first
+                jsonl.note_repairs(repaired, f"{path}:{index + 1}")
+            yield index, value
+    jsonl.warn_repairs(replaced, str(path), f"line {first}")
 
 
 def read_items(path: Path) -> list[Item]:
@@ -294,11 +390,11 @@ def _hub_files(repo_id: str, revision: str | None, cache_dir: str | None) -> lis
     return paths
 
 
-def _resolve(source: str | os.PathLike[str] | None) -> tuple[str, list[Path], str]:
-    """Turn ``source`` into (kind, paths, origin)."""
-    if source is None:
-        source = os.environ.get(ENV_DATA) or "hub"
-    text = os.fspath(source)
+def _resolve(origin: str | os.PathLike[str] | None) -> tuple[str, list[Path], str]:
+    """Turn ``origin`` into (kind, paths, origin)."""
+    if origin is None:
+        origin = os.environ.get(ENV_DATA) or "hub"
+    text = os.fspath(origin)
     if text in ("hub", HUB_REPO_ID) or text.startswith("hf://"):
         repo = text[len("hf://"):].removeprefix("datasets/") if text.startswith("hf://") else (
             HUB_REPO_ID
@@ -319,19 +415,8 @@ def _resolve(source: str | os.PathLike[str] | None) -> tuple[str, list[Path], st
     )
 
 
-def _count_value(value: int | str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
-        return value
-    if isinstance(value, str):
-        if value in COUNT_NAMES:
-            return COUNT_NAMES.index(value) + 1
-        if value.isdigit() and 1 <= int(value) <= 3:
-            return int(value)
-    raise ValueError(f"unknown constraint count {value!r}; use 1-3 or single/double/triple")
-
-
 def load(
-    source: str | os.PathLike[str] | None = None,
+    origin: str | os.PathLike[str] | None = None,
     *,
     sources: Iterable[str] | None = None,
     counts: Iterable[int | str] | None = None,
@@ -341,11 +426,12 @@ def load(
 ) -> Dataset:
     """Load MathIF items.
 
-    ``source``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
-    once and cached), a folder holding the JSONL files, or one JSONL file. When ``source`` is
+    ``origin``: ``"hub"`` (the default: the Hugging Face dataset ``TingchenFu/MathIF``, fetched
+    once and cached), a folder holding the JSONL files, or one JSONL file. When ``origin`` is
     not given, the environment variable ``MATHIF_DATA`` is used if set.
-    Filters: ``sources`` (e.g. ``["aime"]``), ``counts`` (1-3 or ``single``/``double``/
-    ``triple``), ``limit`` (first N items after filtering, in file order).
+    Filters: ``sources`` (the items' benchmark sources, e.g. ``["aime"]``), ``counts`` (1-3
+    or ``single``/``double``/``triple``), ``limit`` (first N items after filtering, in file
+    order).
 
     Files are compared with the official checksums shipped in the package; a difference is
     warned about loudly and recorded in :meth:`Dataset.manifest`, because published numbers
@@ -355,7 +441,7 @@ def load(
     >>> items[0].key
     'aime_single:0'
     """
-    kind, paths, origin = _resolve(source)
+    kind, paths, origin = _resolve(origin)
     if kind == "hub":
         paths = _hub_files(origin, revision, cache_dir)
         origin = f"hf://datasets/{origin}" + (f"@{revision}" if revision else "")
@@ -363,14 +449,7 @@ def load(
         paths = sorted(paths, key=lambda p: (p.name not in OFFICIAL_FILES,
                                              OFFICIAL_FILES.index(p.name)
                                              if p.name in OFFICIAL_FILES else 0, p.name))
-    wanted_sources = set(sources) if sources is not None else None
-    if wanted_sources is not None:
-        unknown = wanted_sources - set(SOURCES)
-        if unknown:
-            raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
-    wanted_counts = {_count_value(c) for c in counts} if counts is not None else None
-    if limit is not None and limit < 0:
-        raise ValueError("limit must be >= 0")
+    selection = Selection.of(sources, counts, limit)
 
     items: list[Item] = []
     checks: list[FileCheck] = []
@@ -390,13 +469,6 @@ def load(
             f"{', '.join(bad)}: published numbers do not apply to these files."
         )
         warnings.warn(message, ChecksumMismatchWarning, stacklevel=2)
-        print(f"WARNING: {message}", file=sys.stderr)
-    selected = [
-        item
-        for item in items
-        if (wanted_sources is None or item.source in wanted_sources)
-        and (wanted_counts is None or item.n_constraints in wanted_counts)
-    ]
-    if limit is not None:
-        selected = selected[:limit]
-    return Dataset(items=tuple(selected), origin=origin, files=tuple(checks))
+        log.warning("WARNING: %s", message)
+    everything = Dataset(items=tuple(items), origin=origin, files=tuple(checks))
+    return everything.select(selection)

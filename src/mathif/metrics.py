@@ -12,47 +12,59 @@ and versioned by :data:`SCHEMA_VERSION`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean, median
-from typing import Any
 
 from mathif import constraints, stats
 from mathif.data import COUNT_NAMES, SOURCES, Item
-from mathif.scoring import Verdict
+from mathif.responses import Number, Usage
+from mathif.results import (
+    GRADE_OUTCOMES,
+    QUADRANTS,
+    SCHEMA_VERSION,
+    CISettings,
+    Control,
+    Correctness,
+    GradeCounts,
+    Grading,
+    Interval,
+    Lengths,
+    LengthStats,
+    Metrics,
+    Overall,
+    PairedDiff,
+    PassRate,
+    QuadrantIntervals,
+    Quadrants,
+    Rates,
+    ReasoningBin,
+    SamplesPerItem,
+    Total,
+    Truncation,
+)
+from mathif.samples import Sample
+
+__all__ = ["QUADRANTS", "SCHEMA_VERSION", "CISettings", "ItemScore", "Metrics", "aggregate",
+           "item_scores", "relative_diff", "sample_lengths"]
 
 ROUND = 4
-# Version of the results.json layout (docs/results-schema.md). Bump on a change that breaks
-# readers (a key removed, renamed or re-typed); adding keys keeps the version.
-SCHEMA_VERSION = 1
+DEFAULT_CI = CISettings()
 # The paper plots HAcc against reasoning length in six quantile bins of reasoning tokens.
 REASONING_BINS = 6
 
 
-def pct(value: float | None) -> float | None:
-    return None if value is None else round(100.0 * value, ROUND)
+def pct(value: float) -> float:
+    return round(100.0 * value, ROUND)
 
 
-@dataclass(frozen=True)
-class CISettings:
-    """How intervals are computed; written into results.json so a number can be re-derived."""
-
-    n_boot: int = stats.DEFAULT_N_BOOT
-    seed: int = stats.DEFAULT_SEED
-    level: float = stats.DEFAULT_LEVEL
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "method": "percentile bootstrap over items (an item's samples resampled together)",
-            "level": self.level,
-            "n_boot": self.n_boot,
-            "seed": self.seed,
-        }
+def pct_or_none(value: float | None) -> float | None:
+    return None if value is None else pct(value)
 
 
 def _ci(values: Sequence[Sequence[float]] | Sequence[float],
-        settings: CISettings | None, *, pooled: bool = False) -> list[float] | None:
-    """``[low, high]`` in percent for per-item values (a float, or a list per sample).
+        settings: CISettings | None, *, pooled: bool = False) -> Interval | None:
+    """``(low, high)`` in percent for per-item values (a float, or a list per sample).
 
     ``pooled``: the statistic is the mean over all values rather than over item means.
     """
@@ -62,7 +74,7 @@ def _ci(values: Sequence[Sequence[float]] | Sequence[float],
     method = stats.bootstrap_pooled_ci if pooled else stats.bootstrap_ci
     interval = method(per_item, n_boot=settings.n_boot, seed=settings.seed,
                       level=settings.level)
-    return [pct(interval.low), pct(interval.high)]  # type: ignore[list-item]
+    return (pct(interval.low), pct(interval.high))
 
 
 @dataclass(frozen=True)
@@ -76,23 +88,20 @@ class ItemScore:
     follow: tuple[float, ...]  # pass rate per constraint instance
     correct: float | None
     any_hard: bool
-    quadrants: dict[str, float] | None
+    quadrants: tuple[float, float, float, float] | None  # in QUADRANTS order
 
 
-QUADRANTS = ("correct_followed", "correct_not_followed", "wrong_followed", "wrong_not_followed")
-
-
-def _quadrant(v: Verdict) -> str:
+def _quadrant(v: Sample) -> str:
     if v.correct:
         return "correct_followed" if v.hard else "correct_not_followed"
     return "wrong_followed" if v.hard else "wrong_not_followed"
 
 
-def item_scores(pairs: Iterable[tuple[Item, Verdict]]) -> list[ItemScore]:
-    """Group verdicts by item (first-seen order) and average over samples."""
-    grouped: dict[str, tuple[Item, list[Verdict]]] = {}
-    for item, verdict in pairs:
-        grouped.setdefault(item.key, (item, []))[1].append(verdict)
+def item_scores(samples: Iterable[Sample]) -> list[ItemScore]:
+    """Group samples by item (first-seen order) and average over them."""
+    grouped: dict[str, tuple[Item, list[Sample]]] = {}
+    for sample in samples:
+        grouped.setdefault(sample.key, (sample.item, []))[1].append(sample)
     out = []
     for item, verdicts in grouped.values():
         scored = [v for v in verdicts if v.scored]
@@ -103,7 +112,8 @@ def item_scores(pairs: Iterable[tuple[Item, Verdict]]) -> list[ItemScore]:
         correct = None
         if graded and len(graded) == len(scored):
             correct = fmean(float(v.correct) for v in graded)  # type: ignore[arg-type]
-            quadrants = {q: fmean(float(_quadrant(v) == q) for v in graded) for q in QUADRANTS}
+            q0, q1, q2, q3 = (fmean(float(_quadrant(v) == q) for v in graded) for q in QUADRANTS)
+            quadrants = (q0, q1, q2, q3)
         out.append(
             ItemScore(
                 item=item,
@@ -125,24 +135,25 @@ def _mean(values: Sequence[float]) -> float | None:
     return fmean(values) if values else None
 
 
-def summary(scores: Sequence[ItemScore], ci: CISettings | None = None) -> dict[str, Any]:
+def summary(scores: Sequence[ItemScore], ci: CISettings | None = None) -> Rates:
     """HAcc, SAcc and (when graded) correctness over ``scores``, in percent.
 
-    With ``ci``, each rate gets a ``*_ci`` key holding its ``[low, high]`` interval.
+    With ``ci``, each rate gets its ``(low, high)`` interval.
     """
-    row: dict[str, Any] = {
-        "n_items": len(scores),
-        "hacc": pct(_mean([s.hard for s in scores])),
-        "sacc": pct(_mean([s.soft for s in scores])),
-    }
-    if ci is not None:
-        row["hacc_ci"] = _ci([s.hard for s in scores], ci)
-        row["sacc_ci"] = _ci([s.soft for s in scores], ci)
+    correct = None
+    correct_ci = None
     if scores and all(s.correct is not None for s in scores):
-        row["correct"] = pct(_mean([s.correct for s in scores]))  # type: ignore[misc]
-        if ci is not None:
-            row["correct_ci"] = _ci([float(s.correct or 0.0) for s in scores], ci)
-    return row
+        correct = pct(fmean(float(s.correct or 0.0) for s in scores))
+        correct_ci = _ci([float(s.correct or 0.0) for s in scores], ci)
+    return Rates(
+        n_items=len(scores),
+        hacc=pct_or_none(_mean([s.hard for s in scores])),
+        sacc=pct_or_none(_mean([s.soft for s in scores])),
+        hacc_ci=_ci([s.hard for s in scores], ci),
+        sacc_ci=_ci([s.soft for s in scores], ci),
+        correct=correct,
+        correct_ci=correct_ci,
+    )
 
 
 def _group(
@@ -150,7 +161,7 @@ def _group(
     key: Callable[[ItemScore], str],
     order: Sequence[str],
     ci: CISettings | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Rates]:
     groups: dict[str, list[ItemScore]] = defaultdict(list)
     for s in scores:
         groups[key(s)].append(s)
@@ -180,64 +191,61 @@ def _rates_by(
 
 def by_constraint(
     scores: Sequence[ItemScore], ci: CISettings | None = None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PassRate]:
     """Pass rate per constraint type: the mean over every instance of that type."""
     rates, per_item = _rates_by(scores, lambda name: name)
     order = [c for c in constraints.CONSTRAINT_IDS if c in rates]
-    out: dict[str, dict[str, Any]] = {}
-    for name in order:
-        out[name] = {
-            "category": constraints.category(name),
-            "n": len(rates[name]),
-            "pass_rate": pct(fmean(rates[name])),
-        }
-        if ci is not None:
-            out[name]["pass_rate_ci"] = _ci(per_item[name], ci, pooled=True)
-    return out
+    return {
+        name: PassRate(n=len(rates[name]), pass_rate=pct(fmean(rates[name])),
+                       pass_rate_ci=_ci(per_item[name], ci, pooled=True),
+                       category=constraints.category(name))
+        for name in order
+    }
 
 
 def by_category(
     scores: Sequence[ItemScore], ci: CISettings | None = None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PassRate]:
     rates, per_item = _rates_by(scores, constraints.category)
     order = ("length", "lexical", "format", "affix")
-    out: dict[str, dict[str, Any]] = {}
-    for cat in order:
-        if cat not in rates:
-            continue
-        out[cat] = {"n": len(rates[cat]), "pass_rate": pct(fmean(rates[cat]))}
-        if ci is not None:
-            out[cat]["pass_rate_ci"] = _ci(per_item[cat], ci, pooled=True)
-    return out
+    return {
+        cat: PassRate(n=len(rates[cat]), pass_rate=pct(fmean(rates[cat])),
+                      pass_rate_ci=_ci(per_item[cat], ci, pooled=True))
+        for cat in order
+        if cat in rates
+    }
 
 
-def quadrants(scores: Sequence[ItemScore]) -> dict[str, float] | None:
-    if not scores or any(s.quadrants is None for s in scores):
+def _item_quadrants(scores: Sequence[ItemScore]) -> list[tuple[float, float, float, float]]:
+    """Each item's quadrant shares; empty unless every item was graded."""
+    quads = [s.quadrants for s in scores]
+    return [q for q in quads if q is not None] if None not in quads else []
+
+
+def quadrants(scores: Sequence[ItemScore]) -> Quadrants | None:
+    per_item = _item_quadrants(scores)
+    if not per_item:
         return None
-    return {q: pct(fmean(s.quadrants[q] for s in scores)) for q in QUADRANTS}  # type: ignore[index,misc]
+    return Quadrants(*(pct(fmean(q[i] for q in per_item)) for i in range(len(QUADRANTS))))
 
 
-def quadrants_ci(scores: Sequence[ItemScore], ci: CISettings) -> dict[str, Any] | None:
-    if not scores or any(s.quadrants is None for s in scores):
+def quadrants_ci(scores: Sequence[ItemScore], ci: CISettings) -> QuadrantIntervals | None:
+    per_item = _item_quadrants(scores)
+    if not per_item:
         return None
-    return {q: _ci([s.quadrants[q] for s in scores], ci) for q in QUADRANTS}  # type: ignore[index]
+    return QuadrantIntervals(*(_ci([q[i] for q in per_item], ci) for i in range(len(QUADRANTS))))
 
 
 def _words(text: str) -> int:
     return len(text.split())
 
 
-LENGTH_UNITS = ("reasoning_tokens", "completion_tokens_apportioned", "words")
-
-
-def _int_field(meta: Mapping[str, Any] | None, name: str) -> int | None:
-    value = None if meta is None else meta.get(name)
+def _whole(value: Number | None) -> int | None:
+    """A token count that is a whole number (as recorded in JSON), else ``None``."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def sample_lengths(
-    verdicts: Sequence[Verdict], generation: Sequence[Mapping[str, Any] | None] | None = None
-) -> tuple[str, list[tuple[float, float] | None]]:
+def sample_lengths(samples: Sequence[Sample]) -> tuple[str, list[tuple[float, float] | None]]:
     """Reasoning and answer length of each sample, in the best unit every sample offers.
 
     Units, best first: the server's ``reasoning_tokens`` (answer = completion minus reasoning);
@@ -248,32 +256,28 @@ def sample_lengths(
     thinking. Quantile bins only use ranks, so any of these units bins almost the same way.
     Errored samples get ``None``.
     """
-    metas: list[Mapping[str, Any] | None] = (
-        list(generation) if generation is not None else [None] * len(verdicts)
-    )
-    if len(metas) != len(verdicts):
-        raise ValueError("generation metadata must be aligned with the verdicts")
-    scored = [(v, m) for v, m in zip(verdicts, metas, strict=True) if v.scored]
-    if scored and all(_int_field(m, "reasoning_tokens") is not None
-                      and _int_field(m, "completion_tokens") is not None for _, m in scored):
+    scored = [s.response.usage for s in samples if s.scored]
+    if scored and all(_whole(u.reasoning_tokens) is not None
+                      and _whole(u.completion_tokens) is not None for u in scored):
         unit = "reasoning_tokens"
-    elif scored and all(_int_field(m, "completion_tokens") is not None for _, m in scored):
+    elif scored and all(_whole(u.completion_tokens) is not None for u in scored):
         unit = "completion_tokens_apportioned"
     else:
         unit = "words"
     out: list[tuple[float, float] | None] = []
-    for v, m in zip(verdicts, metas, strict=True):
-        if not v.scored:
+    for s in samples:
+        if not s.scored:
             out.append(None)
             continue
-        reasoning, answer = v.reasoning, v.answer
-        if not reasoning and m is not None and m.get("finish_reason") == "length":
+        m = s.response.usage
+        reasoning, answer = s.reasoning, s.answer_part
+        if not reasoning and m.finish_reason == "length":
             reasoning, answer = answer, ""
         if unit == "reasoning_tokens":
-            r = float(_int_field(m, "reasoning_tokens") or 0)
-            out.append((r, max(0.0, float(_int_field(m, "completion_tokens") or 0) - r)))
+            r = float(_whole(m.reasoning_tokens) or 0)
+            out.append((r, max(0.0, float(_whole(m.completion_tokens) or 0) - r)))
         elif unit == "completion_tokens_apportioned":
-            total = float(_int_field(m, "completion_tokens") or 0)
+            total = float(_whole(m.completion_tokens) or 0)
             chars = len(reasoning) + len(answer)
             r = round(total * len(reasoning) / chars) if chars else 0.0
             out.append((float(r), total - r))
@@ -282,27 +286,21 @@ def sample_lengths(
     return unit, out
 
 
-def _describe(values: Sequence[float]) -> dict[str, Any] | None:
+def _describe(values: Sequence[float]) -> LengthStats | None:
     if not values:
         return None
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-    return {
-        "n": len(values),
-        "mean": round(fmean(values), 2),
-        "median": median(ordered),
-        "p90": p90,
-        "min": ordered[0],
-        "max": ordered[-1],
-    }
+    return LengthStats(n=len(values), mean=round(fmean(values), 2), median=median(ordered),
+                       p90=p90, min=ordered[0], max=ordered[-1])
 
 
 def by_reasoning_length(
-    pairs: Sequence[tuple[Item, Verdict]],
+    samples: Sequence[Sample],
     lengths: Sequence[tuple[float, float] | None],
     ci: CISettings | None = None,
     bins: int = REASONING_BINS,
-) -> list[dict[str, Any]]:
+) -> list[ReasoningBin]:
     """HAcc (and SAcc, correctness) in quantile bins of reasoning length, over samples.
 
     Samples are ranked by length (ties kept in input order) and cut into ``bins`` groups of
@@ -318,56 +316,64 @@ def by_reasoning_length(
     out = []
     for b in range(n_bins):
         chunk = ranked[b * len(ranked) // n_bins:(b + 1) * len(ranked) // n_bins]
-        members = [pairs[i] for _, i in chunk]
+        members = [samples[i] for _, i in chunk]
         hard: dict[str, list[float]] = defaultdict(list)
-        for item, v in members:
-            hard[item.key].append(float(v.hard))
-        row: dict[str, Any] = {
-            "bin": b + 1,
-            "min": chunk[0][0],
-            "max": chunk[-1][0],
-            "n_samples": len(chunk),
-            "hacc": pct(fmean(float(v.hard) for _, v in members)),
-            "sacc": pct(fmean(v.soft for _, v in members)),
-        }
-        if ci is not None:
-            row["hacc_ci"] = _ci(list(hard.values()), ci, pooled=True)
-        graded = [v.correct for _, v in members]
+        for v in members:
+            hard[v.key].append(float(v.hard))
+        graded = [v.correct for v in members]
+        correct = None
         if all(c is not None for c in graded):
-            row["correct"] = pct(fmean(float(c) for c in graded))  # type: ignore[arg-type]
-        out.append(row)
+            correct = pct(fmean(float(c or False) for c in graded))
+        out.append(ReasoningBin(
+            bin=b + 1,
+            min=chunk[0][0],
+            max=chunk[-1][0],
+            n_samples=len(chunk),
+            hacc=pct(fmean(float(v.hard) for v in members)),
+            sacc=pct(fmean(v.soft for v in members)),
+            hacc_ci=_ci(list(hard.values()), ci, pooled=True),
+            correct=correct,
+        ))
     return out
 
 
-def _generation_stats(
-    verdicts: Sequence[Verdict], generation: Sequence[Mapping[str, Any] | None] | None
-) -> dict[str, Any]:
-    """Truncation rate, error messages and usage: why a run's numbers may be off."""
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "latency_s")
+
+
+def _usage_value(usage: Usage, name: str) -> float | None:
+    value: float | None = getattr(usage, name)
+    return value
+
+
+def _errors(samples: Sequence[Sample]) -> dict[str, int]:
+    """Failed generations, by the first line of their message."""
     errors = Counter(
         (v.error or "").strip().splitlines()[0][:160] if (v.error or "").strip() else "error"
-        for v in verdicts
+        for v in samples
         if not v.scored
     )
-    out: dict[str, Any] = {"errors": dict(errors.most_common())}
-    metas = list(generation) if generation is not None else []
-    scored_metas = [m for v, m in zip(verdicts, metas, strict=False) if v.scored and m]
-    reasons = [m.get("finish_reason") for m in scored_metas if m.get("finish_reason")]
-    out["truncation"] = None
-    if reasons:
-        n_length = sum(1 for r in reasons if r == "length")
-        out["truncation"] = {
-            "n_with_finish_reason": len(reasons),
-            "n_length": n_length,
-            "rate": pct(n_length / len(reasons)),
-            "finish_reasons": dict(Counter(str(r) for r in reasons).most_common()),
-        }
-    usage: dict[str, Any] = {}
-    for name in ("prompt_tokens", "completion_tokens", "reasoning_tokens", "latency_s"):
-        values = [float(m[name]) for m in scored_metas
-                  if isinstance(m.get(name), (int, float)) and not isinstance(m.get(name), bool)]
+    return dict(errors.most_common())
+
+
+def _truncation(usages: Sequence[Usage]) -> Truncation | None:
+    reasons = [u.finish_reason for u in usages if u.finish_reason]
+    if not reasons:
+        return None
+    n_length = sum(1 for r in reasons if r == "length")
+    return Truncation(
+        n_with_finish_reason=len(reasons),
+        n_length=n_length,
+        rate=pct(n_length / len(reasons)),
+        finish_reasons=dict(Counter(str(r) for r in reasons).most_common()),
+    )
+
+
+def _usage(usages: Sequence[Usage]) -> dict[str, Total]:
+    out: dict[str, Total] = {}
+    for name in USAGE_FIELDS:
+        values = [float(v) for u in usages if (v := _usage_value(u, name)) is not None]
         if values:
-            usage[name] = {"total": round(sum(values), 2), "mean": round(fmean(values), 2)}
-    out["usage"] = usage
+            out[name] = Total(total=round(sum(values), 2), mean=round(fmean(values), 2))
     return out
 
 
@@ -379,113 +385,128 @@ def relative_diff(with_constraints: float | None, without: float | None) -> floa
 
 
 def aggregate(
-    pairs: Sequence[tuple[Item, Verdict]],
-    control: Sequence[tuple[Item, Verdict]] | None = None,
+    samples: Sequence[Sample],
+    control: Sequence[Sample] | None = None,
     *,
-    generation: Sequence[Mapping[str, Any] | None] | None = None,
-    ci: CISettings | None = CISettings(),
-) -> dict[str, Any]:
+    ci: CISettings | None = DEFAULT_CI,
+) -> Metrics:
     """All metrics of a run (the ``metrics`` part of ``results.json``).
 
-    ``generation`` is optional per-sample metadata aligned with ``pairs`` (the output records'
-    ``finish_reason``, ``completion_tokens``, ``reasoning_tokens``, ``prompt_tokens``,
-    ``latency_s``): with it the result has truncation, usage and token-based lengths.
+    Truncation, usage and token-based lengths come from the generation facts of each sample's
+    response (``finish_reason``, token counts, ``latency_s``), when the run recorded them.
     ``ci=None`` leaves the intervals out (faster, e.g. for RL rewards).
     """
-    scores = item_scores(pairs)
-    n_errors = sum(1 for _, v in pairs if not v.scored)
-    result: dict[str, Any] = {
-        "n_items": len(scores),
-        "n_responses": sum(1 for _, v in pairs if v.scored),
-        "n_errors": n_errors,
-        "items_without_response": len({i.key for i, _ in pairs}) - len(scores),
-        "samples_per_item": {
-            "min": min((s.n_samples for s in scores), default=0),
-            "max": max((s.n_samples for s in scores), default=0),
-        },
-        "overall": summary(scores, ci),
-        "by_source": _group(scores, lambda s: s.item.source, SOURCES, ci),
-        "by_count": _group(scores, lambda s: s.item.count_name, COUNT_NAMES, ci),
-        "by_constraint": by_constraint(scores, ci),
-        "by_category": by_category(scores, ci),
-    }
-    if ci is not None:
-        result["ci"] = ci.describe()
+    scores = item_scores(samples)
+    rates = summary(scores, ci)
+    control_part = _control(control, ci) if control is not None else None
+    overall = Overall(rates)
     if any(s.n_samples > 1 for s in scores):
-        result["overall"]["any_sample_hacc"] = pct(_mean([float(s.any_hard) for s in scores]))
-        if ci is not None:
-            result["overall"]["any_sample_hacc_ci"] = _ci([float(s.any_hard) for s in scores],
-                                                          ci)
-    quads = quadrants(scores)
-    if quads is not None:
-        result["quadrants"] = quads
-        if ci is not None:
-            result["quadrants_ci"] = quadrants_ci(scores, ci)
-    verdicts = [v for _, v in pairs]
-    unit, lengths = sample_lengths(verdicts, generation)
-    reasoning_lengths = [ln[0] for ln in lengths if ln is not None]
-    answer_lengths = [ln[1] for ln in lengths if ln is not None]
-    result["lengths"] = {
-        "unit": unit,
-        "reasoning": _describe(reasoning_lengths),
-        "answer": _describe(answer_lengths),
-    }
-    result["by_reasoning_length"] = by_reasoning_length(pairs, lengths, ci)
-    result.update(_generation_stats(verdicts, generation))
-    if control is not None:
-        control_scores = item_scores(control)
-        control_summary = summary(control_scores, ci)
-        base = control_summary.get("correct")
-        result["control"] = {
-            "n_items": len(control_scores),
-            "n_errors": sum(1 for _, v in control if not v.scored),
-            "correct": base,
-            "by_source": {
-                k: v.get("correct")
-                for k, v in _group(control_scores, lambda s: s.item.source,
-                                   SOURCES).items()
-            },
-        }
-        result["overall"]["correct_without_constraints"] = base
-        result["overall"]["diff_percent"] = relative_diff(
-            result["overall"].get("correct"), base
-        )
-        if ci is not None:
-            result["control"]["correct_ci"] = control_summary.get("correct_ci")
-    if "correct" in result["overall"]:
-        result["correctness"] = _correctness(scores, control, ci)
-    return result
+        any_hard = [float(s.any_hard) for s in scores]
+        overall = Overall(rates, pct_or_none(_mean(any_hard)), _ci(any_hard, ci))
+    if control_part is not None:
+        overall = Overall(overall.rates, overall.any_sample_hacc, overall.any_sample_hacc_ci,
+                          control_part.correct, relative_diff(rates.correct,
+                                                              control_part.correct))
+    unit, lengths = sample_lengths(samples)
+    usages = [s.response.usage for s in samples if s.scored]
+    return Metrics(
+        n_items=len(scores),
+        n_responses=sum(1 for v in samples if v.scored),
+        n_errors=sum(1 for v in samples if not v.scored),
+        items_without_response=len({s.key for s in samples}) - len(scores),
+        samples_per_item=SamplesPerItem(min=min((s.n_samples for s in scores), default=0),
+                                        max=max((s.n_samples for s in scores), default=0)),
+        overall=overall,
+        by_source=_group(scores, lambda s: s.item.source, SOURCES, ci),
+        by_count=_group(scores, lambda s: s.item.count_name, COUNT_NAMES, ci),
+        by_constraint=by_constraint(scores, ci),
+        by_category=by_category(scores, ci),
+        ci=ci,
+        quadrants=quadrants(scores),
+        quadrants_ci=quadrants_ci(scores, ci) if ci is not None else None,
+        lengths=Lengths(unit=unit,
+                        reasoning=_describe([ln[0] for ln in lengths if ln is not None]),
+                        answer=_describe([ln[1] for ln in lengths if ln is not None])),
+        by_reasoning_length=tuple(by_reasoning_length(samples, lengths, ci)),
+        errors=_errors(samples),
+        truncation=_truncation(usages),
+        usage=_usage(usages),
+        control=control_part,
+        correctness=_correctness(scores, control, ci) if rates.correct is not None else None,
+        grading=grading_counts(samples),
+    )
+
+
+def _control(control: Sequence[Sample], ci: CISettings | None) -> Control:
+    """Correctness of the run without constraints, overall and by source."""
+    control_scores = item_scores(control)
+    control_summary = summary(control_scores, ci)
+    return Control(
+        n_items=len(control_scores),
+        n_errors=sum(1 for v in control if not v.scored),
+        correct=control_summary.correct,
+        by_source={k: v.correct for k, v in _group(control_scores, lambda s: s.item.source,
+                                                   SOURCES).items()},
+        correct_ci=control_summary.correct_ci,
+        grading=grading_counts(control),
+    )
+
+
+def _grade_counts(samples: Sequence[Sample]) -> GradeCounts:
+    reasons = [s.grade.reason for s in samples if s.grade is not None]
+    return GradeCounts(n_graded=len(reasons), timeout=reasons.count("timeout"),
+                       error=reasons.count("error"))
+
+
+def grading_counts(samples: Sequence[Sample]) -> Grading | None:
+    """How the grader decided each graded sample, overall and by source (``None``: not
+    graded). Timeouts and errors are answers whose correctness is unknown."""
+    graded = [s for s in samples if s.grade is not None]
+    if not graded:
+        return None
+    outcomes = Counter(s.grade.reason for s in graded if s.grade is not None)
+    order = [o for o in GRADE_OUTCOMES] + sorted(set(outcomes) - set(GRADE_OUTCOMES))
+    by_source: dict[str, list[Sample]] = defaultdict(list)
+    for s in graded:
+        by_source[s.item.source].append(s)
+    sources = [n for n in SOURCES if n in by_source] + sorted(set(by_source) - set(SOURCES))
+    return Grading(
+        counts=_grade_counts(graded),
+        outcomes={o: outcomes.get(o, 0) for o in order},
+        by_source={n: _grade_counts(by_source[n]) for n in sources},
+    )
 
 
 def _correctness(
     scores: Sequence[ItemScore],
-    control: Sequence[tuple[Item, Verdict]] | None,
+    control: Sequence[Sample] | None,
     ci: CISettings | None,
-) -> dict[str, Any]:
+) -> Correctness:
     """Correctness with and without constraints, and their paired difference.
 
     The paired difference (w/ minus w/o, in points, on the items both runs have) is what tells
     whether constraints cost accuracy: it cancels the difficulty of the items.
     """
     with_c = {s.item.key: [float(s.correct)] for s in scores if s.correct is not None}
-    out: dict[str, Any] = {
-        "with_constraints": pct(_mean([v[0] for v in with_c.values()])),
-        "with_constraints_ci": _ci(list(with_c.values()), ci),
-    }
+    with_constraints = pct_or_none(_mean([v[0] for v in with_c.values()]))
+    with_ci = _ci(list(with_c.values()), ci)
     if control is None:
-        return out
+        return Correctness(with_constraints, with_ci)
     control_scores = [s for s in item_scores(control) if s.correct is not None]
     without = {s.item.key: [float(s.correct or 0.0)] for s in control_scores}
-    out["without_constraints"] = pct(_mean([v[0] for v in without.values()]))
-    out["without_constraints_ci"] = _ci(list(without.values()), ci)
-    out["diff_percent"] = relative_diff(out["with_constraints"], out["without_constraints"])
+    without_constraints = pct_or_none(_mean([v[0] for v in without.values()]))
+    paired = None
     if ci is not None and any(k in without for k in with_c):
-        paired = stats.paired_difference(with_c, without, n_boot=ci.n_boot, seed=ci.seed,
-                                         level=ci.level).scaled(100.0, ROUND)
-        out["paired_difference"] = {
-            "difference": paired.estimate,
-            "ci": paired.as_list(),
-            "n_common": paired.n_common,
-            "p_value": round(paired.p_value, ROUND),
-        }
-    return out
+        diff = stats.paired_difference(with_c, without, n_boot=ci.n_boot, seed=ci.seed,
+                                       level=ci.level).scaled(100.0, ROUND)
+        paired = PairedDiff(difference=diff.estimate, ci=(diff.low, diff.high),
+                            n_common=diff.n_common, p_value=round(diff.p_value, ROUND))
+    return Correctness(
+        with_constraints=with_constraints,
+        with_constraints_ci=with_ci,
+        control=True,
+        without_constraints=without_constraints,
+        without_constraints_ci=_ci(list(without.values()), ci),
+        diff_percent=relative_diff(with_constraints, without_constraints),
+        paired_difference=paired,
+    )

@@ -1,182 +1,75 @@
 """Scoring orchestration: read responses, judge, grade, aggregate, write the run folder.
 
-The CLI calls these functions and nothing else. Outputs are written atomically: every file goes
-to a temporary name in the same folder and is renamed into place only when all of them are
-complete, so a failed run leaves no half-written ``samples.jsonl`` or ``results.json``.
+The CLI calls these functions and nothing else. A command owns its output folder: the output
+set (``samples.jsonl``, ``results.json``, ``control_samples.jsonl``) is written to temporary
+names in that folder and renamed into place only when every file is complete, and a member of
+the set that this run does not produce (a ``control_samples.jsonl`` of an earlier run with a
+control) is removed, so a folder never mixes two runs. A failed run leaves no half-written file
+and no temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mathif import __version__
-from mathif.data import Dataset, Item, load, parse_item, read_jsonl
-from mathif.errors import InputError
-from mathif.metrics import SCHEMA_VERSION, aggregate
-from mathif.scoring import Response, Verdict, align, attach_grades, judge
+from mathif.config import MAX_UNGRADED_PERCENT
+from mathif.data import Dataset, Item, Selection, load
+from mathif.errors import InputError, MathIFError
+from mathif.grading import DEFAULT_TIMEOUT
+from mathif.metrics import aggregate
+from mathif.responses import (
+    Entry,
+    entries_of,
+    match_control,
+    match_responses,
+    read_items_with_responses,
+)
+from mathif.results import Metrics, Results
+from mathif.samples import Sample
+from mathif.scoring import grade_samples, judge_sample
+from mathif.version import __version__
 
 # From this many responses on, a grading worker is started before the constraints are checked.
 WARM_UP_AT = 200
-# Where a line keeps its responses, in the official scorer's order of preference.
-RESPONSE_FIELDS = ("output", "responses", "response")
+SAMPLES_FILE = "samples.jsonl"
+RESULTS_FILE = "results.json"
+CONTROL_FILE = "control_samples.jsonl"
+# Everything `score` and `eval` write from their results: replaced as a whole on each run.
+OUTPUT_SET = (SAMPLES_FILE, RESULTS_FILE, CONTROL_FILE)
+
+
+class UngradedAnswersError(MathIFError):
+    """Too many answers could not be graded; ``result`` holds the run anyway."""
+
+    def __init__(self, message: str, result: ScoreResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """What :func:`score` returns: one verdict per (item, sample) and the aggregate results."""
+    """What scoring returns: every sample (item, response, verdict, grade) and the results."""
 
-    items: tuple[Item, ...]
-    verdicts: tuple[Verdict, ...]
-    results: dict[str, Any]
-    records: tuple[dict[str, Any], ...] = field(default=(), repr=False)
-    control_verdicts: tuple[Verdict, ...] = ()
-    control_records: tuple[dict[str, Any], ...] | None = field(default=None, repr=False)
+    samples: tuple[Sample, ...]
+    results: Results
+    control_samples: tuple[Sample, ...] | None = None
 
     @property
-    def metrics(self) -> dict[str, Any]:
-        return self.results["metrics"]
+    def metrics(self) -> Metrics:
+        return self.results.metrics
 
-
-@dataclass(frozen=True)
-class ScoredInput:
-    """Responses read from a file: the item, its samples, and the input line's own fields."""
-
-    item: Item
-    samples: list[Response]
-    fields: dict[str, Any]
-
-
-def _record_extra(value: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(value)
-
-
-def _samples_from_value(value: Any, *, file: str, line: int, name: str) -> list[Response]:
-    if isinstance(value, str):
-        return [Response(value)]
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return [Response(v) for v in value]
-    if isinstance(value, list) and not value:
-        raise InputError("empty list of outputs", file=file, line=line, field=name)
-    raise InputError(
-        f"expected a string or a list of strings, got {type(value).__name__}",
-        file=file,
-        line=line,
-        field=name,
-    )
-
-
-def _response_of(record: dict[str, Any], *, file: str, line: int) -> list[Response]:
-    for name in RESPONSE_FIELDS:
-        if name in record and record[name] is not None:
-            return _samples_from_value(record[name], file=file, line=line, name=name)
-    raise InputError(
-        "missing field: give 'response' (string) or 'output' (list of strings)",
-        file=file, line=line, field="response",
-    )
-
-
-def read_scoring_input(path: str | os.PathLike[str]) -> list[ScoredInput]:
-    """Read a JSONL whose lines hold an item's fields plus ``response`` or ``output``.
-
-    The item key is the line's ``key`` field when present, else ``"{file stem}:{line index}"``.
-    All other fields of the line are kept untouched in the output records.
-    """
-    path = Path(path)
-    stem = path.name.removesuffix(".jsonl")
-    out: list[ScoredInput] = []
-    seen: dict[str, int] = {}
-    for index, record in read_jsonl(path):
-        line = index + 1
-        if not isinstance(record, dict):
-            raise InputError(f"expected a JSON object, got {type(record).__name__}",
-                             file=str(path), line=line)
-        key = record.get("key", f"{stem}:{index}")
-        if not isinstance(key, str) or not key:
-            raise InputError("expected a non-empty string", file=str(path), line=line,
-                             field="key")
-        if key in seen:
-            raise InputError(f"duplicate key {key!r} (first on line {seen[key]})",
-                             file=str(path), line=line, field="key")
-        seen[key] = line
-        item = parse_item(record, key=key, file=str(path), line=line)
-        samples = _response_of(record, file=str(path), line=line)
-        out.append(ScoredInput(item, samples, record))
-    if not out:
-        raise InputError("no records", file=str(path))
-    return out
-
-
-def read_aligned_responses(
-    dataset: Sequence[Item], path: str | os.PathLike[str]
-) -> list[ScoredInput]:
-    """Read the official pipeline's output: one line per item of ``dataset``, in order.
-
-    A line is a JSON object with ``output`` (list of strings or a string), ``responses`` or
-    ``response`` — the fields the official scorer reads — or a bare JSON string.
-    """
-    path = Path(path)
-    lines = list(read_jsonl(path))
-    if len(lines) != len(dataset):
-        raise InputError(
-            f"{len(lines)} responses for {len(dataset)} items: the responses file must have "
-            "exactly one line per item, in the data's order",
-            file=str(path),
-        )
-    out = []
-    for item, (index, record) in zip(dataset, lines, strict=True):
-        line = index + 1
-        if isinstance(record, str):
-            samples = [Response(record)]
-            record = {"response": record}
-        elif isinstance(record, dict):
-            samples = _response_of(record, file=str(path), line=line)
-        else:
-            raise InputError(f"expected a JSON object or string, got {type(record).__name__}",
-                             file=str(path), line=line)
-        fields = {**item.to_record(), **{k: v for k, v in record.items() if k != "key"}}
-        out.append(ScoredInput(item, samples, fields))
-    return out
-
-
-def sample_base(fields: Mapping[str, Any], response: Response) -> dict[str, Any]:
-    """The input fields of one sample's record, with that sample's own response text.
-
-    Every record carries the text it was scored on (``response``; ``reasoning`` when it came
-    separately), so a run folder can be re-scored or reported without its input file. The
-    input's list of samples (``output`` / ``responses``) is not repeated on every line: each
-    line has its own sample as ``response``.
-    """
-    base = {k: v for k, v in fields.items() if k not in ("output", "responses")}
-    base.update(response.extra)
-    if base.get("response") != response.text and response.error is None:
-        base["response"] = response.text
-    if response.reasoning is not None:
-        base["reasoning"] = response.reasoning
-    return base
-
-
-def verdict_record(base: Mapping[str, Any], verdict: Verdict) -> dict[str, Any]:
-    """One line of ``samples.jsonl``: the input fields plus the verdict."""
-    record = dict(base)
-    record["key"] = verdict.key
-    record["sample"] = verdict.sample
-    record["follow"] = list(verdict.follow)
-    record["hard"] = verdict.hard
-    record["soft"] = verdict.soft
-    record["answer_part"] = verdict.answer
-    if verdict.grader is not None:
-        record["correct"] = verdict.correct
-        record["extracted_answer"] = verdict.extracted_answer
-        record["grader"] = verdict.grader
-        record["grade_reason"] = verdict.grade_reason
-    record["error"] = verdict.error
-    return record
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The scored items, each once, in order."""
+        return tuple({s.key: s.item for s in self.samples}.values())
 
 
 def manifest_of(dataset: Dataset | None, **extra: Any) -> dict[str, Any]:
@@ -187,63 +80,62 @@ def manifest_of(dataset: Dataset | None, **extra: Any) -> dict[str, Any]:
     return manifest
 
 
-def score_inputs(
-    inputs: Sequence[ScoredInput],
+def _judged(entries: Sequence[Entry]) -> list[Sample]:
+    return [judge_sample(Sample(e.item, e.index, e.response, fields=e.fields))
+            for e in entries]
+
+
+def score_entries(
+    entries: Sequence[Entry],
     *,
     grader: str | None = "mathif",
-    control: Sequence[ScoredInput] | None = None,
+    control: Sequence[Entry] | None = None,
     manifest: Mapping[str, Any] | None = None,
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
     progress: bool = False,
 ) -> ScoreResult:
-    """Judge and grade every sample of ``inputs``; aggregate; build the output records."""
-    pairs: list[tuple[Item, Verdict]] = []
-    bases: list[Mapping[str, Any]] = []
-    if grader is not None and sum(len(e.samples) for e in inputs) >= WARM_UP_AT:
+    """Judge and grade every sample of ``entries`` (and of ``control``); aggregate."""
+    if control is not None and grader is None:
+        raise ValueError("a control run is compared on correctness: it needs a grader")
+    if grader is not None and len(entries) >= WARM_UP_AT:
         from mathif.grading import warm_up
 
-        warm_up()  # a grading worker starts on the other core while constraints are checked
-    for entry in inputs:
-        for sample, response in enumerate(entry.samples):
-            pairs.append((entry.item, judge(entry.item, response, sample)))
-            bases.append(sample_base(entry.fields, response))
-    verdicts = [v for _, v in pairs]
+        warm_up(grader)  # a grading worker starts on the other core while constraints are checked
+    samples = _judged(entries)
     if grader is not None:
-        verdicts = attach_grades(pairs, grader=grader, timeout=timeout, workers=workers,
-                                 progress=progress)
-        pairs = [(item, v) for (item, _), v in zip(pairs, verdicts, strict=True)]
-    control_pairs: list[tuple[Item, Verdict]] | None = None
-    control_records: tuple[dict[str, Any], ...] | None = None
-    if control is not None:
-        if grader is None:
-            raise ValueError("a control run is compared on correctness: it needs a grader")
-        control_pairs = []
-        control_bases: list[Mapping[str, Any]] = []
-        for entry in control:
-            for sample, response in enumerate(entry.samples):
-                control_pairs.append((entry.item, judge(entry.item, response, sample)))
-                control_bases.append(sample_base(entry.fields, response))
-        graded = attach_grades(control_pairs, grader=grader, timeout=timeout, workers=workers,
-                               progress=progress)
-        control_pairs = [(item, v) for (item, _), v in zip(control_pairs, graded, strict=True)]
-        control_records = tuple(
-            verdict_record(b, v) for b, v in zip(control_bases, graded, strict=True)
-        )
-    results = {
-        "schema_version": SCHEMA_VERSION,
-        "mathif_version": __version__,
-        "manifest": dict(manifest or {}),
-        "metrics": aggregate(pairs, control=control_pairs, generation=bases),
-    }
-    records = tuple(verdict_record(b, v) for b, v in zip(bases, verdicts, strict=True))
-    return ScoreResult(
-        items=tuple({e.item.key: e.item for e in inputs}.values()),
-        verdicts=tuple(verdicts),
-        results=results,
-        records=records,
-        control_verdicts=tuple(v for _, v in control_pairs or ()),
-        control_records=control_records,
+        samples = grade_samples(samples, grader=grader, timeout=timeout, workers=workers,
+                                progress=progress)
+    control_samples = None
+    if control is not None and grader is not None:
+        control_samples = grade_samples(_judged(control), grader=grader, timeout=timeout,
+                                        workers=workers, progress=progress)
+    results = Results(aggregate(samples, control_samples), dict(manifest or {}))
+    return ScoreResult(tuple(samples), results,
+                       tuple(control_samples) if control_samples is not None else None)
+
+
+def check_grading(result: ScoreResult, max_percent: float | None = MAX_UNGRADED_PERCENT) -> None:
+    """Raise :class:`UngradedAnswersError` when more than ``max_percent`` of the graded answers
+    (main and control runs together) timed out or failed in the grader (``None``: no limit)."""
+    if max_percent is None:
+        return
+    parts = [result.metrics.grading]
+    if result.metrics.control is not None:
+        parts.append(result.metrics.control.grading)
+    graded = sum(g.counts.n_graded for g in parts if g is not None)
+    timeouts = sum(g.counts.timeout for g in parts if g is not None)
+    errors = sum(g.counts.error for g in parts if g is not None)
+    if not graded or 100.0 * (timeouts + errors) / graded <= max_percent:
+        return
+    share = 100.0 * (timeouts + errors) / graded
+    raise UngradedAnswersError(
+        f"{timeouts + errors} of {graded} answers ({share:.1f}%) could not be graded "
+        f"({timeouts} timeout(s), {errors} grader error(s)); more than the {max_percent:g}% "
+        "allowed. They count as wrong, so correctness is too low by up to "
+        f"{share:.1f} points. Raise --grade-timeout (grade_timeout=), or accept them with "
+        "--max-ungraded PERCENT (max_ungraded=).",
+        result,
     )
 
 
@@ -253,38 +145,91 @@ def score(
     *,
     grader: str | None = "mathif",
     control: Sequence[Any] | Mapping[str, Any] | None = None,
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
+    max_ungraded: float | None = MAX_UNGRADED_PERCENT,
 ) -> ScoreResult:
     """Score responses to MathIF items.
 
     ``responses`` is aligned with ``items`` (or a mapping from item key); each value is the raw
-    model output (a string), a :class:`~mathif.scoring.Response` (for a separate reasoning
+    model output (a string), a :class:`~mathif.responses.Response` (for a separate reasoning
     field or a generation error), or a list of those (one per sample). ``grader`` is
     ``"mathif"`` (default), ``"reference"`` (the official grader's verdicts) or ``None`` (no
     correctness). ``control`` holds the responses of the run without constraints.
+    ``max_ungraded``: the share (percent) of answers that may time out or fail in the grader
+    before :class:`UngradedAnswersError` is raised (``None``: no limit).
 
     >>> items = mathif.load("MathIF/", limit=2)                      # doctest: +SKIP
     >>> result = mathif.score(items, ["<think>..</think> \\boxed{3}", "..."])  # doctest: +SKIP
-    >>> result.verdicts[0].follow, result.metrics["overall"]["hacc"]  # doctest: +SKIP
+    >>> result.samples[0].follow, result.metrics.overall.hacc       # doctest: +SKIP
     """
-
-    def as_inputs(values: Sequence[Any] | Mapping[str, Any]) -> list[ScoredInput]:
-        return [
-            ScoredInput(item, [Response(s) if isinstance(s, str) else s for s in samples],
-                        item.to_record())
-            for item, samples in align(items, values)
-        ]
-
     manifest = manifest_of(items if isinstance(items, Dataset) else None, grader=grader)
-    return score_inputs(
-        as_inputs(responses),
+    result = score_entries(
+        entries_of(items, responses),
         grader=grader,
-        control=as_inputs(control) if control is not None else None,
+        control=entries_of(items, control) if control is not None else None,
         manifest=manifest,
         timeout=timeout,
         workers=workers,
     )
+    check_grading(result, max_ungraded)
+    return result
+
+
+def score_file(
+    path: str | os.PathLike[str],
+    *,
+    data: str | os.PathLike[str] | None = None,
+    grader: str | None = "mathif",
+    control: str | os.PathLike[str] | None = None,
+    sources: Iterable[str] | None = None,
+    counts: Iterable[int | str] | None = None,
+    limit: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+    progress: bool = False,
+    max_ungraded: float | None = MAX_UNGRADED_PERCENT,
+) -> ScoreResult:
+    """Score a responses file, as ``mathif score`` does.
+
+    Without ``data``, ``path`` holds item fields plus ``response``/``output`` on each line.
+    With ``data`` (a dataset source), ``path`` holds responses matched to the loaded items
+    (by key, question, or line position; see :mod:`mathif.responses`). ``control`` is a file
+    of the same shape with the responses of the run without constraints. The filters
+    (``sources``, ``counts``, ``limit``) choose the items that are scored, either way.
+    """
+    selection = Selection.of(sources, counts, limit)
+    dataset: Dataset | None = None
+    if data is not None:
+        dataset = load(data, sources=selection.sources, counts=selection.counts,
+                       limit=selection.limit)
+        entries = match_responses(path, dataset)
+        control_entries = match_responses(control, dataset) if control else None
+    else:
+        entries, universe = read_items_with_responses(path, selection)
+        selected = list({e.item.key: e.item for e in entries}.values())
+        control_entries = match_control(control, universe, selected) if control else None
+    manifest = manifest_of(
+        dataset, responses=str(path), control=str(control) if control else None,
+        grader=grader,
+        selection=_selection_record(selection) if dataset is None else None,
+    )
+    result = score_entries(entries, grader=grader, control=control_entries,
+                           manifest=manifest, timeout=timeout, workers=workers,
+                           progress=progress)
+    check_grading(result, max_ungraded)
+    return result
+
+
+def _selection_record(selection: Selection) -> dict[str, Any] | None:
+    if selection.is_everything:
+        return None
+    return {"sources": list(selection.sources) if selection.sources is not None else None,
+            "counts": list(selection.counts) if selection.counts is not None else None,
+            "limit": selection.limit}
+
+
+# --- the output folder ---------------------------------------------------------------------
 
 
 def _umask() -> int:
@@ -300,98 +245,87 @@ def _dump_line(record: Mapping[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def write_run(out_dir: str | os.PathLike[str], result: ScoreResult) -> dict[str, Path]:
-    """Write ``samples.jsonl``, ``results.json`` (and ``control_samples.jsonl`` when there is a
-    control run) into ``out_dir`` atomically."""
-    control_records = result.control_records
+def check_out_dir(out_dir: str | os.PathLike[str]) -> None:
+    """Fail now, with one clear line, when ``out_dir`` cannot receive a run's files.
+
+    Checked before any work, so that a long scoring or generation does not end in a
+    traceback: a path that is a file, a folder that cannot be written, a full disk. Nothing
+    is created: a folder that does not exist yet is created when the files are written.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {
-        "samples.jsonl": "".join(_dump_line(r) for r in result.records),
-        "results.json": json.dumps(result.results, indent=2, ensure_ascii=False) + "\n",
-    }
-    if control_records is not None:
-        files["control_samples.jsonl"] = "".join(_dump_line(r) for r in control_records)
-    temps: list[tuple[Path, Path]] = []
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a folder: give a folder for the run's files",
+                         file=str(out))
+    probe_dir = out
+    while not probe_dir.exists():
+        if probe_dir.parent == probe_dir:
+            break
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir():
+        raise InputError(f"cannot create the output folder: {probe_dir} is a file",
+                         file=str(out))
     try:
-        for name, text in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-            os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; results are for sharing
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temps.append((Path(tmp), out / name))
-    except BaseException:
-        for tmp, _ in temps:
+        fd, tmp = tempfile.mkstemp(prefix=".mathif-probe.", dir=probe_dir)
+    except OSError as exc:
+        raise InputError(f"cannot write into {probe_dir}: {exc.strerror or exc}",
+                         file=str(out)) from None
+    try:
+        try:
+            os.write(fd, b"\n" * 4096)
+            os.fsync(fd)
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror
+            raise InputError(f"cannot write into {probe_dir}: {reason}",
+                             file=str(out)) from None
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _write_temp(folder: Path, name: str, text: str, temps: list[Path]) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    temps.append(Path(tmp))  # registered first: removed even if the write fails
+    os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; results are for sharing
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(tmp)
+
+
+def write_run(out_dir: str | os.PathLike[str], result: ScoreResult) -> dict[str, Path]:
+    """Replace the output set in ``out_dir``: ``samples.jsonl``, ``results.json`` and, with a
+    control run, ``control_samples.jsonl`` (an earlier run's control file is removed)."""
+    out = Path(out_dir)
+    check_out_dir(out)
+    files: dict[str, str] = {
+        SAMPLES_FILE: "".join(_dump_line(s.to_record()) for s in result.samples),
+        RESULTS_FILE: result.results.to_json(),
+    }
+    if result.control_samples is not None:
+        files[CONTROL_FILE] = "".join(_dump_line(s.to_record()) for s in result.control_samples)
+    out.mkdir(parents=True, exist_ok=True)
+    temps: list[Path] = []
+    try:
+        ready = {name: _write_temp(out, name, text, temps) for name, text in files.items()}
+        for name in OUTPUT_SET:
+            if name not in ready:
+                (out / name).unlink(missing_ok=True)  # not this run's: stale
+        for name in (SAMPLES_FILE, CONTROL_FILE, RESULTS_FILE):  # results.json last
+            if name in ready:
+                os.replace(ready[name], out / name)
+    finally:
+        for tmp in temps:
             tmp.unlink(missing_ok=True)
-        raise
-    for tmp, final in temps:
-        os.replace(tmp, final)
+    _fsync_dir(out)
     return {name: out / name for name in files}
 
 
-def match_control(
-    inputs: Sequence[ScoredInput], control: Sequence[ScoredInput], *, file: str
-) -> list[ScoredInput]:
-    """Re-key control entries onto the main run's items.
-
-    A control entry belongs to the main item with the same key; files written without a
-    ``key`` field get keys from their own file name, so those fall back to the question text
-    (all 420 questions are distinct, SPEC §1).
-    """
-    by_key = {e.item.key: e.item for e in inputs}
-    by_question = {e.item.question: e.item for e in inputs}
-    out = []
-    for entry in control:
-        item = by_key.get(entry.item.key) or by_question.get(entry.item.question)
-        if item is None:
-            raise InputError(
-                f"control response for item {entry.item.key!r}, which is not in the main run",
-                file=file,
-            )
-        out.append(ScoredInput(item, entry.samples, entry.fields))
-    return out
-
-
-def score_file(
-    path: str | os.PathLike[str],
-    *,
-    data: str | None = None,
-    grader: str | None = "mathif",
-    control: str | os.PathLike[str] | None = None,
-    sources: Iterable[str] | None = None,
-    counts: Iterable[int | str] | None = None,
-    limit: int | None = None,
-    timeout: float = 5.0,
-    workers: int | None = None,
-    progress: bool = False,
-) -> ScoreResult:
-    """Score a responses file, as ``mathif score`` does.
-
-    Without ``data``, ``path`` holds item fields plus ``response``/``output`` on each line.
-    With ``data`` (a dataset source), ``path`` is the official pipeline's output aligned line
-    by line with the loaded (and filtered) items. ``control`` is a file of the same shape with
-    the responses of the run without constraints.
-    """
-    dataset: Dataset | None = None
-    if data is not None:
-        dataset = load(data, sources=sources, counts=counts, limit=limit)
-        inputs = read_aligned_responses(dataset, path)
-        control_inputs = read_aligned_responses(dataset, control) if control else None
-    else:
-        inputs = read_scoring_input(path)
-        control_inputs = read_scoring_input(control) if control else None
-    if control_inputs is not None:
-        control_inputs = match_control(inputs, control_inputs, file=str(control))
-    manifest = manifest_of(dataset, responses=str(path), control=str(control) if control
-                           else None, grader=grader)
-    return score_inputs(
-        inputs,
-        grader=grader,
-        control=control_inputs,
-        manifest=manifest,
-        timeout=timeout,
-        workers=workers,
-        progress=progress,
-    )
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not possible on every platform
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -126,20 +126,27 @@ def _stream_width(n_items: int) -> int:
 
 
 @lru_cache(maxsize=4)
-def _uniforms(n_boot: int, width: int, seed: int) -> np.ndarray:
-    """``(n_boot, width)`` uniforms in [0, 1) from PCG64's raw 64-bit output (top 53 bits)."""
+def _draws(n_boot: int, width: int, seed: int) -> np.ndarray:
+    """``(n_boot, width)`` top-53-bit integers of PCG64's raw output, as (exact) floats.
+
+    The uniform in [0, 1) of the documented stream is ``draw * 2**-53``; it is never formed:
+    ``draw * (n * 2**-53)`` is the same product of the same exact operands, so it rounds to
+    the same float as ``uniform * n`` (one pass over the array fewer).
+    """
     raw = np.random.PCG64(seed).random_raw(n_boot * width).reshape(n_boot, width)
-    uniforms: np.ndarray = (raw >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
-    uniforms.setflags(write=False)
-    return uniforms
+    raw >>= np.uint64(11)
+    draws: np.ndarray = raw.astype(np.float64)
+    draws.setflags(write=False)
+    return draws
 
 
 @lru_cache(maxsize=64)
 def _cached_indices(n_items: int, n_boot: int, seed: int) -> np.ndarray:
     # Row r, column j of the stream decides draw j of resample r, whatever the group size:
     # the breakdowns of one results file (a few dozen group sizes) reuse one stream.
-    uniforms = _uniforms(n_boot, _stream_width(n_items), seed)[:, :n_items]
-    idx = np.floor(uniforms * n_items).astype(np.intp)
+    # floor(uniform * n): the product is >= 0, so truncating to an integer is the floor.
+    scaled = _draws(n_boot, _stream_width(n_items), seed)[:, :n_items] * (n_items * 2.0**-53)
+    idx: np.ndarray = scaled.astype(np.intp)
     idx.setflags(write=False)
     return idx
 

@@ -274,16 +274,16 @@ def test_every_checker_has_positive_and_negative_cases() -> None:
 
 def test_quotes_and_end_phrase_together() -> None:
     text = '"The answer is 4. Any other questions?"'
-    verdicts = check_all([QUOTE, END], [None, {"end_phrase": "Any other questions?"}], text)
+    verdicts = check_all([QUOTE, END], text, [None, {"end_phrase": "Any other questions?"}])
     assert verdicts == [True, True]
 
 
 def test_check_all_keeps_order_and_length() -> None:
     names = [COMMA, NW, QUOTE]
     args: list[dict[str, Any] | None] = [None, {"num_words": 3, "relation": "less than"}, None]
-    assert check_all(names, args, "one, two") == [False, True, False]
+    assert check_all(names, "one, two", args) == [False, True, False]
     with pytest.raises(ValueError):
-        check_all(names, args[:2], "x")
+        check_all(names, "x", args[:2])
 
 
 @pytest.mark.parametrize("cid", CONSTRAINT_IDS)

@@ -30,7 +30,7 @@ ARGS: dict[str, dict[str, Any] | None] = {
 
 
 def _all_checkers(text: str) -> list[bool]:
-    return check_all(list(CONSTRAINT_IDS), [ARGS[c] for c in CONSTRAINT_IDS], text)
+    return check_all(list(CONSTRAINT_IDS), text, [ARGS[c] for c in CONSTRAINT_IDS])
 
 
 def test_five_megabyte_response() -> None:
@@ -68,7 +68,7 @@ def test_verdicts_do_not_depend_on_order() -> None:
             if cid in CONSTRAINT_IDS:
                 names.append(cid)
                 args.append({k: v for k, v in kw.items() if v is not None})
-        return check_all(names, args, row["response"])
+        return check_all(names, row["response"], args)
 
     T.clear_caches()
     forward = [verdicts(i) for i in range(len(rows))]

@@ -78,8 +78,8 @@ def test_evaluate_writes_the_store_and_score_files(items, tmp_path: Path) -> Non
     assert (first["finish_reason"], first["prompt_tokens"], first["completion_tokens"]) == (
         "stop", 7, 3)
     assert first["question"] == items[0].question and first["error"] is None
-    assert result.metrics["n_responses"] == 12
-    assert json.loads((tmp_path / "results.json").read_text())["metrics"] == result.metrics
+    assert result.metrics.n_responses == 12
+    assert json.loads((tmp_path / "results.json").read_text()) == result.results.to_record()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["settings"]["sampling"] == {"temperature": 1.0, "top_p": 0.95,
                                                "max_tokens": 16384}
@@ -105,7 +105,7 @@ def test_more_samples_or_items_extend_a_run(items, tmp_path: Path) -> None:
     more = Echo()
     result = evaluate(backend=more, data=items, out=tmp_path, samples=3, grader=None)
     assert sorted({r.sample for r in more.seen}) == [1, 2] and len(more.seen) == 12
-    assert result.metrics["samples_per_item"] == {"min": 3, "max": 3}
+    assert result.metrics.samples_per_item.to_record() == {"min": 3, "max": 3}
 
 
 def test_other_settings_stop_with_a_clear_error(items, tmp_path: Path) -> None:
@@ -120,15 +120,15 @@ def test_other_settings_stop_with_a_clear_error(items, tmp_path: Path) -> None:
 def test_failed_requests_are_reported_not_scored_then_retried(items, tmp_path: Path) -> None:
     bad = {(items[1].key, 0), (items[2].key, 1)}
     result = evaluate(backend=Echo(fail=bad), data=items, out=tmp_path, samples=2, grader=None)
-    errors = [v for v in result.verdicts if not v.scored]
-    assert {(v.key, v.sample) for v in errors} == bad
-    assert result.metrics["n_errors"] == 2 and result.metrics["n_responses"] == 10
+    errors = [s for s in result.samples if not s.scored]
+    assert {(s.key, s.index) for s in errors} == bad
+    assert result.metrics.n_errors == 2 and result.metrics.n_responses == 10
     records = {(r["key"], r["sample"]): r for r in jsonl(tmp_path / "samples.jsonl")}
     assert records[(items[1].key, 0)]["error"] == "HTTP 500: boom"
     retry = Echo()
     fixed = evaluate(backend=retry, data=items, out=tmp_path, samples=2, grader=None)
     assert {(r.key, r.sample) for r in retry.seen} == bad
-    assert fixed.metrics["n_errors"] == 0
+    assert fixed.metrics.n_errors == 0
 
 
 def test_control_run(items, tmp_path: Path) -> None:
@@ -140,7 +140,8 @@ def test_control_run(items, tmp_path: Path) -> None:
         item = next(i for i in items if i.key == request.key)
         assert request.messages[-1].content == mathif.build_prompt(item, constraints=False)
     assert (tmp_path / "control_samples.jsonl").exists()
-    assert "correct_without_constraints" in result.metrics["overall"]
+    assert result.metrics.control is not None
+    assert "correct_without_constraints" in result.metrics.to_record()["overall"]
 
 
 def test_replay_matches_mathif_score(items, tmp_path: Path) -> None:
@@ -201,3 +202,59 @@ def test_eval_help_lists_the_issue_flags(capsys) -> None:
                  "--with-control", "--chat-template-kwargs", "--tensor-parallel-size",
                  "--data-parallel-size", "--gpu-memory-utilization", "--max-model-len"):
         assert flag in text
+
+
+def test_filters_apply_to_a_given_dataset(dataset, tmp_path: Path) -> None:
+    """`mathif.evaluate(data=Dataset, limit=...)` used to ignore the filters."""
+    backend = Echo()
+    result = evaluate(backend=backend, data=dataset, out=tmp_path / "a", grader=None,
+                      sources=["aime"], counts=[2], limit=3)
+    assert len(backend.seen) == 3
+    assert [s.item for s in result.samples] == [
+        i for i in dataset if i.source == "aime" and i.n_constraints == 2][:3]
+    with pytest.raises(ValueError, match="unknown source"):
+        evaluate(backend=Echo(), data=dataset, out=tmp_path / "b", sources=["nope"])
+
+
+def test_replay_by_position_against_the_whole_data_set(dataset, tmp_path: Path) -> None:
+    """The official pipeline's output has one line per item of the whole data set; with a
+    filter, its lines still match their items by position."""
+    official = tmp_path / "official.jsonl"
+    official.write_text("".join(json.dumps({"output": [f"P{i}"]}) + "\n"
+                                for i in range(len(dataset))))
+    evaluate(str(official), backend="replay", data=dataset, out=tmp_path / "r", grader=None,
+             sources=["olympiad"], limit=2)
+    records = jsonl(tmp_path / "r" / "samples.jsonl")
+    first = [n for n, item in enumerate(dataset) if item.source == "olympiad"][:2]
+    assert [r["response"] for r in records] == [f"P{n}" for n in first]
+    assert all(r["error"] is None for r in records)
+
+
+def test_replay_lines_that_match_no_item_are_an_error(items, tmp_path: Path) -> None:
+    stray = tmp_path / "stray.jsonl"
+    stray.write_text(json.dumps({"key": "nowhere:1", "response": "x"}) + "\n")
+    with pytest.raises(mathif.InputError, match="matches no item"):
+        evaluate(str(stray), backend="replay", data=items, out=tmp_path / "s", grader=None)
+
+
+def test_the_run_config_is_declared_once(items, tmp_path: Path) -> None:
+    """The eval flags, the resume settings and the manifest come from RunConfig."""
+    from mathif.cli import build_parser
+    from mathif.config import RunConfig
+    from mathif.options import option_fields
+
+    help_text = build_parser()._subparsers._group_actions[0].choices["eval"].format_help()
+    for f, _ in option_fields(RunConfig):
+        assert "--" + f.name.replace("_", "-") in help_text
+    config = RunConfig(model="m", backend="replay")
+    settings = config.settings(data_checksum="abc")
+    assert list(settings) == ["model", "backend", "prompt_template", "system_prompt",
+                              "chat_template_kwargs", "sampling", "seed", "engine",
+                              "data_checksum"]
+    evaluate(backend=Echo(), data=items, out=tmp_path, grader=None)
+    stored = json.loads((tmp_path / "manifest.json").read_text())["settings"]
+    assert set(stored) == set(settings)
+    with pytest.raises(ValueError, match="temperature"):
+        evaluate(backend=Echo(), data=items, out=tmp_path / "x", temperature=float("nan"))
+    with pytest.raises(ValueError, match="samples"):
+        evaluate(backend=Echo(), data=items, out=tmp_path / "y", samples=0)

@@ -94,7 +94,7 @@ def test_chat_template_arguments_reach_the_template(backend) -> None:  # type: i
 def test_eval_end_to_end_with_hf(tiny_model: Path, data_dir: Path, tmp_path: Path) -> None:
     result = evaluate(str(tiny_model), backend="hf", data=str(data_dir), limit=3, samples=2,
                       max_tokens=10, out=tmp_path, options={"batch_size": 4}, with_control=True)
-    assert result.metrics["n_responses"] == 6 and result.metrics["n_errors"] == 0
+    assert result.metrics.n_responses == 6 and result.metrics.n_errors == 0
     stored = read_completions(tmp_path)
     assert len(stored) == 12 and {c.phase for c in stored} == {"main", "control"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())

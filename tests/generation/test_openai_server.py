@@ -12,6 +12,7 @@ from mathif.cli import main
 from mathif.evaluation import evaluate
 from mathif.generation.openai import OpenAIBackend, RetryPolicy
 from mathif.generation.store import read_completions
+from mathif.results import Metrics
 from tests.generation.faulty_proxy import Faults, FaultyProxy
 
 pytest.importorskip("httpx")
@@ -27,9 +28,9 @@ def records(run: Path) -> list[dict]:
     return [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
 
 
-def scores(metrics: dict) -> dict:
+def scores(metrics: Metrics) -> dict:
     """Metrics without the usage block (latencies differ between any two runs)."""
-    return {k: v for k, v in metrics.items() if k != "usage"}
+    return {k: v for k, v in metrics.to_record().items() if k != "usage"}
 
 
 def texts(run: Path) -> dict[tuple[str, str, int], str]:
@@ -83,7 +84,7 @@ def test_faults_do_not_change_the_results(served_model: str, tiny_model: Path, d
         faulty = evaluate(str(tiny_model), out=tmp_path / "faulty",
                           backend=client(tiny_model, proxy.url, 1), **kwargs)
     assert all(proxy.counts[k] > 0 for k in ("429", "500", "drop", "drop_after", "delay"))
-    assert faulty.metrics["n_errors"] == 0
+    assert faulty.metrics.n_errors == 0
     assert len(texts(tmp_path / "faulty")) == LIMIT * SAMPLES
     assert texts(tmp_path / "faulty") == texts(tmp_path / "clean")
     assert scores(faulty.metrics) == scores(clean.metrics)
@@ -102,12 +103,13 @@ def test_concurrent_faulty_run_scores_like_a_clean_rescoring(
     assert sum(proxy.counts[k] for k in ("429", "500", "drop", "drop_after", "hang")) >= 3
     stored = read_completions(tmp_path / "faulty")
     assert len(stored) == len({c.id for c in stored}) == 2 * LIMIT * SAMPLES
-    assert faulty.metrics["n_errors"] == 0
+    assert faulty.metrics.n_errors == 0
     completions = tmp_path / "faulty" / "completions.jsonl"
     replayed = evaluate(str(completions), backend="replay", out=tmp_path / "replayed",
                         options={"control_responses": str(completions)}, **kwargs)
     assert scores(replayed.metrics) == scores(faulty.metrics)
-    assert [r["response"] for r in replayed.records] == [r["response"] for r in faulty.records]
+    assert [s.response.text for s in replayed.samples] == [
+        s.response.text for s in faulty.samples]
 
 
 def test_exhausted_retries_are_errors_then_a_rerun_fixes_them(
@@ -117,8 +119,8 @@ def test_exhausted_retries_are_errors_then_a_rerun_fixes_them(
     with FaultyProxy(port_of(served_model), Faults(rate_500=1.0), seed=1) as proxy:
         broken = evaluate(str(tiny_model), options={"base_url": [proxy.url],
                                                     "max_retries": 1}, **kwargs)
-    assert broken.metrics["n_errors"] == 3 and broken.metrics["n_responses"] == 0
-    assert all("HTTP 500" in (v.error or "") for v in broken.verdicts)
+    assert broken.metrics.n_errors == 3 and broken.metrics.n_responses == 0
+    assert all("HTTP 500" in (v.error or "") for v in broken.samples)
     # The endpoint is not part of the run's identity: resume against the healthy server.
     fixed = evaluate(str(tiny_model), options={"base_url": [served_model]}, **kwargs)
-    assert fixed.metrics["n_errors"] == 0 and fixed.metrics["n_responses"] == 3
+    assert fixed.metrics.n_errors == 0 and fixed.metrics.n_responses == 3

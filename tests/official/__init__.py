@@ -8,6 +8,7 @@ established with it; conformance tests compare mathif with it live on generated 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -73,6 +74,8 @@ class Official:
         if self._proc.stdin:
             self._proc.stdin.close()
         self._proc.wait(timeout=10)
+        if self._proc.stdout:
+            self._proc.stdout.close()
 
 
 _SHARED: Official | None = None
@@ -87,4 +90,5 @@ def official() -> Official:
                     "`bash .ci/refenv.sh`, or point MATHIF_REFENV at one)")
     if _SHARED is None:
         _SHARED = Official(python)
+        atexit.register(_SHARED.close)  # end the process with the session, not after it
     return _SHARED

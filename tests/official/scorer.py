@@ -88,7 +88,7 @@ def eval_file(path, out):
             for raw in outputs:
                 answer = split(raw)
                 follow = [check(name, args, answer) for name, args in
-                          zip(item["constraint_name"], item["constraint_args"])]
+                          zip(item["constraint_name"], item["constraint_args"], strict=True)]
                 dst.write(json.dumps({"follow": follow, "correct": score(answer, item["answer"])})
                           + "\n")
                 n += 1

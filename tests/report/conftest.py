@@ -144,3 +144,84 @@ def run_multi(items: list[Item], tmp_path_factory: pytest.TempPathFactory) -> Pa
     """Three samples per item on a subset of items."""
     return write_run(tmp_path_factory.mktemp("runs") / "multi", items[:60], model=None,
                      seed="m", follow_rate=0.5, correct_rate=0.5, samples=3)
+
+
+# --- hostile run folders: every field a report shows holds markup, formulas and specials ---
+
+MARK = "data-pwned"
+
+
+def payload(tag: str) -> str:
+    """A string that runs script (setting ``data-pwned`` on <html>) wherever it is not escaped.
+
+    It tries each context: text, a double- or single-quoted attribute, raw text elements,
+    Markdown table cells and links, spreadsheet formulas and LaTeX commands.
+    """
+    mark = f"document.documentElement.setAttribute('{MARK}','{tag}')"
+    return (f"{tag}\"'><script>{mark}</script><img src=x onerror=\"{mark}\">"
+            f"<svg onload=\"{mark}\"></svg></textarea></title></style></option>"
+            f"<iframe srcdoc=\"<script>parent.{mark}</script>\"></iframe>"
+            f" | a\nb | [x](javascript:{mark}) *em* `c` $x$ &amp; \\input{{/etc/passwd}} ^^5c"
+            "\x1b[31m")
+
+
+def formula(tag: str) -> str:
+    return f"=HYPERLINK(\"http://127.0.0.1/{tag}\",\"click\")"
+
+
+def write_hostile_runs(items: Sequence[Item], root: Path) -> tuple[Path, Path]:
+    """A run with samples whose every shown field is hostile, and a results-only run with a
+    hostile manifest and hostile strings in its metrics."""
+    from mathif.report import load_run
+
+    folder = root / "hostile"
+    folder.mkdir(parents=True, exist_ok=True)
+    records = make_records(items, seed="h", follow_rate=0.5, correct_rate=0.5,
+                           eval_like=True, n_errors=1)
+    for n, record in enumerate(records):
+        record.update(
+            key=payload(f"key{n}"),
+            source=payload("source-even" if n % 2 == 0 else "source-odd"),
+            id=formula("id") if n % 3 == 0 else payload("id"),
+            question=payload("question"),
+            answer=formula("gold") if n % 2 else payload("gold"),
+            constraint_desc=[payload("desc")] * len(record["constraint_name"]),
+        )
+        if record.get("error") is not None:
+            record["error"] = payload("error")
+            continue
+        record.update(
+            response=f"<think>{payload('reasoning')}</think>{payload('response')}",
+            answer_part=payload("answer"),
+            extracted_answer=formula("extracted") if n % 2 else payload("extracted"),
+            finish_reason=payload("finish"),
+            grader="-1+cmd|' /C calc'!A0" if n % 2 else payload("grader"),
+        )
+    with (folder / "samples.jsonl").open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    manifest = {"model": payload("model"), "grader": payload("manifest-grader"),
+                "data": {"official": payload("official"), "origin": payload("origin")}}
+    (folder / "results.json").write_text(json.dumps(
+        {"schema_version": 1, "mathif_version": mathif.__version__, "manifest": manifest,
+         "metrics": {}}), encoding="utf-8")
+
+    only = root / "results-only"
+    only.mkdir(parents=True, exist_ok=True)
+    metrics = load_run(folder).metrics.to_record()
+    metrics["errors"] = {payload("metrics-error"): 2}
+    metrics["lengths"]["unit"] = payload("unit")
+    for b in metrics.get("by_reasoning_length", []):
+        b["bin"] = payload("bin")
+    metrics["by_constraint"][payload("constraint-id")] = {
+        "category": payload("category"), "pass_rate": 50.0, "n": 1}
+    (only / "results.json").write_text(json.dumps(
+        {"schema_version": 1, "mathif_version": mathif.__version__,
+         "manifest": {"model": payload("model-b"), "grader": formula("grader-b")},
+         "metrics": metrics}), encoding="utf-8")
+    return folder, only
+
+
+@pytest.fixture(scope="session")
+def hostile_runs(items: list[Item], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_hostile_runs(items[:12], tmp_path_factory.mktemp("hostile"))

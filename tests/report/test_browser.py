@@ -5,12 +5,19 @@ the charts are there as SVG, the item table has one row per item, the filter con
 a filter given in the URL fragment hides exactly the rows it should. A screenshot is taken and
 checked to be a real, non-trivial PNG of the page.
 
+A report built from hostile run folders (markup and script in every field, see
+``write_hostile_runs``) is opened too: no injected script, handler or frame may run (each would
+set ``data-pwned`` on the page's root), with the Content Security Policy and without it (the
+escaping alone must hold), while the page still works. A page with a script injected on purpose
+shows that the detection works and that the policy blocks what escaping might miss.
+
 CI installs the browser with ``apt-get install -y chromium`` (about 30 s after
 ``apt-get update``). Without it these tests are skipped, saying so.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -21,6 +28,7 @@ from urllib.parse import quote
 import pytest
 
 from mathif import report
+from tests.report.conftest import MARK, payload
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -50,10 +58,16 @@ class Dom(HTMLParser):
         self.rows: list[dict[str, str | None]] = []
         self.ids: set[str] = set()
         self.table: dict[str, str | None] = {}
+        self.root: dict[str, str | None] = {}
+        self.iframes = 0
         self._section: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if tag == "html":
+            self.root = a
+        if tag == "iframe":
+            self.iframes += 1
         if a.get("id"):
             self.ids.add(str(a["id"]))
         if tag == "section":
@@ -94,8 +108,9 @@ def test_page_renders_charts_table_and_filters(page: Path, tmp_path: Path) -> No
 def test_filter_from_the_url_fragment(page: Path, run_a: Path, tmp_path: Path) -> None:
     run = report.load_run(run_a)
     failed: set[str] = set()
-    for item, verdict in run.pairs:
-        if item.source == "aime" and verdict.scored and not verdict.hard:
+    for sample in run.samples:
+        item = sample.item
+        if item.source == "aime" and sample.scored and not sample.hard:
             failed.add(item.key)
     assert failed
     url = page.as_uri() + "#source=aime&outcome=" + quote("0:not_followed")
@@ -130,3 +145,74 @@ def test_screenshot(page: Path, tmp_path: Path) -> None:
     assert _png_size(shot) == (1280, 2400)
     # A blank or error page compresses to a few kB; tables and charts do not.
     assert shot.stat().st_size > 60_000
+
+
+# --- hostile data -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_page(hostile_runs: tuple[Path, Path],
+                 tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("hostile-html") / "report.html"
+    report.write(report.build(list(hostile_runs), labels=[payload("label")]), html=target)
+    return target
+
+
+CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">')
+
+
+def without_policy(page: Path, target: Path) -> Path:
+    text, n = CSP_META.subn("", page.read_text(encoding="utf-8"))
+    assert n == 1
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def injected(page: Path, target: Path, *, policy: bool) -> Path:
+    """The page with a script, a handler and a frame slipped in, as a missed escape would."""
+    mark = f"document.documentElement.setAttribute('{MARK}','injected')"
+    text = page.read_text(encoding="utf-8")
+    if not policy:
+        text = CSP_META.sub("", text)
+    text = text.replace("<main>", f"<main><script>{mark}</script><img src=x onerror=\"{mark}\">"
+                        f"<iframe srcdoc=\"<script>parent.{mark}</script>\"></iframe>", 1)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def test_hostile_report_runs_no_injected_script(hostile_page: Path, tmp_path: Path) -> None:
+    for policy in (True, False):
+        page = hostile_page if policy else without_policy(hostile_page, tmp_path / "open.html")
+        dom = parse(chromium(tmp_path, "--dump-dom", page.as_uri()))
+        assert MARK not in dom.root, (page.name, dom.root)
+        assert dom.iframes == 0
+        assert len(dom.rows) == 12 and dom.table.get("data-visible-rows") == "12"
+        assert {"f-source", "f-constraint", "f-outcome", "f-text", "f-count"} <= dom.ids
+
+
+def test_hostile_report_filters_still_work(hostile_page: Path, tmp_path: Path) -> None:
+    url = hostile_page.as_uri() + "#source=" + quote(payload("source-even"), safe="")
+    dom = parse(chromium(tmp_path, "--dump-dom", url))
+    shown = [row for row in dom.rows if "hidden" not in row]
+    assert len(shown) == 6 and dom.table.get("data-visible-rows") == "6"
+    assert {row["data-source"] for row in shown} == {payload("source-even")}
+    assert MARK not in dom.root
+    url = hostile_page.as_uri() + "#q=" + quote("key3\"'><script>", safe="")
+    dom = parse(chromium(tmp_path, "--dump-dom", url))
+    assert [row["data-key"] for row in dom.rows if "hidden" not in row] == [payload("key3")]
+    # A malformed fragment does not break the page's script.
+    dom = parse(chromium(tmp_path, "--dump-dom", hostile_page.as_uri() + "#q=%E0%A4%A"))
+    assert dom.table.get("data-visible-rows") == "12"
+
+
+def test_the_policy_blocks_what_escaping_might_miss(page: Path, tmp_path: Path) -> None:
+    # Without the policy the injected script runs: the detector works.
+    dom = parse(chromium(tmp_path, "--dump-dom",
+                         injected(page, tmp_path / "open.html", policy=False).as_uri()))
+    assert dom.root.get(MARK) == "injected"
+    # With it, nothing injected runs, and the page's own script still filters.
+    url = injected(page, tmp_path / "closed.html", policy=True).as_uri() + "#source=aime"
+    dom = parse(chromium(tmp_path, "--dump-dom", url))
+    assert MARK not in dom.root
+    shown = [row for row in dom.rows if "hidden" not in row]
+    assert shown and {row["data-source"] for row in shown} == {"aime"}

@@ -44,11 +44,11 @@ def test_markdown_without_paper(run_a: Path) -> None:
 
 def test_csv_has_one_row_per_sample(two_runs: report.Report) -> None:
     rows = list(csv.DictReader(io.StringIO(report.to_csv(two_runs))))
-    assert len(rows) == sum(len(r.records) for r in two_runs.runs) == 840
+    assert len(rows) == sum(len(r.samples) for r in two_runs.runs) == 840
     first = two_runs.runs[0]
     by_key = {(r["run"], r["key"]): r for r in rows}
-    for (item, verdict), _record in zip(first.pairs, first.records, strict=True):
-        row = by_key[(first.label, item.key)]
+    for verdict in first.samples:
+        row = by_key[(first.label, verdict.key)]
         if verdict.scored:
             assert row["hard"] == ("1" if verdict.hard else "0")
             assert row["follow"].split(";") == ["1" if f else "0" for f in verdict.follow]

@@ -15,7 +15,8 @@ import pytest
 from mathif.data import COUNT_NAMES, SOURCES, Item
 from mathif.metrics import aggregate
 from mathif.report import paper
-from mathif.scoring import Verdict
+from mathif.responses import Response
+from mathif.samples import Sample, Verdict
 from tests.conftest import need_shared
 
 TOLERANCE = 0.06
@@ -56,7 +57,7 @@ def test_pooled_breakdowns_give_the_overall_numbers(source: str, metric: str) ->
 
 
 def _synthetic_pairs(items: list[Item], groups: dict[str, dict[str, float]], group_of,
-                     ) -> list[tuple[Item, Verdict]]:
+                     ) -> list[Sample]:
     """Verdicts that reproduce each group's published HAcc and SAcc exactly.
 
     In a group of n items, round(HAcc x n) items follow everything (soft 1); the others share
@@ -78,7 +79,8 @@ def _synthetic_pairs(items: list[Item], groups: dict[str, dict[str, float]], gro
             hard = i < hard_n
             soft = 1.0 if hard else rest
             follow = tuple([hard] * item.n_constraints)
-            pairs.append((item, Verdict(item.key, 0, follow, hard, soft, "answer")))
+            pairs.append(Sample(item, 0, Response("answer"), Verdict(follow, hard, soft,
+                                                                     "answer")))
     return pairs
 
 
@@ -92,16 +94,16 @@ def test_aggregation_reproduces_the_paper_from_its_breakdowns(items: list[Item],
         else:
             pairs = _synthetic_pairs(items, row.by_source, lambda it: it.source)
         metrics = aggregate(pairs, ci=None)
-        assert metrics["n_items"] == 420
-        groups = metrics["by_count" if breakdown == "count" else "by_source"]
+        assert metrics.n_items == 420
+        groups = metrics.by_count if breakdown == "count" else metrics.by_source
         assert list(groups) == list(COUNT_NAMES if breakdown == "count" else SOURCES)
         # HAcc is rebuilt from whole items, so each group is within half an item of the paper.
         for name, published in (row.by_count if breakdown == "count" else row.by_source).items():
-            half_item = 50 / groups[name]["n_items"]
-            assert groups[name]["hacc"] == pytest.approx(published["hacc"], abs=half_item)
-        overall = metrics["overall"]
-        assert overall["hacc"] == pytest.approx(row.hacc, abs=TOLERANCE), row.model
-        assert overall["sacc"] == pytest.approx(row.sacc, abs=TOLERANCE), row.model
+            half_item = 50 / groups[name].n_items
+            assert groups[name].hacc == pytest.approx(published["hacc"], abs=half_item)
+        overall = metrics.overall
+        assert overall.hacc == pytest.approx(row.hacc, abs=TOLERANCE), row.model
+        assert overall.sacc == pytest.approx(row.sacc, abs=TOLERANCE), row.model
 
 
 @pytest.mark.parametrize("name,expected", [

@@ -12,8 +12,11 @@ from pathlib import Path
 from mathif import report
 from mathif.data import Item
 from mathif.metrics import aggregate
-from mathif.run import ScoredInput, ScoreResult, score_inputs, verdict_record, write_run
-from mathif.scoring import Response, judge
+from mathif.responses import Entry, Response
+from mathif.results import Results
+from mathif.run import ScoreResult, score_entries, write_run
+from mathif.samples import Sample
+from mathif.scoring import judge
 
 
 def _responses(item: Item, index: int) -> list[Response]:
@@ -31,14 +34,12 @@ def _check(result: ScoreResult, chosen: list[Item], tmp_path: Path) -> None:
     rep = report.build([tmp_path / "run"])
     run = rep.runs[0]
     written = result.metrics
-    for key in ("n_items", "n_responses", "n_errors"):
-        assert run.metrics[key] == written[key]
-    for key in ("hacc", "sacc"):
-        assert run.metrics["overall"][key] == written["overall"][key]
-    assert run.metrics["by_constraint"].keys() == written["by_constraint"].keys()
-    assert [v.follow for _, v in run.pairs] == [v.follow for v in result.verdicts]
+    assert run.metrics == written  # recomputed from samples.jsonl: the same numbers
+    assert [s.follow for s in run.samples] == [s.follow for s in result.samples]
+    # The same code writes and reads a line of samples.jsonl.
+    assert [s.to_record() for s in run.samples] == [s.to_record() for s in result.samples]
     # Reasoning comes back from the raw response (the pipeline does not store it separately).
-    assert run.pairs[0][1].reasoning.startswith("step step")
+    assert run.samples[0].reasoning.startswith("step step")
     assert run.paper_row is not None and run.paper_row.model == "Qwen3-0.6B"
     assert "| *Qwen3-0.6B (paper)* | 27.86 | 50.44 |" in report.to_markdown(rep)
     assert report.to_html(rep).count('<tr class="item"') == len(chosen)
@@ -47,22 +48,18 @@ def _check(result: ScoreResult, chosen: list[Item], tmp_path: Path) -> None:
 def test_report_reads_what_the_pipeline_wrote(items: list[Item], tmp_path: Path) -> None:
     """The pipeline's own judge, record writer and folder writer."""
     chosen = items[::7]
-    pairs, records = [], []
+    samples = []
     for i, item in enumerate(chosen):
-        verdict = judge(item, _responses(item, i)[0], 0)
-        pairs.append((item, verdict))
-        records.append(verdict_record({**item.to_record(),
-                                       "response": _responses(item, i)[0].text}, verdict))
-    results = {"schema_version": 1, "mathif_version": "test",
-               "manifest": {"model": "Qwen/Qwen3-0.6B"}, "metrics": aggregate(pairs)}
-    result = ScoreResult(items=tuple(chosen), verdicts=tuple(v for _, v in pairs),
-                         results=results, records=tuple(records))
-    _check(result, chosen, tmp_path)
+        response = _responses(item, i)[0]
+        samples.append(Sample(item, 0, response, judge(item, response), None,
+                              item.to_record()))
+    results = Results(aggregate(samples), {"model": "Qwen/Qwen3-0.6B"})
+    _check(ScoreResult(tuple(samples), results), chosen, tmp_path)
 
 
-def test_report_reads_what_score_inputs_wrote(items: list[Item], tmp_path: Path) -> None:
+def test_report_reads_what_score_entries_wrote(items: list[Item], tmp_path: Path) -> None:
     chosen = items[::7]
-    inputs = [ScoredInput(item, _responses(item, i), item.to_record())
-              for i, item in enumerate(chosen)]
-    result = score_inputs(inputs, grader=None, manifest={"model": "Qwen/Qwen3-0.6B"})
+    entries = [Entry(item, 0, _responses(item, i)[0], item.to_record())
+               for i, item in enumerate(chosen)]
+    result = score_entries(entries, grader=None, manifest={"model": "Qwen/Qwen3-0.6B"})
     _check(result, chosen, tmp_path)

@@ -7,7 +7,7 @@ Public API::
     validate_args(constraint_id, args)  normalised args, or ArgumentError / UnknownConstraintError
     describe(constraint_id, args)       the instruction text (== the official constraint_desc)
     check(constraint_id, text, args)    the verdict on an answer part, reference semantics
-    check_all(names, args, text)        one verdict per constraint of an item
+    check_all(names, text, args)        one verdict per constraint of an item
 
 ``text`` is the answer part; the rule "an empty or whitespace answer fails every constraint" is
 the caller's (checkers themselves accept any string, including an empty one).
@@ -15,7 +15,7 @@ the caller's (checkers themselves accept any string, including an empty one).
 
 from __future__ import annotations
 
-from . import affix, format, length, lexical  # noqa: F401  (importing registers the checkers)
+from . import affix, length, lexical, markup  # noqa: F401  (importing registers the checkers)
 from .registry import (
     REGISTRY,
     ArgumentError,

@@ -27,7 +27,7 @@ REPEAT_PROMPT = register(
     Checker(
         id="combination:repeat_prompt",
         category="affix",
-        params=(Param("prompt_to_repeat", str, non_blank, "the request to repeat first"),),
+        params=(Param("prompt_to_repeat", str, non_blank),),
         describe=lambda _args: _REPEAT_DESCRIPTION,
         check=_check_repeat,
     )
@@ -49,7 +49,7 @@ END_CHECKER = register(
     Checker(
         id="startend:end_checker",
         category="affix",
-        params=(Param("end_phrase", str, non_blank, "the phrase the answer must end with"),),
+        params=(Param("end_phrase", str, non_blank),),
         describe=_describe_end,
         check=_check_end,
     )

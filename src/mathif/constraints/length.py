@@ -31,8 +31,8 @@ NUMBER_WORDS = register(
         id="length_constraint_checkers:number_words",
         category="length",
         params=(
-            Param("num_words", int, positive, "the word-count threshold"),
-            Param("relation", str, relation, '"less than" or "at least"'),
+            Param("num_words", int, positive),
+            Param("relation", str, relation),
         ),
         describe=_describe_number_words,
         check=_check_number_words,

@@ -112,7 +112,7 @@ RESPONSE_LANGUAGE = register(
     Checker(
         id="language:response_language",
         category="lexical",
-        params=(Param("language", str, _language_code, "ISO 639-1 code known to langdetect"),),
+        params=(Param("language", str, _language_code),),
         describe=_describe_language,
         check=_check_language,
     )
@@ -131,7 +131,7 @@ EXISTENCE = register(
     Checker(
         id="keywords:existence",
         category="lexical",
-        params=(Param("keywords", list, word_list, "patterns that must all occur"),),
+        params=(Param("keywords", list, word_list),),
         describe=_describe_existence,
         check=_check_existence,
     )
@@ -155,9 +155,9 @@ FREQUENCY = register(
         id="keywords:frequency",
         category="lexical",
         params=(
-            Param("keyword", str, non_blank, "the pattern to count (stripped, as the reference)"),
-            Param("frequency", int, positive, "the occurrence threshold"),
-            Param("relation", str, relation, '"less than" or "at least"'),
+            Param("keyword", str, non_blank),
+            Param("frequency", int, positive),
+            Param("relation", str, relation),
         ),
         describe=_describe_frequency,
         check=_check_frequency,
@@ -180,7 +180,7 @@ FORBIDDEN_WORDS = register(
     Checker(
         id="keywords:forbidden_words",
         category="lexical",
-        params=(Param("forbidden_words", list, word_list, "words that must not occur"),),
+        params=(Param("forbidden_words", list, word_list),),
         describe=_describe_forbidden,
         check=_check_forbidden,
     )

@@ -14,7 +14,7 @@ refuses it instead, because a benchmark item must mean the same thing on every r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 RELATIONS = ("less than", "at least")
@@ -51,7 +51,6 @@ class Param:
     name: str
     type: type | tuple[type, ...]
     check: Validator | None = None
-    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,6 @@ class Checker:
     params: tuple[Param, ...]
     describe: Callable[[Mapping[str, Any]], str]
     check: Callable[[str, Mapping[str, Any]], bool]
-    doc: str = field(default="")
 
 
 REGISTRY: dict[str, Checker] = {}
@@ -177,9 +175,13 @@ def check(constraint_id: str, text: str, args: Mapping[str, Any] | None) -> bool
 
 
 def check_all(
-    names: Sequence[str], args: Sequence[Mapping[str, Any] | None], text: str
+    names: Sequence[str], text: str, args: Sequence[Mapping[str, Any] | None]
 ) -> list[bool]:
-    """One verdict per constraint of an item, in the item's order."""
+    """One verdict per constraint of an item, in the item's order (arguments in the order of
+    :func:`check`: constraints, text, their arguments)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__} "
+                        "(the order is check_all(names, text, args))")
     if len(names) != len(args):
         raise ValueError(f"{len(names)} constraint names but {len(args)} argument entries")
     return [check(name, text, arg) for name, arg in zip(names, args, strict=True)]

@@ -17,8 +17,21 @@ each request goes to the endpoint with the fewest requests in flight, and a retr
 another one. The API key comes from the environment (``MATHIF_API_KEY``, then
 ``OPENAI_API_KEY``, or the variable named by ``api_key_env``) and is never written anywhere.
 
-Responses are untrusted input: every field read is type-checked, and a malformed answer is
-retried like a transport error, then recorded as an error, never as an empty answer.
+Servers are untrusted: one bad reply never stops the run. Every failure of one request
+(refused or dropped connections, protocol errors, a body that does not decode, is not JSON, is
+too large, has an unexpected shape or no content) is retried like a transport error, then
+recorded as that request's error, never as an empty answer. Each attempt has a total deadline
+(``request_timeout``: a server trickling bytes cannot hold a request longer), a bounded body
+(``max_reply_bytes``), and ``Retry-After`` is honoured up to :attr:`RetryPolicy.max_retry_after_s`.
+A run whose servers all refuse connections for :attr:`RetryPolicy.unreachable_s` seconds stops
+with a :class:`BackendError`, rather than spending minutes of retries on every request.
+
+A reply with reasoning but null content is the one documented exception: a reasoning cut off
+before its end (finish reason ``length`` with a server-side reasoning parser) leaves nothing
+for the content. It is kept as an empty answer, as the paper scores a truncated output, and
+marked ``null_content`` so the run's summary can count such replies. Lone surrogates in a
+reply are replaced with U+FFFD and counted (``replaced_surrogates``), see
+:mod:`mathif.jsonl`.
 """
 
 from __future__ import annotations
@@ -30,11 +43,11 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from mathif import __version__
+from mathif import jsonl
 from mathif.generation.protocol import (
     BackendError,
     Completion,
@@ -42,11 +55,14 @@ from mathif.generation.protocol import (
     Request,
     as_int,
 )
+from mathif.version import __version__
 
 API_KEY_ENVS = ("MATHIF_API_KEY", "OPENAI_API_KEY")
 FATAL_STATUSES = frozenset({401, 403, 404})
 RETRY_STATUSES = frozenset({408, 409, 425, 429})
 ERROR_BODY_CHARS = 300
+# A reply this large is not a chat completion (16k tokens of text are well under 1 MB).
+MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 
 class ResponseFormatError(ValueError):
@@ -59,18 +75,27 @@ class RetryPolicy:
 
     Delay before retry ``attempt`` (0-based): ``min(cap_s, base_s * 2**attempt)``, half of
     it fixed and half random ("equal jitter", so a crowd of clients spreads out but none
-    retries immediately), raised to the server's ``Retry-After`` when it says so (capped at
-    ``max_retry_after_s``, so a bogus header cannot stall a run for days).
+    retries immediately), raised to the server's ``Retry-After`` when it says so, but never
+    above ``max_retry_after_s`` (120 s: a bogus or hostile header cannot stall a run).
+
+    A refused connection is retried after at most ``connect_retry_s``, and when every server
+    has refused connections for ``unreachable_s`` seconds without answering once, the run
+    stops (:class:`BackendError`): a server that is down is reported in seconds.
     """
 
     max_retries: int = 8
     base_s: float = 1.0
     cap_s: float = 60.0
-    max_retry_after_s: float = 600.0
+    max_retry_after_s: float = 120.0
+    connect_retry_s: float = 1.0
+    unreachable_s: float = 10.0
 
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random,
+              *, refused: bool = False) -> float:
         ceiling = min(self.cap_s, self.base_s * 2.0 ** attempt)
         delay = ceiling / 2 + rng.uniform(0, ceiling / 2)
+        if refused:
+            delay = min(delay, self.connect_retry_s)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_retry_after_s))
         return delay
@@ -96,17 +121,29 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, seconds)
 
 
-def parse_chat_response(data: Any) -> tuple[str, str | None, str | None, int | None, int | None]:
-    """``(content, reasoning, finish_reason, prompt_tokens, completion_tokens)`` of a reply.
+class ChatReply(NamedTuple):
+    """What mathif keeps of a chat completion reply."""
 
-    ``content`` may be null (everything went to the reasoning field, or the model said
-    nothing): that is an empty answer, not an error. ``reasoning`` comes from
-    ``reasoning_content`` (vLLM, DeepSeek) or ``reasoning`` (newer vLLM, OpenRouter).
+    content: str
+    reasoning: str | None
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    null_content: bool = False
+
+
+def parse_chat_response(data: Any) -> ChatReply:
+    """The fields mathif keeps from a decoded reply; :class:`ResponseFormatError` otherwise.
+
+    ``reasoning`` comes from ``reasoning_content`` (vLLM, DeepSeek) or ``reasoning`` (newer
+    vLLM, OpenRouter). A reply without content (absent or null) is an error, except when it
+    has reasoning: a reasoning cut off before its end leaves no content, and that is an empty
+    answer (``null_content`` set), as the paper scores a truncated output.
     """
     if not isinstance(data, dict):
         raise ResponseFormatError("the reply is not a JSON object")
     if "error" in data and "choices" not in data:
-        raise ResponseFormatError(f"the reply is an error: {str(data['error'])[:200]}")
+        raise ResponseFormatError(f"the reply is an error: {_short(str(data['error']))}")
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ResponseFormatError("the reply has no choices")
@@ -123,16 +160,19 @@ def parse_chat_response(data: Any) -> tuple[str, str | None, str | None, int | N
         if isinstance(value, str):
             reasoning = value
             break
+    if content is None and not reasoning:
+        raise ResponseFormatError("the reply has no content (absent or null) and no reasoning")
     finish = choice.get("finish_reason")
     usage = data.get("usage")
     if not isinstance(usage, dict):
         usage = {}
-    return (
+    return ChatReply(
         content or "",
         reasoning,
         finish if isinstance(finish, str) else None,
         as_int(usage.get("prompt_tokens")),
         as_int(usage.get("completion_tokens")),
+        null_content=content is None,
     )
 
 
@@ -151,11 +191,50 @@ def _short(text: str) -> str:
 
 
 class _Endpoint:
-    __slots__ = ("inflight", "url")
+    __slots__ = ("inflight", "refused_since", "url")
 
     def __init__(self, base_url: str) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.inflight = 0
+        # When the current run of refused connections began (None: the server answers).
+        self.refused_since: float | None = None
+
+
+class _ReplyTooLarge(Exception):
+    pass
+
+
+async def _within(seconds: float, work: Coroutine[Any, Any, _Attempt]) -> _Attempt:
+    """``await work`` with a total deadline (:class:`asyncio.TimeoutError` past it).
+
+    ``asyncio.timeout`` (Python 3.11+) cancels in place; ``wait_for`` needs a task per call.
+    """
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:  # pragma: no cover - Python 3.10
+        return await asyncio.wait_for(work, seconds)
+    async with timeout(seconds):
+        return await work
+
+
+class _Attempt(NamedTuple):
+    status: int
+    retry_after: str | None
+    body: bytes
+
+
+async def _read_body(response: Any, limit: int) -> bytes:
+    """The decoded body of ``response``, refusing more than ``limit`` bytes."""
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise _ReplyTooLarge(f"the reply declares {int(declared)} bytes (limit {limit})")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _ReplyTooLarge(f"the reply is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class OpenAIBackend:
@@ -176,6 +255,7 @@ class OpenAIBackend:
         chat_template_kwargs: Mapping[str, Any] | None = None,
         rng_seed: int | None = None,
         transport: Any = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
     ) -> None:
         try:
             import httpx  # noqa: F401
@@ -187,6 +267,9 @@ class OpenAIBackend:
             raise ValueError("give at least one base URL")
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
+        if not request_timeout > 0 or request_timeout == float("inf"):
+            raise ValueError(f"request_timeout must be a positive number of seconds, got "
+                             f"{request_timeout}")
         self.model = model
         self.endpoints = [_Endpoint(u) for u in urls]
         self.concurrency = concurrency
@@ -197,6 +280,7 @@ class OpenAIBackend:
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
         self.rng = random.Random(rng_seed)
         self.transport = transport
+        self.max_reply_bytes = max_reply_bytes
         self._turn = 0
 
     def describe(self) -> dict[str, Any]:
@@ -251,10 +335,24 @@ class OpenAIBackend:
             raise failure[0]
 
     def _pick(self) -> _Endpoint:
+        """The endpoint with the fewest requests in flight, preferring those that answer."""
         self._turn += 1
         n = len(self.endpoints)
         return min((self.endpoints[(self._turn + i) % n] for i in range(n)),
-                   key=lambda e: e.inflight)
+                   key=lambda e: (e.refused_since is not None, e.inflight))
+
+    def _refused(self, endpoint: _Endpoint, error: str) -> None:
+        """Note a refused connection; stop the run once every server has refused for long."""
+        now = time.monotonic()
+        if endpoint.refused_since is None:
+            endpoint.refused_since = now
+        window = self.retry.unreachable_s
+        if all(e.refused_since is not None and now - e.refused_since >= window
+               for e in self.endpoints):
+            urls = ", ".join(e.url for e in self.endpoints)
+            raise BackendError(
+                f"cannot connect to {urls}: connections refused for {window:g}s or more "
+                f"(last: {error}); is the server running, and is --base-url right?")
 
     async def agenerate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
         """The asynchronous core of :meth:`generate`."""
@@ -266,7 +364,7 @@ class OpenAIBackend:
             headers["Authorization"] = f"Bearer {key}"
         limits = httpx.Limits(max_connections=self.concurrency,
                               max_keepalive_connections=self.concurrency)
-        timeout = httpx.Timeout(self.request_timeout, connect=min(30.0, self.request_timeout))
+        timeout = httpx.Timeout(self.request_timeout, connect=min(10.0, self.request_timeout))
         pending = deque(requests)
         async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout,
                                      transport=self.transport) as client:
@@ -286,8 +384,18 @@ class OpenAIBackend:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
 
+    async def _attempt(self, client: Any, url: str, body: dict[str, Any]) -> _Attempt:
+        """One POST, its whole body read (bounded); the caller puts a deadline on it."""
+        async with client.stream("POST", url, json=body) as response:
+            data = await _read_body(response, self.max_reply_bytes)
+            return _Attempt(response.status_code, response.headers.get("retry-after"), data)
+
     async def _complete(self, client: Any, request: Request) -> Completion:
-        """One request, retried until it succeeds, fails for good, or retries run out."""
+        """One request, retried until it succeeds, fails for good, or retries run out.
+
+        Nothing that one server reply can do raises from here, except a refusal that no
+        request could get past (:data:`FATAL_STATUSES`, an unusable URL, every server down).
+        """
         import httpx
 
         body = self.body(request)
@@ -296,49 +404,80 @@ class OpenAIBackend:
         for attempt in range(self.retry.max_retries + 1):
             endpoint = self._pick()
             retry_after: float | None = None
+            refused = False
             endpoint.inflight += 1
             started = time.perf_counter()
             try:
-                response = await client.post(endpoint.url, json=body)
+                got = await _within(self.request_timeout,
+                                    self._attempt(client, endpoint.url, body))
+            except asyncio.TimeoutError:
+                error = (f"no complete reply within {self.request_timeout:g}s "
+                         "(--request-timeout: the deadline of one attempt)")
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise BackendError(f"cannot use {endpoint.url}: {exc}; check --base-url") \
+                    from None
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                error = f"cannot connect: {type(exc).__name__}: {_short(str(exc))}"
+                refused = True
             except httpx.TimeoutException as exc:
                 error = f"timeout after {self.request_timeout:g}s ({type(exc).__name__})"
+            except httpx.DecodingError as exc:
+                error = f"undecodable reply (Content-Encoding): {_short(str(exc))}"
             except httpx.TransportError as exc:
-                error = f"connection error: {type(exc).__name__}: {exc}"
+                error = f"connection error: {type(exc).__name__}: {_short(str(exc))}"
+            except _ReplyTooLarge as exc:
+                error = str(exc)
+            except Exception as exc:  # one reply must never end the run: record it
+                error = f"failed request: {type(exc).__name__}: {_short(str(exc))}"
             else:
-                status = response.status_code
-                if status == 200:
-                    try:
-                        text, reasoning, finish, p_tok, c_tok = parse_chat_response(
-                            response.json())
-                    except ValueError as exc:  # bad JSON or an unexpected shape
-                        error = f"unreadable reply: {exc}"
-                    else:
-                        return Completion(
-                            key=request.key, sample=request.sample, phase=request.phase,
-                            text=text, reasoning=reasoning, finish_reason=finish,
-                            prompt_tokens=p_tok, completion_tokens=c_tok,
-                            latency_s=time.perf_counter() - started, seed=request.seed,
-                            attempts=attempt + 1,
-                        )
-                else:
-                    error = f"HTTP {status}: {_short(response.text)}"
-                    if status in FATAL_STATUSES:
-                        raise BackendError(
-                            f"{endpoint.url} refused the request ({error}); check --model, "
-                            "--base-url and the API key (MATHIF_API_KEY / OPENAI_API_KEY)")
-                    if status not in RETRY_STATUSES and status < 500:
-                        latency = time.perf_counter() - started
-                        return Completion.failed(request, error, latency_s=latency,
-                                                 attempts=attempt + 1)
-                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                endpoint.refused_since = None
+                outcome = self._outcome(request, got, endpoint, attempt, started)
+                if isinstance(outcome, Completion):
+                    return outcome
+                error, retry_after = outcome
             finally:
                 endpoint.inflight -= 1
+            if refused:
+                self._refused(endpoint, error)
+            else:  # the server took the connection, whatever it did next
+                endpoint.refused_since = None
             latency = time.perf_counter() - started
             if attempt < self.retry.max_retries:
-                await asyncio.sleep(self.retry.delay(attempt, retry_after, self.rng))
+                await asyncio.sleep(self.retry.delay(attempt, retry_after, self.rng,
+                                                     refused=refused))
         return Completion.failed(
             request, f"gave up after {self.retry.max_retries + 1} attempts; last: {error}",
             latency_s=latency, attempts=self.retry.max_retries + 1)
+
+    def _outcome(self, request: Request, got: _Attempt, endpoint: _Endpoint, attempt: int,
+                 started: float) -> Completion | tuple[str, float | None]:
+        """A finished attempt: a completion (success or a final error), else what to retry."""
+        status = got.status
+        if status == 200:
+            try:
+                data, replaced = jsonl.parse(got.body)
+                reply = parse_chat_response(data)
+            except ValueError as exc:  # not UTF-8, bad JSON, or an unexpected shape
+                detail = exc.describe() if isinstance(exc, jsonl.JSONLineError) else str(exc)
+                return f"unreadable reply: {_short(detail)}", None
+            return Completion(
+                key=request.key, sample=request.sample, phase=request.phase,
+                text=reply.content, reasoning=reply.reasoning,
+                finish_reason=reply.finish_reason, prompt_tokens=reply.prompt_tokens,
+                completion_tokens=reply.completion_tokens,
+                latency_s=time.perf_counter() - started, seed=request.seed,
+                attempts=attempt + 1, null_content=reply.null_content,
+                replaced_surrogates=replaced,
+            )
+        error = f"HTTP {status}: {_short(got.body.decode('utf-8', 'replace'))}"
+        if status in FATAL_STATUSES:
+            raise BackendError(
+                f"{endpoint.url} refused the request ({error}); check --model, "
+                "--base-url and the API key (MATHIF_API_KEY / OPENAI_API_KEY)")
+        if status not in RETRY_STATUSES and status < 500:
+            return Completion.failed(request, error, latency_s=time.perf_counter() - started,
+                                     attempts=attempt + 1)
+        return error, parse_retry_after(got.retry_after)
 
     def close(self) -> None:
         pass

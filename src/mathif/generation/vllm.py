@@ -3,7 +3,9 @@
 Every pending request goes to one engine, so continuous batching keeps the GPU full; the
 engine is stepped as ``LLM.generate`` does internally, except that each finished request is
 handed to the run store at once instead of at the very end (a run that dies after ten hours
-keeps ten hours of work).
+keeps ten hours of work). The few vLLM calls this needs beyond its ``LLM`` API live in
+:mod:`mathif.generation.vllm_engine`, behind a check of the vLLM release (supported:
+``vllm_engine.SUPPORTED_SPEC``).
 
 Scale: ``tensor_parallel_size`` / ``pipeline_parallel_size`` split one model over several
 GPUs; ``data_parallel_size`` N runs N independent engines (each on its own
@@ -23,6 +25,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from mathif.generation import vllm_engine
 from mathif.generation.chat import render_requests, template_sha256
 from mathif.generation.protocol import BackendError, Completion, OnComplete, Request
 
@@ -40,12 +43,8 @@ ENGINE_OPTIONS = (
 
 
 def sampling_params(request: Request) -> Any:
-    from vllm import SamplingParams
-
     s = request.sampling
-    return SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p,
-                          max_tokens=s.max_tokens, seed=request.seed,
-                          skip_special_tokens=True)
+    return vllm_engine.sampling_params(s.temperature, s.top_p, s.max_tokens, request.seed)
 
 
 def completion_of(request: Request, output: Any, latency_s: float) -> Completion:
@@ -77,51 +76,41 @@ def run_engine(
     emit: OnComplete,
     chat_template_kwargs: dict[str, Any] | None = None,
 ) -> None:
-    """Add every request to ``llm``'s engine, then step it, emitting each finished one.
+    """Queue every request on ``llm``, then run the engine, emitting each finished one.
 
-    This is ``LLM.generate``'s own pattern (add all, then step until done), so the scheduler
+    This is ``LLM.generate``'s own pattern (queue all, then step until done), so the scheduler
     sees exactly what it would see there; the only difference is that finished requests are
     emitted as they come. Prompts are rendered once per distinct chat (the samples of an item
     share theirs) and tokenised in one batch.
     """
-    engine = llm.llm_engine
+    engine = vllm_engine.StreamingEngine(llm)
     rendered = render_requests(llm.get_tokenizer(), requests, chat_template_kwargs)
     by_id: dict[str, Request] = {}
     started: dict[str, float] = {}
-    for index, request in enumerate(requests):
+    for request in requests:
         ids = rendered[request.messages]
         try:
             if isinstance(ids, Exception):
                 raise ids
-            engine.add_request(str(index), {"prompt_token_ids": ids}, sampling_params(request))
+            request_id = engine.add(ids, sampling_params(request))
         except Exception as exc:  # a failing template, a prompt longer than max_model_len
             emit(Completion.failed(request, f"{type(exc).__name__}: {exc}"))
             continue
-        by_id[str(index)] = request
-        started[str(index)] = time.perf_counter()
-    while engine.has_unfinished_requests():
-        for output in engine.step():
-            if not output.finished:
-                continue
-            request_id = str(output.request_id)
-            if request_id not in by_id:
-                continue
-            request = by_id.pop(request_id)
-            emit(completion_of(request, output, time.perf_counter() - started.pop(request_id)))
+        by_id[request_id] = request
+        started[request_id] = time.perf_counter()
+    for output in engine.finished():
+        request_id = str(output.request_id)
+        if request_id not in by_id:
+            continue
+        request = by_id.pop(request_id)
+        emit(completion_of(request, output, time.perf_counter() - started.pop(request_id)))
     for request in by_id.values():  # should not happen; never lose a request silently
         emit(Completion.failed(request, "the engine finished without this request"))
 
 
 def shutdown(llm: Any) -> None:
-    """Stop ``llm``'s engine processes now.
-
-    Left to garbage collection, vLLM's engine process can outlive the interpreter's exit
-    (``multiprocessing`` waits for it forever), and it holds its GPU memory until then.
-    """
-    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
-    if core is not None and hasattr(core, "shutdown"):
-        with contextlib.suppress(Exception):
-            core.shutdown()
+    """Stop ``llm``'s engine processes now (see :func:`vllm_engine.shutdown`)."""
+    vllm_engine.shutdown(llm)
 
 
 def make_llm(model: str, options: dict[str, Any]) -> Any:
@@ -130,6 +119,7 @@ def make_llm(model: str, options: dict[str, Any]) -> Any:
         from vllm.platforms import current_platform
     except ImportError as exc:
         raise BackendError("the vllm backend needs vLLM: pip install 'mathif[vllm]'") from exc
+    vllm_engine.check_installed()  # before a model is loaded: a clear error, not a late crash
     options = dict(options)
     if current_platform.is_cpu():
         # vLLM's CPU build crashes ("CPU Generator does not use offset") when a seeded
@@ -260,6 +250,8 @@ def run_data_parallel(
 ) -> None:
     """Run ``ranks`` engine processes over interleaved shares of ``requests``."""
     import multiprocessing
+
+    vllm_engine.check_installed()  # here, rather than as a traceback from every engine
 
     per_rank = int(options.get("tensor_parallel_size", 1)) * int(
         options.get("pipeline_parallel_size", 1))

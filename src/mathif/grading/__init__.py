@@ -12,6 +12,7 @@ worker processes that need them.
 """
 
 from mathif.grading.api import (
+    DEFAULT_TIMEOUT,
     GRADERS,
     Grade,
     clear_cache,
@@ -21,4 +22,5 @@ from mathif.grading.api import (
     warm_up,
 )
 
-__all__ = ["GRADERS", "Grade", "clear_cache", "extract_answer", "grade", "grade_many", "warm_up"]
+__all__ = ["DEFAULT_TIMEOUT", "GRADERS", "Grade", "clear_cache", "extract_answer", "grade",
+           "grade_many", "warm_up"]

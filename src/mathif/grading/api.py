@@ -50,6 +50,8 @@ from mathif.grading.reference import NeedsSympy
 from mathif.grading.workers import Job, Outcome, shared_pool
 
 GRADERS: tuple[str, ...] = ("mathif", "reference")
+# The hard time limit of one grading call, in seconds: the one default every caller uses.
+DEFAULT_TIMEOUT = 5.0
 
 # In-process limits at the default deadline (see the module docstring); both scale down
 # with shorter deadlines.  Answer texts longer than _INLINE_MAX_CHARS are extracted in a
@@ -128,10 +130,17 @@ class _LRU:
 _CACHE = _LRU(_CACHE_SIZE)
 
 
-def warm_up() -> None:
+def warm_up(grader: str | None = None) -> None:
     """Start one grading worker now, so that its start-up (an interpreter plus sympy, about a
     second) overlaps whatever the caller does next instead of delaying the first slow verdict.
+
+    Not for ``grader="reference"``: it decides nearly every answer in process (no answer of
+    the 2,904 in benchmarks/bench_score.py needs sympy), so a worker started ahead would
+    mostly take a core away from the caller; ``grade_many`` still starts one as soon as an
+    answer needs it.
     """
+    if grader == "reference":
+        return
     shared_pool().prestart(1)
 
 
@@ -199,7 +208,7 @@ def grade(
     *,
     grader: str = "mathif",
     source: str | None = None,
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Grade:
     """Grade one answer part against its gold answer (see :func:`grade_many`)."""
     return grade_many([(answer_text, gold, source)], grader=grader, timeout=timeout, workers=1)[0]
@@ -209,7 +218,7 @@ def grade_many(
     pairs: Sequence[tuple[str, str, str | None]],
     *,
     grader: str = "mathif",
-    timeout: float = 5.0,
+    timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
     progress: bool = False,
 ) -> list[Grade]:

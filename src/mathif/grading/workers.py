@@ -200,16 +200,6 @@ class _Worker:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.send_conn.send(None)
-        try:
-            self.proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return
-        self._close()
-
 
 class WorkerPool:
     """A small pool of grading processes with per-job deadlines.
@@ -286,7 +276,7 @@ class WorkerPool:
                 nearest = min(w.deadline for w in busy.values())
                 ready = wait(list(busy), timeout=max(0.0, nearest - now))
                 for conn in ready:
-                    worker = busy.pop(conn)  # type: ignore[arg-type]
+                    worker = busy.pop(conn)  # type: ignore[arg-type,call-overload,unused-ignore]
                     try:
                         job_id, outcome = worker.conn.recv()
                         if job_id is None:  # ready: the job's own time starts now
@@ -324,9 +314,12 @@ class WorkerPool:
         return [r if r is not None else (False, "error", None) for r in results]
 
     def close(self) -> None:
+        """Kill the idle workers: they hold nothing, and asking one that is still starting
+        (a warm-up worker importing sympy) to stop would hold the caller's exit until its
+        start-up ends, up to a second after the work is done."""
         with self._lock:
             for worker in self._idle:
-                worker.stop()
+                worker.kill()
             self._idle.clear()
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mathif.metrics import CISettings
-from mathif.report import exports, html, markdown
+from mathif.report import exports
+from mathif.report import html as html_page
+from mathif.report import markdown as markdown_text
 from mathif.report.compare import Comparison, compare_all
 from mathif.report.runs import Run, load_run, load_runs
 
@@ -45,11 +47,11 @@ def build(
 
 
 def to_markdown(rep: Report) -> str:
-    return markdown.render(rep.runs, rep.comparisons, with_paper=rep.with_paper)
+    return markdown_text.render(rep.runs, rep.comparisons, with_paper=rep.with_paper)
 
 
-def to_html(rep: Report, *, max_chars: int | None = html.DEFAULT_MAX_CHARS) -> str:
-    return html.render(rep.runs, rep.comparisons, with_paper=rep.with_paper,
+def to_html(rep: Report, *, max_chars: int | None = html_page.DEFAULT_MAX_CHARS) -> str:
+    return html_page.render(rep.runs, rep.comparisons, with_paper=rep.with_paper,
                        max_chars=max_chars)
 
 
@@ -77,14 +79,13 @@ def write(
     latex: str | os.PathLike[str] | None = None,
     max_chars: int | None = None,
 ) -> dict[str, Path]:
-    """Write the requested outputs; returns what was written, by kind."""
-    from mathif.report import html as html_module
-
+    """Write the requested outputs (each argument is a file path); returns what was
+    written, by kind."""
     written: dict[str, Path] = {}
     if markdown is not None:
         written["markdown"] = _write(markdown, to_markdown(rep))
     if html is not None:
-        limit = html_module.DEFAULT_MAX_CHARS if max_chars is None else max_chars
+        limit = html_page.DEFAULT_MAX_CHARS if max_chars is None else max_chars
         written["html"] = _write(html, to_html(rep, max_chars=limit or None))
     if csv is not None:
         written["csv"] = _write(csv, to_csv(rep))

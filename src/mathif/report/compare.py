@@ -8,15 +8,20 @@ narrower than the two runs' own intervals suggest and "A beats B" can be read of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mathif.metrics import CISettings
 from mathif.report.runs import Run
+from mathif.samples import Sample
 from mathif.stats import PairedDifference, paired_difference
 
-METRICS = ("hacc", "sacc", "correct")
-_VERDICT_FIELD = {"hacc": "hard", "sacc": "soft", "correct": "correct"}
+# What each compared metric averages, per sample.
+METRICS: dict[str, Callable[[Sample], float | None]] = {
+    "hacc": lambda s: float(s.hard),
+    "sacc": lambda s: s.soft,
+    "correct": lambda s: None if s.correct is None else float(s.correct),
+}
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,9 @@ def compare(base: Run, other: Run, ci: CISettings | None = None) -> Comparison |
         return None
     differences: dict[str, PairedDifference] = {}
     n_common = 0
-    for metric in METRICS:
-        a = other.values(_VERDICT_FIELD[metric])
-        b = base.values(_VERDICT_FIELD[metric])
+    for metric, value in METRICS.items():
+        a = other.values(value)
+        b = base.values(value)
         if not a or not b or not any(k in b for k in a):
             continue
         d = paired_difference(a, b, n_boot=ci.n_boot, seed=ci.seed, level=ci.level)

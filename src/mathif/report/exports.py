@@ -3,12 +3,21 @@
 The CSV has one row per (run, item, sample), so it can be pivoted or joined in a spreadsheet or
 pandas without reading JSONL; list-valued fields are joined with ``;``. The LaTeX table uses
 booktabs (``\\usepackage{booktabs}``) and the paper's Table 3 columns.
+
+Both carry text from data and model output, so both are escaped where written. In the CSV, a
+text cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) gets a leading ``'``, the usual defence against CSV
+injection; a plain number such as ``-3`` or ``+1.5e3`` is left as it is, since spreadsheets
+read it as a number. In LaTeX every special character (``\\ { } $ & # ^ _ ~ %`` and the
+characters the default font encoding prints wrongly) is escaped, and line breaks and control
+characters, which would break the table or the compilation, become spaces.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 
 from mathif.report.runs import Run
@@ -19,6 +28,18 @@ CSV_COLUMNS = (
     "hard", "soft", "correct", "extracted_answer", "gold_answer", "grader", "finish_reason",
     "reasoning_length", "answer_length", "length_unit", "error",
 )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_text(value: object) -> str:
+    """A text cell that no spreadsheet runs as a formula (see the module docstring)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _bool(value: object) -> str:
@@ -33,28 +54,36 @@ def verdicts_csv(runs: Sequence[Run]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for run in runs:
-        for (item, v), record, length in zip(run.pairs, run.records, run.lengths, strict=True):
+        for v, length in zip(run.samples, run.lengths, strict=True):
+            item, grade = v.item, v.grade
             writer.writerow([
-                run.label, item.key, item.source, item.id, item.n_constraints, v.sample,
-                ";".join(item.constraint_name),
+                csv_text(run.label), csv_text(item.key), csv_text(item.source),
+                csv_text(item.id), item.n_constraints, v.index,
+                csv_text(";".join(item.constraint_name)),
                 ";".join(_bool(f) for f in v.follow),
                 "" if not v.scored else _bool(v.hard),
                 "" if not v.scored else f"{v.soft:.4f}",
-                _bool(v.correct), v.extracted_answer or "", item.answer, v.grader or "",
-                record.get("finish_reason") or "",
+                _bool(v.correct), csv_text((grade.extracted_answer if grade else None) or ""),
+                csv_text(item.answer), csv_text((grade.grader if grade else None) or ""),
+                csv_text(v.response.usage.finish_reason or ""),
                 "" if length is None else f"{length[0]:g}",
                 "" if length is None else f"{length[1]:g}",
-                run.length_unit, v.error or "",
+                csv_text(run.length_unit), csv_text(v.error or ""),
             ])
     return out.getvalue()
 
 
 _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
                   "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "\\": r"\textbackslash{}"}
+                  "\\": r"\textbackslash{}", "<": r"\textless{}", ">": r"\textgreater{}",
+                  "|": r"\textbar{}"}
+# Line breaks (a blank line ends the tabular), control characters (invalid in TeX input).
+_LATEX_SPACE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def latex_escape(text: str) -> str:
+    """``text`` as literal LaTeX text on one line."""
+    text = _LATEX_SPACE.sub(" ", text)
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 

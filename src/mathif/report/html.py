@@ -5,6 +5,13 @@ charts (inline SVG) and the filter script are all in the page; nothing is fetche
 are rendered on the server side, so the page is readable (and testable) without JavaScript; the
 script only hides rows.
 
+Every value that comes from data, model text or a run folder is HTML-escaped where it is
+written (:func:`html.escape` with quotes, in text and attributes alike); nothing from data
+goes inside the script or the style. As a second wall, a Content Security Policy in the page
+allows only the page's own script and style (by SHA-256 hash: no nonce, so the output stays
+byte-identical) and no loads at all: should an escape ever be missed, an injected script,
+handler or external resource does not run.
+
 The filter state lives in the URL fragment (``#source=aime&constraint=punctuation:no_comma&
 outcome=0:not_followed&q=boxed``): a filtered view can be bookmarked or shared, and tests can
 open the page pre-filtered.
@@ -12,16 +19,17 @@ open the page pre-filtered.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 
-from mathif import __version__, constraints
+from mathif import constraints
 from mathif.data import COUNT_NAMES, SOURCES, Item
 from mathif.prompts import build_prompt
 from mathif.report import svg
 from mathif.report.compare import Comparison
-from mathif.report.runs import Run, raw_text
+from mathif.report.runs import Run
 from mathif.report.tables import (
     LENGTH_UNIT_NAMES,
     QUADRANT_NAMES,
@@ -30,7 +38,10 @@ from mathif.report.tables import (
     all_tables,
     paper_rows,
 )
-from mathif.scoring import Verdict
+from mathif.responses import raw_text
+from mathif.results import QUADRANTS, Interval, PassRate, Rates
+from mathif.samples import Sample
+from mathif.version import __version__
 
 # Reasoning can be 16k tokens per sample; 420 of them would make a page of tens of MB.
 DEFAULT_MAX_CHARS = 4000
@@ -125,7 +136,8 @@ SCRIPT = """
     hash.split('&').forEach(function (part) {
       var eq = part.indexOf('=');
       if (eq < 0) { return; }
-      var key = part.slice(0, eq), value = decodeURIComponent(part.slice(eq + 1));
+      var key = part.slice(0, eq), value;
+      try { value = decodeURIComponent(part.slice(eq + 1)); } catch (e) { return; }
       if (key === 'source') { source.value = value; }
       if (key === 'constraint') { constraint.value = value; }
       if (key === 'outcome') { outcome.value = value; }
@@ -144,6 +156,22 @@ SCRIPT = """
   apply(false);
 })();
 """
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# Only the page's own script and style run; nothing is loaded; no plugins, frames, forms or
+# base URL; DOM sinks that parse HTML from strings are refused (Trusted Types).
+CSP = "; ".join([
+    "default-src 'none'",
+    f"script-src {_sha256(SCRIPT)}",
+    f"style-src {_sha256(CSS)}",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "require-trusted-types-for 'script'",
+])
 
 
 def _clip(text: str, max_chars: int | None) -> str:
@@ -169,11 +197,24 @@ def _table_html(table: Table) -> str:
     return "".join(out)
 
 
-def _series(label: str, rows: Sequence[dict[str, Any] | None], key: str) -> svg.Series:
-    values = [None if r is None else r.get(key) for r in rows]
-    cis = [None if r is None else r.get(f"{key}_ci") for r in rows]
+Point = tuple[float | None, Interval | None]
+
+
+def _series(label: str, points: Sequence[Point | None]) -> svg.Series:
+    values = [None if p is None else p[0] for p in points]
+    cis = [None if p is None else p[1] for p in points]
     return svg.Series(label, values, [c[0] if c else None for c in cis],
                       [c[1] if c else None for c in cis])
+
+
+def _pass(rate: PassRate | None) -> Point | None:
+    return None if rate is None else (rate.pass_rate, rate.pass_rate_ci)
+
+
+def _group_point(rates: Rates | None, metric: str) -> Point | None:
+    if rates is None:
+        return None
+    return (rates.hacc, rates.hacc_ci) if metric == "hacc" else (rates.sacc, rates.sacc_ci)
 
 
 def _figure(chart_id: str, chart: str, caption: str = "") -> str:
@@ -186,64 +227,62 @@ def charts(runs: Sequence[Run], *, with_paper: bool = True) -> list[str]:
     figures = []
     refs = paper_rows(runs) if with_paper else []
     names = [c for c in constraints.CONSTRAINT_IDS
-             if any(c in r.metrics.get("by_constraint", {}) for r in runs)]
+             if any(c in r.metrics.by_constraint for r in runs)]
     if names:
-        series = [_series(r.label, [r.metrics["by_constraint"].get(n) for n in names],
-                          "pass_rate") for r in runs]
+        series = [_series(r.label, [_pass(r.metrics.by_constraint.get(n)) for n in names])
+                  for r in runs]
         figures.append(_figure("constraint", svg.hbar_chart(
             "Pass rate by constraint type", names, series),
             "Whiskers: 95% bootstrap interval over items."))
     cats = [c for c in ("length", "lexical", "format", "affix")
-            if any(c in r.metrics.get("by_category", {}) for r in runs)]
+            if any(c in r.metrics.by_category for r in runs)]
     if cats:
-        series = [_series(r.label, [r.metrics["by_category"].get(c) for c in cats], "pass_rate")
+        series = [_series(r.label, [_pass(r.metrics.by_category.get(c)) for c in cats])
                   for r in runs]
         figures.append(_figure("category", svg.hbar_chart(
             "Pass rate by constraint category", cats, series, label_width=120)))
     for metric, name in (("hacc", "HAcc"), ("sacc", "SAcc")):
-        series = [_series(r.label, [r.metrics.get("by_source", {}).get(s) for s in SOURCES],
-                          metric) for r in runs]
+        series = [_series(r.label, [_group_point(r.metrics.by_source.get(s), metric)
+                                    for s in SOURCES]) for r in runs]
         series += [svg.Series(p.label, [p.by_source[s][metric] for s in SOURCES])
                    for p in refs if p.by_source]
         figures.append(_figure(f"source-{metric}", svg.vbar_chart(
             f"{name} by source", [SOURCE_NAMES[s] for s in SOURCES], series)))
     for metric, name in (("hacc", "HAcc"), ("sacc", "SAcc")):
-        series = [_series(r.label, [r.metrics.get("by_count", {}).get(c) for c in COUNT_NAMES],
-                          metric) for r in runs]
+        series = [_series(r.label, [_group_point(r.metrics.by_count.get(c), metric)
+                                    for c in COUNT_NAMES]) for r in runs]
         series += [svg.Series(p.label, [p.by_count[c][metric] for c in COUNT_NAMES])
                    for p in refs if p.by_count]
         figures.append(_figure(f"count-{metric}", svg.vbar_chart(
             f"{name} by number of constraints", list(COUNT_NAMES), series)))
-    graded = [r for r in runs if r.metrics.get("correctness")]
-    if graded:
-        w = [r.metrics["correctness"] for r in graded]
-        series = [svg.Series("w/ constraints", [c.get("with_constraints") for c in w],
-                             [(c.get("with_constraints_ci") or [None])[0] for c in w],
-                             [(c.get("with_constraints_ci") or [None, None])[1] for c in w])]
-        if any("without_constraints" in c for c in w):
-            series.insert(0, svg.Series(
-                "w/o constraints", [c.get("without_constraints") for c in w],
-                [(c.get("without_constraints_ci") or [None])[0] for c in w],
-                [(c.get("without_constraints_ci") or [None, None])[1] for c in w]))
+    w = [r.metrics.correctness for r in runs if r.metrics.correctness is not None]
+    graded = [r for r in runs if r.metrics.correctness is not None]
+    if w:
+        series = [_series("w/ constraints",
+                          [(c.with_constraints, c.with_constraints_ci) for c in w])]
+        if any(c.control for c in w):
+            series.insert(0, _series(
+                "w/o constraints",
+                [(c.without_constraints, c.without_constraints_ci) for c in w]))
         figures.append(_figure("correctness", svg.vbar_chart(
             "Correctness with vs without constraints", [r.label for r in graded], series),
             "Without a control run (no constraints), only the w/ bar is shown."))
-    quads = [r for r in runs if r.metrics.get("quadrants")]
+    quads = [(r.label, r.metrics.quadrants) for r in runs if r.metrics.quadrants is not None]
     if quads:
-        rows = [(r.label, [(QUADRANT_NAMES[k], float(v)) for k, v in
-                           r.metrics["quadrants"].items()]) for r in quads]
+        rows = [(label, [(QUADRANT_NAMES[k], float(v)) for k, v in
+                         zip(QUADRANTS, q.values(), strict=True)]) for label, q in quads]
         figures.append(_figure("quadrants", svg.stacked_hbar("Error quadrants", rows),
                                "Share of items: followed = all constraints followed."))
-    binned = [r for r in runs if r.metrics.get("by_reasoning_length")]
+    binned = [r for r in runs if r.metrics.by_reasoning_length]
     if binned:
-        n_bins = max(len(r.metrics["by_reasoning_length"]) for r in binned)
-        series = [_series(r.label, r.metrics["by_reasoning_length"], "hacc") for r in binned]
-        units = {r.metrics.get("lengths", {}).get("unit") for r in binned}
-        unit_text = "; ".join(LENGTH_UNIT_NAMES.get(u or "", u or "") for u in sorted(
-            u or "" for u in units))
+        n_bins = max(len(r.metrics.by_reasoning_length) for r in binned)
+        series = [_series(r.label, [(b.hacc, b.hacc_ci) for b in r.metrics.by_reasoning_length])
+                  for r in binned]
+        units = {r.metrics.lengths.unit for r in binned}
+        unit_text = "; ".join(LENGTH_UNIT_NAMES.get(u, u) for u in sorted(units))
         ranges = "; ".join(
-            f"{r.label}: " + ", ".join(f"{b['min']:g}–{b['max']:g}"
-                                        for b in r.metrics["by_reasoning_length"])
+            f"{r.label}: " + ", ".join(f"{b.min:g}–{b.max:g}"
+                                        for b in r.metrics.by_reasoning_length)
             for r in binned)
         figures.append(_figure("reasoning", svg.line_chart(
             "HAcc by reasoning length (quantile bins)",
@@ -269,11 +308,11 @@ def _rate(values: Sequence[bool]) -> str:
     return f'<span class="{cls}">{k}/{len(values)}</span>'
 
 
-def _outcomes(index: int, samples: Sequence[tuple[Verdict, dict[str, Any]]]) -> list[str]:
+def _outcomes(index: int, samples: Sequence[Sample]) -> list[str]:
     if not samples:
         return [f"{index}:missing"]
     tokens = []
-    scored = [v for v, _ in samples if v.scored]
+    scored = [v for v in samples if v.scored]
     if scored:
         tokens.append(f"{index}:followed" if all(v.hard for v in scored)
                       else f"{index}:not_followed")
@@ -282,24 +321,24 @@ def _outcomes(index: int, samples: Sequence[tuple[Verdict, dict[str, Any]]]) -> 
             tokens.append(f"{index}:correct" if all(graded) else f"{index}:wrong")
     if len(scored) < len(samples):
         tokens.append(f"{index}:error")
-    if any(r.get("finish_reason") == "length" for _, r in samples):
+    if any(s.response.usage.finish_reason == "length" for s in samples):
         tokens.append(f"{index}:truncated")
     return tokens
 
 
-def _sample_html(item: Item, verdict: Verdict, record: dict[str, Any],
-                 max_chars: int | None, label: str) -> str:
-    head = f"{escape(label)} · sample {verdict.sample}"
+def _sample_html(verdict: Sample, max_chars: int | None, label: str) -> str:
+    item = verdict.item
+    head = f"{escape(label)} · sample {verdict.index}"
     if not verdict.scored:
         return (f'<div class="sample"><b>{head}</b>: <span class="bad">generation error'
                 f"</span><pre>{escape(verdict.error or '')}</pre></div>")
     parts = [f'<div class="sample"><b>{head}</b>: HAcc {_mark(verdict.hard)} · '
              f"SAcc {verdict.soft:.2f} · correct {_mark(verdict.correct)}"]
-    if verdict.extracted_answer is not None:
-        parts.append(f" · extracted <span class=\"mono\">"
-                     f"{escape(str(verdict.extracted_answer))}</span>")
-    if record.get("finish_reason"):
-        parts.append(f" · finish {escape(str(record['finish_reason']))}")
+    extracted = verdict.grade.extracted_answer if verdict.grade is not None else None
+    if extracted is not None:
+        parts.append(f" · extracted <span class=\"mono\">{escape(str(extracted))}</span>")
+    if verdict.response.usage.finish_reason:
+        parts.append(f" · finish {escape(str(verdict.response.usage.finish_reason))}")
     parts.append('<ul class="verdicts">')
     for name, desc, ok in zip(item.constraint_name, item.constraint_desc, verdict.follow,
                               strict=False):
@@ -311,10 +350,10 @@ def _sample_html(item: Item, verdict: Verdict, record: dict[str, Any],
         parts.append(f"<details><summary>reasoning ({len(reasoning)} characters)</summary>"
                      f'<pre class="reasoning">{escape(_clip(reasoning, max_chars))}</pre>'
                      "</details>")
-    elif raw_text(record) is None:
+    elif raw_text(verdict.fields) is None:
         parts.append('<p class="note">raw output not stored in this run</p>')
     parts.append(f'<div>answer part:</div><pre class="answer">'
-                 f"{escape(_clip(verdict.answer, max_chars))}</pre></div>")
+                 f"{escape(_clip(verdict.answer_part, max_chars))}</pre></div>")
     return "".join(parts)
 
 
@@ -324,12 +363,12 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
     if not runs:
         return '<p class="note">No samples.jsonl in these runs: no per-item table.</p>'
     items: dict[str, Item] = {}
-    by_run: list[dict[str, list[tuple[Verdict, dict[str, Any]]]]] = []
+    by_run: list[dict[str, list[Sample]]] = []
     for run in runs:
-        mine: dict[str, list[tuple[Verdict, dict[str, Any]]]] = {}
-        for (item, verdict), record in zip(run.pairs, run.records, strict=True):
-            items.setdefault(item.key, item)
-            mine.setdefault(item.key, []).append((verdict, record))
+        mine: dict[str, list[Sample]] = {}
+        for sample in run.samples:
+            items.setdefault(sample.key, sample.item)
+            mine.setdefault(sample.key, []).append(sample)
         by_run.append(mine)
     names = sorted({n for item in items.values() for n in item.constraint_name},
                    key=lambda n: (constraints.CONSTRAINT_IDS.index(n)
@@ -339,7 +378,8 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
     out = ['<div class="filters" id="filters">',
            '<label for="f-source">source</label><select id="f-source">'
            '<option value="">all</option>']
-    out += [f'<option value="{s}">{SOURCE_NAMES.get(s, s)}</option>' for s in sources]
+    out += [f'<option value="{escape(s)}">{escape(SOURCE_NAMES.get(s, s))}</option>'
+            for s in sources]
     out.append('</select><label for="f-constraint">constraint</label>'
                '<select id="f-constraint"><option value="">all</option>')
     out += [f'<option value="{escape(n)}">{escape(n)}</option>' for n in names]
@@ -367,13 +407,13 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
         for index, (run, mine) in enumerate(zip(runs, by_run, strict=True)):
             samples = mine.get(key, [])
             tokens += _outcomes(index, samples)
-            scored = [v for v, _ in samples if v.scored]
+            scored = [v for v in samples if v.scored]
             soft = (f"{sum(v.soft for v in scored) / len(scored):.2f}" if scored
                     else '<span class="na">–</span>')
             graded = [bool(v.correct) for v in scored if v.correct is not None]
             cells.append(f"<td>{_rate([v.hard for v in scored])} · {soft} · "
                          f"{_rate(graded)}</td>")
-            details += [_sample_html(item, v, r, max_chars, run.label) for v, r in samples]
+            details += [_sample_html(v, max_chars, run.label) for v in samples]
         out.append(
             f'<tr class="item" data-key="{escape(key)}" data-source="{escape(item.source)}" '
             f'data-constraints="{escape(" ".join(item.constraint_name))}" '
@@ -397,6 +437,7 @@ def render(runs: Sequence[Run], comparisons: Sequence[Comparison], *, with_paper
     figures = "".join(charts(runs, with_paper=with_paper))
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<meta name=\"generator\" content=\"mathif {__version__}\">",
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",

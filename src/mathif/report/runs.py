@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mathif.data import Item, parse_item, read_jsonl
+from mathif.data import Item, read_jsonl
 from mathif.errors import InputError
 from mathif.metrics import CISettings, aggregate, sample_lengths
 from mathif.report import paper
-from mathif.scoring import Verdict
-from mathif.split import split_output
+from mathif.results import Metrics, Results
+from mathif.samples import Sample
 
 SAMPLES = "samples.jsonl"
 RESULTS = "results.json"
@@ -32,16 +32,14 @@ MODEL_KEYS = ("hf_id", "model_id", "name", "model", "id", "path")
 
 @dataclass
 class Run:
-    """One run as a report sees it: verdicts, records, recomputed metrics, manifest."""
+    """One run as a report sees it: its samples, recomputed metrics, manifest."""
 
     label: str
     path: Path
     manifest: dict[str, Any]
-    metrics: dict[str, Any]
-    pairs: list[tuple[Item, Verdict]] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-    control_pairs: list[tuple[Item, Verdict]] | None = None
-    control_records: list[dict[str, Any]] | None = None
+    metrics: Metrics
+    samples: list[Sample] = field(default_factory=list)
+    control_samples: list[Sample] | None = None
     length_unit: str = "words"
     lengths: list[tuple[float, float] | None] = field(default_factory=list)
     schema_version: Any = None
@@ -49,106 +47,42 @@ class Run:
 
     @property
     def has_samples(self) -> bool:
-        return bool(self.pairs)
+        return bool(self.samples)
 
     @property
     def paper_row(self) -> paper.PaperRow | None:
         return paper.find(self.model) or paper.find(self.label)
 
-    def values(self, metric: str) -> dict[str, list[float]]:
-        """Per item key, the values of ``metric`` (hard, soft, correct) over scored samples."""
+    def values(self, metric: Callable[[Sample], float | None]) -> dict[str, list[float]]:
+        """Per item key, the values of ``metric`` (e.g. HAcc: ``hard``) over scored samples."""
         out: dict[str, list[float]] = {}
-        for item, v in self.pairs:
-            if not v.scored:
+        for s in self.samples:
+            if not s.scored:
                 continue
-            value = getattr(v, metric)
+            value = metric(s)
             if value is None:
                 continue
-            out.setdefault(item.key, []).append(float(value))
+            out.setdefault(s.key, []).append(float(value))
         return out
 
     def items(self) -> dict[str, Item]:
-        return {item.key: item for item, _ in self.pairs}
+        return {s.key: s.item for s in self.samples}
 
 
-def raw_text(record: Mapping[str, Any]) -> str | None:
-    """The model's raw output of this sample (``response``, or ``output[sample]``)."""
-    response = record.get("response")
-    if isinstance(response, str):
-        return response
-    output = record.get("output")
-    if isinstance(output, str):
-        return output
-    if isinstance(output, list):
-        sample = record.get("sample", 0)
-        if isinstance(sample, int) and 0 <= sample < len(output) and isinstance(
-                output[sample], str):
-            return output[sample]
-    return None
-
-
-def _verdict(record: Mapping[str, Any], *, file: str, line: int) -> Verdict:
-    def need(name: str, kind: type | tuple[type, ...]) -> Any:
-        if name not in record:
-            raise InputError("missing field (is this a samples.jsonl written by mathif?)",
-                             file=file, line=line, field=name)
-        value = record[name]
-        if not isinstance(value, kind):
-            raise InputError(f"unexpected type {type(value).__name__}", file=file, line=line,
-                             field=name)
-        return value
-
-    error = record.get("error")
-    key = need("key", str)
-    sample = record.get("sample", 0)
-    if error is not None:
-        return Verdict(key, sample, (), False, 0.0, "", "", error=str(error))
-    follow = need("follow", list)
-    text = raw_text(record)
-    separate = record.get("reasoning")
-    reasoning = ""
-    if text is not None:
-        reasoning = split_output(text, separate if isinstance(separate, str) else None)[0]
-    elif isinstance(separate, str):
-        reasoning = separate
-    return Verdict(
-        key=key,
-        sample=sample,
-        follow=tuple(bool(f) for f in follow),
-        hard=bool(need("hard", bool)),
-        soft=float(need("soft", (int, float))),
-        answer=str(record.get("answer_part") or ""),
-        reasoning=reasoning,
-        correct=record.get("correct"),
-        extracted_answer=record.get("extracted_answer"),
-        grader=record.get("grader"),
-        grade_reason=record.get("grade_reason"),
-    )
-
-
-def read_samples(
-    path: Path, items: dict[str, Item] | None = None
-) -> tuple[list[tuple[Item, Verdict]], list[dict[str, Any]]]:
-    """(item, verdict) pairs and the raw records of a ``samples.jsonl``.
+def read_samples(path: Path, items: dict[str, Item] | None = None) -> list[Sample]:
+    """The samples of a ``samples.jsonl``.
 
     Items are parsed once per key and shared by that key's samples, so every later grouping
     (by item, by source) sees one object per item.
     """
     items = {} if items is None else items
-    pairs: list[tuple[Item, Verdict]] = []
-    records: list[dict[str, Any]] = []
+    samples: list[Sample] = []
     for index, record in read_jsonl(path):
-        line = index + 1
         if not isinstance(record, dict):
-            raise InputError("expected a JSON object", file=str(path), line=line)
-        verdict = _verdict(record, file=str(path), line=line)
-        item = items.get(verdict.key)
-        if item is None:
-            item = parse_item(record, key=verdict.key, file=str(path), line=line)
-            items[verdict.key] = item
-        pairs.append((item, verdict))
-        records.append(record)
-    return pairs, records
+            raise InputError("expected a JSON object", file=str(path), line=index + 1)
+        samples.append(Sample.from_record(record, file=str(path), line=index + 1,
+                                          items=items))
+    return samples
 
 
 def model_name(manifest: Mapping[str, Any]) -> str | None:
@@ -178,7 +112,7 @@ def load_run(
     ci = CISettings() if ci is None else ci
     given = Path(path)
     folder = given.parent if given.is_file() else given
-    samples = given if given.is_file() else folder / SAMPLES
+    samples_path = given if given.is_file() else folder / SAMPLES
     results_path = folder / RESULTS
     if not folder.exists():
         raise InputError("no such run folder", file=str(given))
@@ -192,39 +126,37 @@ def load_run(
     manifest = dict(results.get("manifest") or {})
     model = model_name(manifest)
     name = label or model or (folder.name if given.is_dir() else given.stem)
-    if not samples.exists():
+    if not samples_path.exists():
         if not results:
             raise InputError(f"neither {SAMPLES} nor {RESULTS} in this folder", file=str(folder))
-        return Run(label=name, path=folder, manifest=manifest, metrics=results["metrics"],
+        try:
+            metrics = Results.from_record(results).metrics
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise InputError(f"not a mathif results file: {exc}",
+                             file=str(results_path)) from None
+        return Run(label=name, path=folder, manifest=manifest, metrics=metrics,
                    schema_version=results.get("schema_version"), model=model)
-    items: dict[str, Item] = {}
-    pairs, records = read_samples(samples, items)
-    control_pairs: list[tuple[Item, Verdict]] | None = None
-    control_records: list[dict[str, Any]] | None = None
-    phases = [r.get("phase") for r in records]
-    if "control" in phases:
-        control_pairs = [p for p, ph in zip(pairs, phases, strict=True) if ph == "control"]
-        control_records = [r for r, ph in zip(records, phases, strict=True) if ph == "control"]
-        pairs = [p for p, ph in zip(pairs, phases, strict=True) if ph != "control"]
-        records = [r for r, ph in zip(records, phases, strict=True) if ph != "control"]
+    samples = read_samples(samples_path, {})
+    control: list[Sample] | None = None
+    if any(s.fields.get("phase") == "control" for s in samples):
+        control = [s for s in samples if s.fields.get("phase") == "control"]
+        samples = [s for s in samples if s.fields.get("phase") != "control"]
     else:
         for name_ in CONTROL_FILES:
             if (folder / name_).exists():
-                control_pairs, control_records = read_samples(folder / name_, {})
+                control = read_samples(folder / name_, {})
                 break
-    if not pairs:
-        raise InputError("no samples of the main run", file=str(samples))
-    metrics = aggregate(pairs, control_pairs, generation=records, ci=ci)
-    unit, lengths = sample_lengths([v for _, v in pairs], records)
+    if not samples:
+        raise InputError("no samples of the main run", file=str(samples_path))
+    metrics = aggregate(samples, control, ci=ci)
+    unit, lengths = sample_lengths(samples)
     return Run(
         label=name,
         path=folder,
         manifest=manifest,
         metrics=metrics,
-        pairs=pairs,
-        records=records,
-        control_pairs=control_pairs,
-        control_records=control_records,
+        samples=samples,
+        control_samples=control,
         length_unit=unit,
         lengths=lengths,
         schema_version=results.get("schema_version"),

@@ -6,17 +6,16 @@ number cannot be rounded one way in the Markdown and another in the HTML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mathif import constraints
 from mathif.data import SOURCES
-from mathif.metrics import QUADRANTS
 from mathif.report import paper
 from mathif.report.compare import Comparison
 from mathif.report.runs import Run
-from mathif.stats import DEFAULT_LEVEL
+from mathif.results import QUADRANTS, Grading, PassRate, Rates
 
 SOURCE_NAMES = {"gsm8k": "GSM8K", "math500": "MATH500", "minerva": "Minerva",
                 "olympiad": "Olympiad", "aime": "AIME"}
@@ -74,19 +73,40 @@ def _t(text: Any) -> Cell:
     return Cell(text=str(text))
 
 
-def _v(row: Mapping[str, Any] | None, key: str) -> Cell:
-    if row is None:
-        return Cell()
-    return Cell(row.get(key), row.get(f"{key}_ci"))
+def _hacc(row: Rates | None) -> Cell:
+    return Cell() if row is None else Cell(row.hacc, row.hacc_ci)
+
+
+def _sacc(row: Rates | None) -> Cell:
+    return Cell() if row is None else Cell(row.sacc, row.sacc_ci)
+
+
+def _correct(row: Rates | None) -> Cell:
+    return Cell() if row is None else Cell(row.correct, row.correct_ci)
+
+
+def _pass(row: PassRate | None) -> Cell:
+    return Cell() if row is None else Cell(row.pass_rate, row.pass_rate_ci)
 
 
 def ci_note(runs: Sequence[Run]) -> str:
-    ci = next((r.metrics.get("ci") for r in runs if r.metrics.get("ci")), None)
-    if not ci:
+    ci = next((r.metrics.ci for r in runs if r.metrics.ci is not None), None)
+    if ci is None:
         return ""
-    return (f"Brackets: {100 * ci.get('level', DEFAULT_LEVEL):.0f}% interval, percentile "
-            f"bootstrap over items ({ci.get('n_boot')} resamples, seed {ci.get('seed')}); "
+    return (f"Brackets: {100 * ci.level:.0f}% interval, percentile "
+            f"bootstrap over items ({ci.n_boot} resamples, seed {ci.seed}); "
             "the paper reports no intervals.")
+
+
+def _ungraded(grading: Grading | None) -> str:
+    """Answers the grader could not decide: they count as wrong."""
+    if grading is None:
+        return "–"
+    counts = grading.counts
+    if not counts.n_ungraded:
+        return "0"
+    return (f"{counts.n_ungraded} ({100 * grading.ungraded_share:.1f}%: {counts.timeout} "
+            f"timeout, {counts.error} error)")
 
 
 def paper_rows(runs: Sequence[Run]) -> list[paper.PaperRow]:
@@ -101,17 +121,18 @@ def paper_rows(runs: Sequence[Run]) -> list[paper.PaperRow]:
 
 def runs_table(runs: Sequence[Run]) -> Table:
     table = Table("runs", "Runs", ["Run", "Model", "Items", "Responses", "Errors",
-                                   "Samples/item", "Grader", "Official data", "Path"])
+                                   "Samples/item", "Grader", "Ungraded answers",
+                                   "Official data", "Path"],
+                  note="Ungraded answers: the grader timed out or failed; they count as wrong.")
     for run in runs:
         m = run.metrics
-        spi = m.get("samples_per_item") or {}
+        spi = m.samples_per_item
         data = run.manifest.get("data") or {}
         official = data.get("official")
-        samples = (f"{spi.get('min')}" if spi.get("min") == spi.get("max")
-                   else f"{spi.get('min')}–{spi.get('max')}")
-        table.add([_t(run.label), _t(run.model or "–"), _t(m.get("n_items")),
-                   _t(m.get("n_responses")), _t(m.get("n_errors")), _t(samples),
-                   _t(run.manifest.get("grader") or "–"),
+        samples = f"{spi.min}" if spi.min == spi.max else f"{spi.min}–{spi.max}"
+        table.add([_t(run.label), _t(run.model or "–"), _t(m.n_items),
+                   _t(m.n_responses), _t(m.n_errors), _t(samples),
+                   _t(run.manifest.get("grader") or "–"), _t(_ungraded(m.grading)),
                    _t("–" if official is None else ("yes" if official else "NO")),
                    _t(run.path)])
     return table
@@ -124,11 +145,12 @@ def summary_table(runs: Sequence[Run], *, with_paper: bool = True) -> Table:
                   ["Model", "HAcc", "SAcc", "Corr. w/o const.", "Corr. w/ const.", "Diff (%)"],
                   note=ci_note(runs))
     for run in runs:
-        o = run.metrics["overall"]
-        without = Cell(o.get("correct_without_constraints"),
-                       (run.metrics.get("control") or {}).get("correct_ci"))
-        table.add([_t(run.label), _v(o, "hacc"), _v(o, "sacc"), without, _v(o, "correct"),
-                   Cell(o.get("diff_percent"), signed=True)])
+        o = run.metrics.overall
+        control = run.metrics.control
+        without = Cell(o.correct_without_constraints,
+                       control.correct_ci if control is not None else None)
+        table.add([_t(run.label), _hacc(o.rates), _sacc(o.rates), without, _correct(o.rates),
+                   Cell(o.diff_percent, signed=True)])
     if with_paper:
         for row in paper_rows(runs):
             table.add([_t(row.label), Cell(row.hacc), Cell(row.sacc),
@@ -138,7 +160,7 @@ def summary_table(runs: Sequence[Run], *, with_paper: bool = True) -> Table:
 
 
 def multi_sample_table(runs: Sequence[Run]) -> Table | None:
-    rows = [r for r in runs if "any_sample_hacc" in r.metrics["overall"]]
+    rows = [r for r in runs if r.metrics.overall.any_sample_hacc is not None]
     if not rows:
         return None
     table = Table("samples", "Several samples per item",
@@ -147,10 +169,10 @@ def multi_sample_table(runs: Sequence[Run]) -> Table | None:
                   note="HAcc averages each item over its samples first; the second column "
                   "counts an item as followed when at least one sample followed everything.")
     for run in rows:
-        o = run.metrics["overall"]
-        spi = run.metrics["samples_per_item"]
-        table.add([_t(run.label), _t(f"{spi['min']}–{spi['max']}"), _v(o, "hacc"),
-                   _v(o, "any_sample_hacc")])
+        o = run.metrics.overall
+        spi = run.metrics.samples_per_item
+        table.add([_t(run.label), _t(f"{spi.min}–{spi.max}"), _hacc(o.rates),
+                   Cell(o.any_sample_hacc, o.any_sample_hacc_ci)])
     return table
 
 
@@ -186,10 +208,10 @@ def count_table(runs: Sequence[Run], *, with_paper: bool = True) -> Table:
                    "Triple SAcc"],
                   note="With one constraint, HAcc = SAcc.")
     for run in runs:
-        bc = run.metrics.get("by_count", {})
-        table.add([_t(run.label), _v(bc.get("single"), "hacc"), _v(bc.get("double"), "hacc"),
-                   _v(bc.get("double"), "sacc"), _v(bc.get("triple"), "hacc"),
-                   _v(bc.get("triple"), "sacc")])
+        bc = run.metrics.by_count
+        table.add([_t(run.label), _hacc(bc.get("single")), _hacc(bc.get("double")),
+                   _sacc(bc.get("double")), _hacc(bc.get("triple")),
+                   _sacc(bc.get("triple"))])
     if with_paper:
         for row in paper_rows(runs):
             if not row.by_count:
@@ -207,8 +229,9 @@ def source_table(runs: Sequence[Run], metric: str, *, with_paper: bool = True) -
     table = Table(f"by_source_{metric}", f"{name} by source ({paper_table} format)",
                   ["Model", *(SOURCE_NAMES[s] for s in SOURCES)])
     for run in runs:
-        bs = run.metrics.get("by_source", {})
-        table.add([_t(run.label), *(_v(bs.get(s), metric) for s in SOURCES)])
+        bs = run.metrics.by_source
+        cell = _hacc if metric == "hacc" else _sacc
+        table.add([_t(run.label), *(cell(bs.get(s)) for s in SOURCES)])
     if with_paper:
         for row in paper_rows(runs):
             if row.by_source:
@@ -218,18 +241,18 @@ def source_table(runs: Sequence[Run], metric: str, *, with_paper: bool = True) -
 
 
 def correct_by_source_table(runs: Sequence[Run]) -> Table | None:
-    graded = [r for r in runs if "correct" in r.metrics["overall"]]
+    graded = [r for r in runs if r.metrics.graded]
     if not graded:
         return None
     table = Table("correct_by_source", "Correctness by source",
                   ["Run", *(SOURCE_NAMES[s] for s in SOURCES)])
     for run in graded:
-        bs = run.metrics.get("by_source", {})
-        table.add([_t(run.label), *(_v(bs.get(s), "correct") for s in SOURCES)])
-        control = run.metrics.get("control")
-        if control:
+        bs = run.metrics.by_source
+        table.add([_t(run.label), *(_correct(bs.get(s)) for s in SOURCES)])
+        control = run.metrics.control
+        if control is not None:
             table.add([_t(f"{run.label} w/o const."),
-                       *(Cell((control.get("by_source") or {}).get(s)) for s in SOURCES)])
+                       *(Cell(control.by_source.get(s)) for s in SOURCES)])
     return table
 
 
@@ -237,12 +260,12 @@ def constraint_table(runs: Sequence[Run]) -> Table:
     table = Table("by_constraint", "Pass rate by constraint type",
                   ["Constraint", "Category", *(r.label for r in runs), "Instances"])
     names = [c for c in constraints.CONSTRAINT_IDS
-             if any(c in r.metrics.get("by_constraint", {}) for r in runs)]
+             if any(c in r.metrics.by_constraint for r in runs)]
     for name in names:
-        rows = [r.metrics.get("by_constraint", {}).get(name) for r in runs]
+        rows = [r.metrics.by_constraint.get(name) for r in runs]
         first = next(row for row in rows if row is not None)
-        table.add([_t(name), _t(first["category"]), *(_v(row, "pass_rate") for row in rows),
-                   _t(" / ".join(str(row["n"]) if row else "–" for row in rows))])
+        table.add([_t(name), _t(first.category), *(_pass(row) for row in rows),
+                   _t(" / ".join(str(row.n) if row else "–" for row in rows))])
     return table
 
 
@@ -250,16 +273,16 @@ def category_table(runs: Sequence[Run]) -> Table:
     table = Table("by_category", "Pass rate by constraint category",
                   ["Category", *(r.label for r in runs), "Instances"])
     for cat in ("length", "lexical", "format", "affix"):
-        rows = [r.metrics.get("by_category", {}).get(cat) for r in runs]
+        rows = [r.metrics.by_category.get(cat) for r in runs]
         if all(row is None for row in rows):
             continue
-        table.add([_t(cat), *(_v(row, "pass_rate") for row in rows),
-                   _t(" / ".join(str(row["n"]) if row else "–" for row in rows))])
+        table.add([_t(cat), *(_pass(row) for row in rows),
+                   _t(" / ".join(str(row.n) if row else "–" for row in rows))])
     return table
 
 
 def correctness_table(runs: Sequence[Run]) -> Table | None:
-    graded = [r for r in runs if r.metrics.get("correctness")]
+    graded = [(r, r.metrics.correctness) for r in runs if r.metrics.correctness is not None]
     if not graded:
         return None
     table = Table("correctness", "Correctness with and without constraints",
@@ -267,21 +290,20 @@ def correctness_table(runs: Sequence[Run]) -> Table | None:
                    "Paired w/ − w/o (points)"],
                   note="Diff is the paper's relative change (w/ − w/o) / w/o × 100; the paired "
                   "difference is on the items both runs have.")
-    for run in graded:
-        c = run.metrics["correctness"]
-        paired = c.get("paired_difference")
+    for run, c in graded:
+        paired = c.paired_difference
         table.add([
             _t(run.label),
-            Cell(c.get("with_constraints"), c.get("with_constraints_ci")),
-            Cell(c.get("without_constraints"), c.get("without_constraints_ci")),
-            Cell(c.get("diff_percent"), signed=True),
-            Cell(paired["difference"], paired["ci"], signed=True) if paired else Cell(),
+            Cell(c.with_constraints, c.with_constraints_ci),
+            Cell(c.without_constraints, c.without_constraints_ci),
+            Cell(c.diff_percent, signed=True),
+            Cell(paired.difference, paired.ci, signed=True) if paired else Cell(),
         ])
     return table
 
 
 def quadrant_table(runs: Sequence[Run]) -> Table | None:
-    have = [r for r in runs if r.metrics.get("quadrants")]
+    have = [r for r in runs if r.metrics.quadrants is not None]
     if not have:
         return None
     table = Table("quadrants", "Error quadrants (share of items, %)",
@@ -289,24 +311,28 @@ def quadrant_table(runs: Sequence[Run]) -> Table | None:
                   note="Followed = all constraints of the item followed (HAcc); correct = the "
                   "final answer matches the gold answer.")
     for run in have:
-        q = run.metrics["quadrants"]
-        qci = run.metrics.get("quadrants_ci") or {}
-        table.add([_t(run.label), *(Cell(q[k], qci.get(k)) for k in QUADRANTS)])
+        q = run.metrics.quadrants
+        qci = run.metrics.quadrants_ci
+        if q is None:
+            continue
+        cis = qci.values() if qci is not None else (None,) * len(QUADRANTS)
+        table.add([_t(run.label), *(Cell(v, ci) for v, ci in zip(q.values(), cis,
+                                                                   strict=True))])
     return table
 
 
 def reasoning_table(run: Run) -> Table | None:
-    bins = run.metrics.get("by_reasoning_length") or []
+    bins = run.metrics.by_reasoning_length
     if not bins:
         return None
-    unit = (run.metrics.get("lengths") or {}).get("unit", run.length_unit)
+    unit = run.metrics.lengths.unit
     table = Table(f"reasoning_{run.label}", f"HAcc by reasoning length: {run.label}",
                   ["Bin", f"Reasoning length ({unit})", "Samples", "HAcc", "SAcc", "Correct"],
                   note=f"Six quantile bins of reasoning length, as in the paper; length unit: "
                   f"{LENGTH_UNIT_NAMES.get(unit, unit)}.")
     for b in bins:
-        table.add([_t(b["bin"]), _t(f"{b['min']:g}–{b['max']:g}"), _t(b["n_samples"]),
-                   _v(b, "hacc"), Cell(b.get("sacc")), Cell(b.get("correct"))])
+        table.add([_t(b.bin), _t(f"{b.min:g}–{b.max:g}"), _t(b.n_samples),
+                   Cell(b.hacc, b.hacc_ci), Cell(b.sacc), Cell(b.correct)])
     return table
 
 
@@ -316,18 +342,18 @@ def generation_table(runs: Sequence[Run]) -> Table:
                    "Reasoning p90", "Answer mean", "Truncated (finish reason length)",
                    "Errors"])
     for run in runs:
-        lengths = run.metrics.get("lengths") or {}
-        r = lengths.get("reasoning") or {}
-        a = lengths.get("answer") or {}
-        trunc = run.metrics.get("truncation")
-        errors = run.metrics.get("errors") or {}
+        lengths = run.metrics.lengths
+        r, a = lengths.reasoning, lengths.answer
+        trunc = run.metrics.truncation
+        errors = run.metrics.errors
         error_text = "; ".join(f"{msg} ×{n}" for msg, n in list(errors.items())[:3]) or "none"
         table.add([
-            _t(run.label), _t(lengths.get("unit", "–")),
-            Cell(r.get("mean")), Cell(r.get("median")), Cell(r.get("p90")), Cell(a.get("mean")),
-            _t(f"{trunc['rate']:.2f}% ({trunc['n_length']}/{trunc['n_with_finish_reason']})"
-               if trunc else "not recorded"),
-            _t(f"{run.metrics.get('n_errors', 0)}" + (f": {error_text}" if errors else "")),
+            _t(run.label), _t(lengths.unit),
+            Cell(r.mean if r else None), Cell(r.median if r else None),
+            Cell(r.p90 if r else None), Cell(a.mean if a else None),
+            _t(f"{trunc.rate:.2f}% ({trunc.n_length}/{trunc.n_with_finish_reason})"
+               if trunc and trunc.rate is not None else "not recorded"),
+            _t(f"{run.metrics.n_errors}" + (f": {error_text}" if errors else "")),
         ])
     return table
 

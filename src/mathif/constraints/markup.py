@@ -1,4 +1,6 @@
-"""Format constraints: bullets, highlights, sections, letter case, capital words, commas.
+"""The "format" category: bullets, highlights, sections, letter case, capital words, commas.
+
+(The module is not called ``format``: that name is Python's builtin.)
 
 The reference's regular expressions are kept where they run in linear time. The one that does
 not is the bullet pattern ``^\\s*\\*[^\\*].*$`` (and ``^\\s*-.*$``): with ``re.MULTILINE`` its
@@ -69,14 +71,14 @@ def _describe_bullets(args: Mapping[str, Any]) -> str:
 
 
 def _check_bullets(text: str, args: Mapping[str, Any]) -> bool:
-    return bullet_count(text) == args["num_bullets"]
+    return bool(bullet_count(text) == args["num_bullets"])
 
 
 BULLETS = register(
     Checker(
         id="detectable_format:number_bullet_lists",
         category="format",
-        params=(Param("num_bullets", int, positive, "the exact number of bullet lines"),),
+        params=(Param("num_bullets", int, positive),),
         describe=_describe_bullets,
         check=_check_bullets,
     )
@@ -100,14 +102,14 @@ def _describe_highlights(args: Mapping[str, Any]) -> str:
 
 
 def _check_highlights(text: str, args: Mapping[str, Any]) -> bool:
-    return highlight_count(text) >= args["num_highlights"]
+    return bool(highlight_count(text) >= args["num_highlights"])
 
 
 HIGHLIGHTS = register(
     Checker(
         id="detectable_format:number_highlighted_sections",
         category="format",
-        params=(Param("num_highlights", int, positive, "the minimum number of highlights"),),
+        params=(Param("num_highlights", int, positive),),
         describe=_describe_highlights,
         check=_check_highlights,
     )
@@ -127,7 +129,7 @@ def _describe_sections(args: Mapping[str, Any]) -> str:
 def _check_sections(text: str, args: Mapping[str, Any]) -> bool:
     # The marker goes into the pattern unescaped and case-sensitively, as in the reference.
     pattern = user_pattern(r"\s?", args["section_spliter"].strip(), r"\s?\d+\s?")
-    return pattern.split_len(text) - 1 >= args["num_sections"]
+    return bool(pattern.split_len(text) - 1 >= args["num_sections"])
 
 
 SECTIONS = register(
@@ -135,8 +137,8 @@ SECTIONS = register(
         id="detectable_format:multiple_sections",
         category="format",
         params=(
-            Param("section_spliter", str, non_blank, 'the marker word, e.g. "SECTION"'),
-            Param("num_sections", int, positive, "the minimum number of sections"),
+            Param("section_spliter", str, non_blank),
+            Param("num_sections", int, positive),
         ),
         describe=_describe_sections,
         check=_check_sections,
@@ -203,8 +205,8 @@ CAPITAL_WORD_FREQUENCY = register(
         id="change_case:capital_word_frequency",
         category="format",
         params=(
-            Param("capital_frequency", int, positive, "the all-capital word threshold"),
-            Param("capital_relation", str, relation, '"less than" or "at least"'),
+            Param("capital_frequency", int, positive),
+            Param("capital_relation", str, relation),
         ),
         describe=_describe_capital_words,
         check=_check_capital_words,

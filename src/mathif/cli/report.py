@@ -1,4 +1,4 @@
-"""``mathif report``: argument parsing only; the work is done by :mod:`mathif.report`."""
+"""``mathif report``: Markdown, HTML, CSV and LaTeX reports of run folders."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 import sys
 from typing import Any
 
+from mathif.options import NON_NEGATIVE_INT, OPEN_UNIT, POSITIVE_INT
 from mathif.stats import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
 
 
 def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``report`` on the main parser's subcommands."""
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "report",
         help="Markdown/HTML/CSV/LaTeX reports of one or more runs",
         description="Report one or more run folders (written by `mathif score --out` or "
@@ -32,13 +33,14 @@ def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
                         help="write the summary as a LaTeX (booktabs) table")
     parser.add_argument("--no-paper", action="store_true",
                         help="leave out the paper's published rows")
-    parser.add_argument("--n-boot", type=int, default=DEFAULT_N_BOOT, metavar="N",
+    parser.add_argument("--n-boot", type=POSITIVE_INT.parse, default=DEFAULT_N_BOOT,
+                        metavar="N",
                         help=f"bootstrap resamples (default {DEFAULT_N_BOOT})")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+    parser.add_argument("--seed", type=NON_NEGATIVE_INT.parse, default=DEFAULT_SEED,
                         help=f"bootstrap seed (default {DEFAULT_SEED})")
-    parser.add_argument("--level", type=float, default=DEFAULT_LEVEL,
+    parser.add_argument("--level", type=OPEN_UNIT.parse, default=DEFAULT_LEVEL,
                         help=f"interval level (default {DEFAULT_LEVEL})")
-    parser.add_argument("--max-chars", type=int, default=None, metavar="N",
+    parser.add_argument("--max-chars", type=NON_NEGATIVE_INT.parse, default=None, metavar="N",
                         help="shorten each reasoning/answer text in the HTML to N characters "
                         "(default 4000; 0 keeps them whole)")
     parser.set_defaults(func=cmd_report)
@@ -49,10 +51,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     from mathif import report
     from mathif.metrics import CISettings
 
-    if args.n_boot < 1:
-        raise ValueError("--n-boot must be at least 1")
-    if not 0.0 < args.level < 1.0:
-        raise ValueError("--level must be between 0 and 1")
     rep = report.build(args.runs, labels=args.label,
                        ci=CISettings(n_boot=args.n_boot, seed=args.seed, level=args.level),
                        with_paper=not args.no_paper)

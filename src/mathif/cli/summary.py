@@ -1,0 +1,84 @@
+"""The plain-text summary of a run that ``score`` and ``eval`` print."""
+
+from __future__ import annotations
+
+from mathif.results import Grading, Metrics, Rates
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _grading_line(name: str, grading: Grading | None) -> list[str]:
+    """Answers the grader could not decide, when there are any: they count as wrong."""
+    if grading is None or not grading.n_ungraded:
+        return []
+    counts = grading.counts
+    by_source = ", ".join(f"{src} {c.n_ungraded}" for src, c in grading.by_source.items()
+                          if c.n_ungraded)
+    return [f"{name}: {counts.n_ungraded} of {counts.n_graded} answers could not be graded "
+            f"({counts.timeout} timeout, {counts.error} error; {by_source}); they count as "
+            "wrong"]
+
+
+def format_summary(metrics: Metrics) -> str:
+    """A plain-text summary table of a run (what the CLI prints)."""
+    overall = metrics.overall
+    lines = [
+        f"items {metrics.n_items}  responses {metrics.n_responses}  "
+        f"errors {metrics.n_errors}",
+        "",
+    ]
+    header = ["", "items", "HAcc", "SAcc"]
+    graded = metrics.graded
+    if graded:
+        header.append("Correct")
+    rows = [header]
+
+    def row(name: str, values: Rates) -> list[str]:
+        cells = [name, _fmt(values.n_items), _fmt(values.hacc), _fmt(values.sacc)]
+        if graded:
+            cells.append(_fmt(values.correct))
+        return cells
+
+    rows.append(row("overall", overall.rates))
+    for name, values in metrics.by_count.items():
+        rows.append(row(name, values))
+    for name, values in metrics.by_source.items():
+        rows.append(row(name, values))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
+                               for i, c in enumerate(r)))
+    if metrics.control is not None:
+        lines.append("")
+        lines.append(
+            f"correct without constraints {_fmt(overall.correct_without_constraints)}  "
+            f"diff {_fmt(overall.diff_percent)}%"
+        )
+    ungraded = _grading_line("grading", metrics.grading)
+    if metrics.control is not None:
+        ungraded += _grading_line("control grading", metrics.control.grading)
+    if ungraded:
+        lines += ["", *ungraded]
+    if metrics.quadrants is not None:
+        q = metrics.quadrants
+        lines.append("")
+        labels = (
+            (q.correct_followed, "correct+followed"),
+            (q.correct_not_followed, "correct+not followed"),
+            (q.wrong_followed, "wrong+followed"),
+            (q.wrong_not_followed, "wrong+not followed"),
+        )
+        lines.append("quadrants  " + "  ".join(f"{label} {_fmt(v)}" for v, label in labels))
+    lines.append("")
+    lines.append("pass rate by constraint type:")
+    width = max((len(k) for k in metrics.by_constraint), default=0)
+    for name, rate in metrics.by_constraint.items():
+        lines.append(f"  {name.ljust(width)}  {_fmt(rate.pass_rate).rjust(6)}  "
+                     f"(n={rate.n})")
+    return "\n".join(lines)
