@@ -44,6 +44,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mathif.grading import equivalence, extract, reference
 from mathif.grading.reference import NeedsSympy
@@ -58,7 +59,7 @@ DEFAULT_TIMEOUT = 5.0
 # worker; extracted answers or golds longer than _FAST_PATH_MAX_CHARS are decided in one.
 _INLINE_MAX_CHARS = 262_144
 _FAST_PATH_MAX_CHARS = 20_000
-_DEFAULT_TIMEOUT = 5.0
+_LIMITS_DEADLINE = 5.0  # the deadline at which the two limits take their full values
 _CACHE_SIZE = 100_000
 _JOBS_PER_EXTRA_WORKER = 8
 
@@ -67,13 +68,13 @@ _log = logging.getLogger("mathif.grading")
 
 def inline_limit(timeout: float) -> int:
     """Longest answer text (characters) extracted in the calling process for ``timeout``."""
-    return max(4_096, min(_INLINE_MAX_CHARS, int(_INLINE_MAX_CHARS * timeout / _DEFAULT_TIMEOUT)))
+    return max(4_096, min(_INLINE_MAX_CHARS, int(_INLINE_MAX_CHARS * timeout / _LIMITS_DEADLINE)))
 
 
 def fast_limit(timeout: float) -> int:
     """Longest extracted answer or gold decided in the calling process for ``timeout``."""
     return max(
-        1_000, min(_FAST_PATH_MAX_CHARS, int(_FAST_PATH_MAX_CHARS * timeout / _DEFAULT_TIMEOUT))
+        1_000, min(_FAST_PATH_MAX_CHARS, int(_FAST_PATH_MAX_CHARS * timeout / _LIMITS_DEADLINE))
     )
 
 
@@ -235,69 +236,88 @@ def grade_many(
         raise ValueError(f"unknown grader {grader!r}; expected one of {GRADERS}")
     if not timeout > 0 or timeout == float("inf"):
         raise ValueError("timeout must be a positive, finite number of seconds")
-    inline, fast = inline_limit(timeout), fast_limit(timeout)
     bar = _progress_bar(len(pairs)) if progress else None
-    out: list[Grade | None] = [None] * len(pairs)
-    slow: dict[Job, list[int]] = {}
-    extracted_of: dict[int, str] = {}
+    batch = _Batch(grader, timeout, workers, bar, len(pairs))
     for i, (answer_text, gold, source) in enumerate(pairs):
-        extracted, job, final = _prepare(answer_text, gold, source, grader, inline)
+        batch.add(i, answer_text, gold, source)
+    batch.run_workers()
+    if bar is not None:
+        bar.close()
+    return [g if g is not None else Grade(False, None, grader, "error") for g in batch.out]
+
+
+class _Batch:
+    """One ``grade_many`` call: in-process verdicts as answers arrive, then the worker stage."""
+
+    def __init__(self, grader: str, timeout: float, workers: int | None, bar: Any, n: int) -> None:
+        self.grader = grader
+        self.timeout = timeout
+        self.workers = workers
+        self.bar = bar
+        self.inline = inline_limit(timeout)
+        self.fast = fast_limit(timeout)
+        self.out: list[Grade | None] = [None] * n
+        self.slow: dict[Job, list[int]] = {}
+        self.extracted_of: dict[int, str] = {}
+
+    def add(self, i: int, answer_text: str, gold: str, source: str | None) -> None:
+        """Extraction, cache and in-process decision; the rest waits for a worker."""
+        extracted, job, final = _prepare(answer_text, gold, source, self.grader, self.inline)
         if final is not None or job is None:
-            out[i] = final
-            _tick(bar, 1)
-            continue
+            self.out[i] = final
+            _tick(self.bar, 1)
+            return
         if extracted is not None:
-            extracted_of[i] = extracted
-        if job in slow:
-            slow[job].append(i)
-            continue
+            self.extracted_of[i] = extracted
+        if job in self.slow:
+            self.slow[job].append(i)
+            return
         outcome = None if job[4] else _CACHE.get(job[:4])
         if outcome is None:
-            outcome = _fast(job, fast)
+            outcome = _fast(job, self.fast)
             if outcome is not None:
                 _CACHE.put(job[:4], outcome)
         if outcome is None:
-            slow[job] = [i]
-            if len(slow) == 1 or len(slow) == _JOBS_PER_EXTRA_WORKER + 1:
+            self.slow[job] = [i]
+            n = len(self.slow)
+            if n == 1 or n == _JOBS_PER_EXTRA_WORKER + 1:
                 # start worker processes now: their start-up overlaps the rest of this loop
-                shared_pool().prestart(
-                    min(_worker_cap(workers), 1 + len(slow) // _JOBS_PER_EXTRA_WORKER)
-                )
-            continue
-        out[i] = Grade(outcome[0], extracted, grader, outcome[1])
-        _tick(bar, 1)
-    if slow:
-        jobs = list(slow)
-        cap = _worker_cap(workers)
+                wanted = 1 + n // _JOBS_PER_EXTRA_WORKER
+                shared_pool().prestart(min(_worker_cap(self.workers), wanted))
+            return
+        self.out[i] = Grade(outcome[0], extracted, self.grader, outcome[1])
+        _tick(self.bar, 1)
+
+    def run_workers(self) -> None:
+        """Decide the remaining jobs in worker processes, under the deadline."""
+        if not self.slow:
+            return
+        jobs = list(self.slow)
         needed = 1 + (len(jobs) - 1) // _JOBS_PER_EXTRA_WORKER
+        bar = self.bar
         outcomes = shared_pool().run(
             jobs,
-            timeout=timeout,
-            workers=max(1, min(cap, needed)),
+            timeout=self.timeout,
+            workers=max(1, min(_worker_cap(self.workers), needed)),
             on_done=(lambda n: _tick(bar, n)) if bar is not None else None,
         )
-        failed = 0
+        failed = {"timeout": 0, "error": 0}
         for job, outcome in zip(jobs, outcomes, strict=True):
             correct, reason, found = outcome
-            if reason in ("timeout", "error"):
-                failed += len(slow[job])
+            if reason in failed:
+                failed[reason] += len(self.slow[job])
             elif not job[4]:
                 _CACHE.put(job[:4], outcome)
-            for i in slow[job]:
-                shown = found if job[4] else extracted_of.get(i)
-                out[i] = Grade(correct, shown, grader, reason)
-            _tick(bar, len(slow[job]) - 1)
-        if failed:
-            counts = {r: sum(len(slow[j]) for j, o in zip(jobs, outcomes, strict=True)
-                             if o[1] == r) for r in ("timeout", "error")}
+            for i in self.slow[job]:
+                shown = found if job[4] else self.extracted_of.get(i)
+                self.out[i] = Grade(correct, shown, self.grader, reason)
+            _tick(self.bar, len(self.slow[job]) - 1)
+        if failed["timeout"] or failed["error"]:
             _log.warning(
                 "%s grader: %d answer(s) hit the %.3g s grading deadline and %d failed with an "
                 "error; they are scored wrong (reasons 'timeout' and 'error')",
-                grader, counts["timeout"], timeout, counts["error"],
+                self.grader, failed["timeout"], self.timeout, failed["error"],
             )
-    if bar is not None:
-        bar.close()
-    return [g if g is not None else Grade(False, None, grader, "error") for g in out]
 
 
 def _worker_cap(workers: int | None) -> int:

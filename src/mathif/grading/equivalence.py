@@ -267,13 +267,13 @@ def _unit_tail_head(t: str) -> str | None:
     """
     if len(t) < 3 or not _SPACE.search(t):
         return None
-    last = t[-2] if t[-1] == "\n" else t[-1]  # ``$`` may match before a final newline
-    if not (last in string.ascii_letters or last.isdecimal() or last in "}."):
+    end = t[-2] if t[-1] == "\n" else t[-1]  # ``$`` may match before a final newline
+    if not (end in string.ascii_letters or end.isdecimal() or end in "}."):
         return None  # units end in a letter, a power or the abbreviation dot
     ok = _unit_tail().matching_suffixes(t, dollar=True)
     newline = t.find("\n")
-    last = len(t) if newline == -1 else newline
-    for j in range(1, last + 1):
+    first_line_end = len(t) if newline == -1 else newline
+    for j in range(1, first_line_end + 1):
         if ok[j] and (t[j - 1] in "}." or t[j - 1].isdecimal()):
             return t[:j]
     return None

@@ -148,64 +148,76 @@ def _power(form: Form, exponent: int) -> Form:
     return out_num, out_den
 
 
+_ONE_POLY: Poly = {_ONE: Fraction(1)}
+
+
 def _form(node: Node, depth: int = 0) -> Form:
     if depth > MAX_DEPTH:
         raise _TooBig
     kind = node[0]
-    one: Poly = {_ONE: Fraction(1)}
     if kind == "int":
         if len(node[1]) > 600:
             raise _TooBig
-        return _const(Fraction(int(node[1]))), one
+        return _const(Fraction(int(node[1]))), dict(_ONE_POLY)
     if kind == "float":
-        text = node[1]
-        if len(text) > 600 or ("e" in text.lower() and abs(int(text.lower().split("e")[1])) > 600):
-            raise _TooBig
-        return _const(Fraction(text)), one
+        return _decimal(node[1]), dict(_ONE_POLY)
     if kind == "name":
-        name = node[1]
-        if name in _UNMODELLED:
+        if node[1] in _UNMODELLED:
             raise _TooBig
-        return _atom(_CONSTANT_ATOMS.get(name, "v:" + name)), one
+        return _atom(_CONSTANT_ATOMS.get(node[1], "v:" + node[1])), dict(_ONE_POLY)
     if kind == "neg":
         num, den = _form(node[1], depth + 1)
         return {m: -v for m, v in num.items()}, den
     if kind == "bin":
-        op = node[1]
-        if op == "**":
-            base = _form(node[2], depth + 1)
-            exponent = _form(node[3], depth + 1)
-            value = _value(exponent)
-            if value is not None and value.denominator == 1 and abs(value) <= MAX_POWER:
-                return _power(base, int(value))
-            return _atom(f"pow[{_key(base)},{_key(exponent)}]"), one
-        if op not in "+-*/":
-            raise _TooBig
-        an, ad = _form(node[2], depth + 1)
-        bn, bd = _form(node[3], depth + 1)
-        if op == "+" or op == "-":
-            sign = 1 if op == "+" else -1
-            if ad == bd:
-                return _add(an, bn, sign), ad
-            return _add(_mul(an, bd), _mul(bn, ad), sign), _mul(ad, bd)
-        if op == "*":
-            return _mul(an, bn), _mul(ad, bd)
-        if not bn:
-            raise _TooBig  # division by zero
-        return _mul(an, bd), _mul(ad, bn)
+        return _binary(node[1], node[2], node[3], depth)
     if kind == "call":
         args = [_key(_form(arg, depth + 1)) for arg in node[2]]
-        return _atom(f"{node[1]}[{','.join(args)}]"), one
+        return _atom(f"{node[1]}[{','.join(args)}]"), dict(_ONE_POLY)
     if kind == "fact":
-        inner = _form(node[1], depth + 1)
-        value = _value(inner)
-        if value is not None and value.denominator == 1 and 0 <= value <= 300:
-            result = Fraction(1)
-            for k in range(2, int(value) + 1):
-                result *= k
-            return _const(result), one
-        return _atom(f"fact[{_key(inner)}]"), one
-    raise _TooBig  # tuples, lists, imaginary literals, // and %
+        return _factorial(_form(node[1], depth + 1)), dict(_ONE_POLY)
+    raise _TooBig  # tuples, lists, imaginary literals
+
+
+def _decimal(text: str) -> Poly:
+    """A decimal literal as the exact rational it writes (``0.5`` is 1/2)."""
+    low = text.lower()
+    if len(text) > 600 or ("e" in low and abs(int(low.split("e")[1])) > 600):
+        raise _TooBig
+    return _const(Fraction(text))
+
+
+def _binary(op: str, left: Node, right: Node, depth: int) -> Form:
+    if op == "**":
+        base = _form(left, depth + 1)
+        exponent = _form(right, depth + 1)
+        value = _value(exponent)
+        if value is not None and value.denominator == 1 and abs(value) <= MAX_POWER:
+            return _power(base, int(value))
+        return _atom(f"pow[{_key(base)},{_key(exponent)}]"), dict(_ONE_POLY)
+    if op not in ("+", "-", "*", "/"):
+        raise _TooBig  # // and %
+    an, ad = _form(left, depth + 1)
+    bn, bd = _form(right, depth + 1)
+    if op == "+" or op == "-":
+        sign = 1 if op == "+" else -1
+        if ad == bd:
+            return _add(an, bn, sign), ad
+        return _add(_mul(an, bd), _mul(bn, ad), sign), _mul(ad, bd)
+    if op == "*":
+        return _mul(an, bn), _mul(ad, bd)
+    if not bn:
+        raise _TooBig  # division by zero
+    return _mul(an, bd), _mul(ad, bn)
+
+
+def _factorial(inner: Form) -> Poly:
+    value = _value(inner)
+    if value is not None and value.denominator == 1 and 0 <= value <= 300:
+        result = Fraction(1)
+        for k in range(2, int(value) + 1):
+            result *= k
+        return _const(result)
+    return _atom(f"fact[{_key(inner)}]")
 
 
 def normal_form(node: Node) -> Form | None:
