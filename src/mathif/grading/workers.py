@@ -239,79 +239,24 @@ class WorkerPool:
         workers: int,
         on_done: Callable[[int], None] | None,
     ) -> list[Outcome]:
-        results: list[Outcome | None] = [None] * len(jobs)
-        pending = deque(range(len(jobs)))
-        busy: dict[Connection, _Worker] = {}
+        run = _Run(self, jobs, timeout, on_done)
         limit = min(workers, len(jobs))
-
-        def assign(worker: _Worker) -> bool:
-            while pending:
-                idx = pending.popleft()
-                try:
-                    worker.send((idx, jobs[idx]))
-                except (OSError, BrokenPipeError):
-                    pending.appendleft(idx)
-                    worker.kill()
-                    return False
-                worker.job_id = idx
-                # until the worker says it is ready, only the start-up limit runs
-                wait_for = timeout if worker.ready else STARTUP_LIMIT + timeout
-                worker.deadline = time.monotonic() + wait_for
-                busy[worker.conn] = worker
-                return True
-            self._idle.append(worker)
-            return True
-
         try:
-            while pending or busy:
-                while pending and len(busy) < limit:
+            while run.pending or run.busy:
+                while run.pending and len(run.busy) < limit:
                     worker = self._idle.pop() if self._idle else self._spawn()
                     if not worker.alive():
                         worker.kill()
                         continue
-                    assign(worker)
-                if not busy:
-                    continue
-                now = time.monotonic()
-                nearest = min(w.deadline for w in busy.values())
-                ready = wait(list(busy), timeout=max(0.0, nearest - now))
-                for conn in ready:
-                    worker = busy.pop(conn)  # type: ignore[arg-type,call-overload,unused-ignore]
-                    try:
-                        job_id, outcome = worker.conn.recv()
-                        if job_id is None:  # ready: the job's own time starts now
-                            worker.ready = True
-                            worker.deadline = time.monotonic() + timeout
-                            busy[conn] = worker  # type: ignore[index]
-                            continue
-                    except (EOFError, OSError):
-                        # the process died (e.g. memory limit): score wrong, replace it
-                        assert worker.job_id is not None
-                        results[worker.job_id] = (False, "error", None)
-                        if on_done:
-                            on_done(1)
-                        worker.kill()
-                        continue
-                    results[job_id] = outcome
-                    if on_done:
-                        on_done(1)
-                    assign(worker)
-                now = time.monotonic()
-                for conn, worker in list(busy.items()):
-                    if worker.deadline <= now:
-                        busy.pop(conn)
-                        assert worker.job_id is not None
-                        # a worker that never became ready failed; a ready one ran out of time
-                        reason = "timeout" if worker.ready else "error"
-                        results[worker.job_id] = (False, reason, None)
-                        if on_done:
-                            on_done(1)
-                        worker.kill()
+                    run.assign(worker)
+                if run.busy:
+                    run.wait_and_collect()
+                    run.expire()
         except BaseException:
-            for worker in busy.values():
+            for worker in run.busy.values():
                 worker.kill()
             raise
-        return [r if r is not None else (False, "error", None) for r in results]
+        return [r if r is not None else (False, "error", None) for r in run.results]
 
     def close(self) -> None:
         """Kill the idle workers: they hold nothing, and asking one that is still starting
@@ -321,6 +266,82 @@ class WorkerPool:
             for worker in self._idle:
                 worker.kill()
             self._idle.clear()
+
+
+class _Run:
+    """The state of one ``WorkerPool.run``: pending jobs, busy workers, results."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        jobs: Sequence[Job],
+        timeout: float,
+        on_done: Callable[[int], None] | None,
+    ) -> None:
+        self.pool = pool
+        self.jobs = jobs
+        self.timeout = timeout
+        self.on_done = on_done
+        self.results: list[Outcome | None] = [None] * len(jobs)
+        self.pending = deque(range(len(jobs)))
+        self.busy: dict[Connection, _Worker] = {}
+
+    def _finish(self, idx: int, outcome: Outcome) -> None:
+        self.results[idx] = outcome
+        if self.on_done:
+            self.on_done(1)
+
+    def assign(self, worker: _Worker) -> None:
+        """Give ``worker`` the next pending job, or return it to the idle list."""
+        if not self.pending:
+            self.pool._idle.append(worker)
+            return
+        idx = self.pending.popleft()
+        try:
+            worker.send((idx, self.jobs[idx]))
+        except (OSError, BrokenPipeError):
+            self.pending.appendleft(idx)
+            worker.kill()
+            return
+        worker.job_id = idx
+        # until the worker says it is ready, only the start-up limit runs
+        wait_for = self.timeout if worker.ready else STARTUP_LIMIT + self.timeout
+        worker.deadline = time.monotonic() + wait_for
+        self.busy[worker.conn] = worker
+
+    def wait_and_collect(self) -> None:
+        """Wait until the nearest deadline for messages; record results, reassign workers."""
+        nearest = min(w.deadline for w in self.busy.values())
+        ready = wait(list(self.busy), timeout=max(0.0, nearest - time.monotonic()))
+        for conn in ready:
+            worker = self.busy.pop(conn)  # type: ignore[call-overload]
+            try:
+                job_id, outcome = worker.conn.recv()
+            except (EOFError, OSError):
+                # the process died (e.g. memory limit): score wrong, replace it
+                assert worker.job_id is not None
+                self._finish(worker.job_id, (False, "error", None))
+                worker.kill()
+                continue
+            if job_id is None:  # ready: the job's own time starts now
+                worker.ready = True
+                worker.deadline = time.monotonic() + self.timeout
+                self.busy[worker.conn] = worker
+                continue
+            self._finish(job_id, outcome)
+            self.assign(worker)
+
+    def expire(self) -> None:
+        """Kill the workers whose deadline has passed; their jobs are decided."""
+        now = time.monotonic()
+        for conn, worker in list(self.busy.items()):
+            if worker.deadline <= now:
+                self.busy.pop(conn)
+                assert worker.job_id is not None
+                # a worker that never became ready failed; a ready one ran out of time
+                reason = "timeout" if worker.ready else "error"
+                self._finish(worker.job_id, (False, reason, None))
+                worker.kill()
 
 
 _POOL: WorkerPool | None = None
