@@ -176,7 +176,7 @@ def test_fuzz_constraint_checkers() -> None:
     ids = list(CONSTRAINT_IDS)
     args = [_CONSTRAINT_ARGS[c] for c in ids]
     for text in families(20_000, pairs=60):
-        finishes(lambda t=text: check_all(ids, args, t), f"constraints on {text[:60]!r}")
+        finishes(lambda t=text: check_all(ids, t, args), f"constraints on {text[:60]!r}")
 
 
 def test_fuzz_both_graders_end_to_end() -> None:

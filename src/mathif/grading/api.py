@@ -167,19 +167,6 @@ def _fast(job: Job, limit: int = _FAST_PATH_MAX_CHARS) -> Outcome | None:
     return ok, "match" if ok else "mismatch", None
 
 
-def extract_for(grader: str, text: str) -> str | None:
-    """What ``grader`` compares with the gold, or None when the text states no answer.
-
-    The reference grader compares whatever its extractor leaves (even a whole response
-    without any marker); an empty remainder states nothing.
-    """
-    if grader == "reference":
-        _, extracted = reference.extract(text)
-        return extracted if extracted.strip() else None
-    found = extract.extract_answer(text)
-    return found if found is not None and found.strip() else None
-
-
 def _prepare(
     answer_text: str, gold: str, source: str | None, grader: str, inline: int
 ) -> tuple[str | None, Job | None, Grade | None]:
@@ -197,7 +184,7 @@ def _prepare(
         if not extracted.strip():
             return extracted, None, Grade(False, extracted, grader, "no_answer")
         return extracted, (grader, extracted, gold, kind, False), None
-    found = extract_for(grader, text)
+    found = extract.answer_for(grader, text)
     if found is None:
         return None, None, Grade(False, None, grader, "no_answer")
     return found, (grader, found, gold, kind, False), None

@@ -140,6 +140,21 @@ def _extract(answer_text: str) -> str | None:
     return _final_statement(text)
 
 
+def answer_for(grader: str, text: str) -> str | None:
+    """What ``grader`` compares with the gold, or None when the text states no answer.
+
+    The reference grader compares whatever the official extractor leaves (even a whole
+    response without any marker); an empty remainder states nothing.
+    """
+    if grader == "reference":
+        from mathif.grading.reference import extract as reference_extract
+
+        _, extracted = reference_extract(text)
+        return extracted if extracted.strip() else None
+    found = extract_answer(text)
+    return found if found is not None and found.strip() else None
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last non-empty ``\\boxed{...}``/``\\fbox{...}`` (any case), nested braces.
 

@@ -49,9 +49,9 @@ def run_job(job: Job) -> Outcome:
     found: str | None = None
     try:
         if whole:
-            from mathif.grading.api import extract_for
+            from mathif.grading.extract import answer_for
 
-            found = extract_for(grader, text)
+            found = answer_for(grader, text)
             if found is None:
                 return False, "no_answer", None
             text = found
