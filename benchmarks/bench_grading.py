@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from mathif.split import answer_part
+
 ROOT = Path(__file__).resolve().parents[1]
 TOTAL = 2904
 
@@ -33,20 +35,6 @@ TOTAL = 2904
 def shared_dir() -> Path:
     env = os.environ.get("MATHIF_SHARED")
     return Path(env) if env else ROOT.parent / "shared"
-
-
-def answer_part(raw: str) -> str:
-    """SPEC section 3 split (the package's ``mathif.split`` has the same semantics)."""
-    text = raw
-    if "<think>" in text:
-        text = text.split("<think>", 1)[1]
-    if "</think>" in text:
-        text = text.split("</think>")[1]
-    if "<answer>" in text:
-        text = text.split("<answer>")[1]
-    if "</answer>" in text:
-        text = text.split("</answer>")[0]
-    return text
 
 
 def real_outputs(shared: Path) -> list[tuple[str, str, str]]:

@@ -18,7 +18,7 @@ SRC = REPO / "src"
 PACKAGE = SRC / "mathif"
 # Modules that need an optional extra (torch, vllm, httpx) at import time, and the package
 # that tells whether it is installed.
-NEEDS = {"mathif.generation.tiny": "torch"}
+NEEDS = {"mathif.generation.tiny": "torch", "mathif.integrations.inspect": "inspect_ai"}
 
 
 def module_name(path: Path) -> str:

@@ -23,6 +23,10 @@ its ``key`` field or ``"{file stem}:{line index}"``.
 
 The data filters (:class:`~mathif.data.Selection`) apply after matching: a line for an item
 that the filters leave out is skipped.
+
+A file written by another harness (an lm-evaluation-harness samples file, an Inspect ``.eval``
+or ``.json`` log) is read as lines of this shape by :mod:`mathif.harness_logs`, then matched
+by the same rule.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from mathif.data import Dataset, Item, Selection, parse_item, read_jsonl
 from mathif.errors import InputError
+from mathif.harness_logs import response_lines
 
 if TYPE_CHECKING:
     from mathif.generation.protocol import Completion
@@ -220,9 +225,13 @@ class _Line:
 
 
 def _lines(path: Path, phase: str) -> list[_Line]:
-    """The object lines of ``path`` that count for ``phase`` (a bare string is a response)."""
+    """The object lines of ``path`` that count for ``phase`` (a bare string is a response).
+
+    An lm-evaluation-harness samples file or an Inspect log is read record by record as such
+    lines (:mod:`mathif.harness_logs`).
+    """
     out: list[_Line] = []
-    for index, record in read_jsonl(path):
+    for index, record in response_lines(path):
         if isinstance(record, str):
             record = {"response": record}
         if not isinstance(record, dict):

@@ -16,10 +16,11 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mathif import harness_logs
 from mathif.config import MAX_UNGRADED_PERCENT
 from mathif.data import Dataset, Item, Selection, load
 from mathif.errors import InputError, MathIFError
@@ -200,11 +201,19 @@ def score_file(
     """
     selection = Selection.of(sources, counts, limit)
     dataset: Dataset | None = None
-    if data is not None:
+    harness = harness_logs.describe(path)
+    if data is not None or harness:
+        # A harness log (lm-eval samples, Inspect) names its items by key or question: it is
+        # matched to the data (MATHIF_DATA or the Hub when --data is not given), and covers
+        # the items its run covered (a --limit run scores those few).
         dataset = load(data, sources=selection.sources, counts=selection.counts,
                        limit=selection.limit)
-        entries = match_responses(path, dataset)
-        control_entries = match_responses(control, dataset) if control else None
+        entries = match_responses(path, dataset, complete=not harness)
+        if harness:
+            dataset = _covered(dataset, entries)
+        control_entries = (match_responses(control, dataset,
+                                           complete=not harness_logs.kind_of(control))
+                           if control else None)
     else:
         entries, universe = read_items_with_responses(path, selection)
         selected = list({e.item.key: e.item for e in entries}.values())
@@ -213,12 +222,21 @@ def score_file(
         dataset, responses=str(path), control=str(control) if control else None,
         grader=grader,
         selection=_selection_record(selection) if dataset is None else None,
+        model=harness.pop("model", None),
+        harness=harness or None,
     )
     result = score_entries(entries, grader=grader, control=control_entries,
                            manifest=manifest, timeout=timeout, workers=workers,
                            progress=progress)
     check_grading(result, max_ungraded)
     return result
+
+
+def _covered(dataset: Dataset, entries: Sequence[Entry]) -> Dataset:
+    """The items of ``dataset`` that ``entries`` answer (a harness run may cover a subset)."""
+    keys = {entry.item.key for entry in entries}
+    return replace(dataset, items=tuple(i for i in dataset.items if i.key in keys),
+                   loaded=dataset.all_items)
 
 
 def _selection_record(selection: Selection) -> dict[str, Any] | None:

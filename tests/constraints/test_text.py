@@ -261,7 +261,7 @@ def test_shipped_punkt_tables_equal_the_original_data() -> None:
     T._tokenizers.cache_clear()
     shipped = T.punkt_parameters()
     assert original.abbrev_types == shipped.abbrev_types
-    assert original.collocations == shipped.collocations
+    assert set(original.collocations) == set(shipped.collocations)  # a list in NLTK 3.9
     assert original.sent_starters == shipped.sent_starters
     assert dict(original.ortho_context) == dict(shipped.ortho_context)
     assert len(shipped.abbrev_types) == 156 and len(shipped.ortho_context) == 20366

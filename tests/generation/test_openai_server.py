@@ -60,12 +60,16 @@ def test_eval_command_against_a_server(served_model: str, tiny_model: Path, data
 
 
 FAULTS = Faults(rate_429=0.15, rate_500=0.1, rate_drop=0.08, rate_drop_after=0.08,
-                rate_delay=0.1, rate_hang=0.04, hang_s=2.5, retry_after="0.3")
+                rate_delay=0.1, rate_hang=0.04, hang_s=8.0, retry_after="0.3")
 FAST_RETRY = RetryPolicy(max_retries=12, base_s=0.05, cap_s=0.5)
 
 
-def client(model: Path, url: str, concurrency: int, timeout: float = 2.0) -> OpenAIBackend:
-    """A backend object with quick retries (a named backend would back off from 1 s)."""
+def client(model: Path, url: str, concurrency: int, timeout: float = 6.0) -> OpenAIBackend:
+    """A backend object with quick retries (a named backend would back off from 1 s).
+
+    ``timeout`` is the deadline of one attempt: long enough for a generation of the tiny model
+    on a loaded machine, shorter than the proxy's hang (which must time out).
+    """
     return OpenAIBackend(str(model), base_url=url, concurrency=concurrency, request_timeout=timeout,
                          retry=FAST_RETRY)
 

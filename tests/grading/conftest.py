@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from mathif.split import answer_part as package_answer_part
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,20 +27,5 @@ def shared() -> Path:
 
 
 def answer_part(raw: str) -> str:
-    """SPEC section 3 answer split (mirrors ``mathif.split.answer_part``)."""
-    try:
-        from mathif.split import answer_part as package_answer_part
-    except ImportError:
-        package_answer_part = None
-    if package_answer_part is not None:
-        return package_answer_part(raw)
-    text = raw
-    if "<think>" in text:
-        text = text.split("<think>", 1)[1]
-    if "</think>" in text:
-        text = text.split("</think>")[1]
-    if "<answer>" in text:
-        text = text.split("<answer>")[1]
-    if "</answer>" in text:
-        text = text.split("</answer>")[0]
-    return text
+    """SPEC section 3 answer split (``mathif.split.answer_part``)."""
+    return package_answer_part(raw)

@@ -4,8 +4,10 @@ Every function here reproduces what the reference scorer (IFEval's checkers as M
 computes, and is written so that it is fast and cannot hang on untrusted input:
 
 * ``count_words`` is the reference's ``RegexpTokenizer(r"\\w+")`` count, i.e. the number of
-  ``re.findall(r"\\w+", text)`` matches (the stdlib engine, as in the NLTK releases MathIF and
-  IFEval were run with).
+  ``re.findall(r"\\w+", text)`` matches. NLTK 3.9.1, the benchmark's release, runs that
+  tokenizer on the stdlib ``re`` engine; later releases (3.10) switched to the ``regex`` module,
+  whose ``\\w`` also matches combining marks, viramas, joiners (ZWJ) and differs on ``½ ² ①``,
+  which changes word counts. We count with ``re``, as the benchmark did.
 * ``capital_word_count`` equals ``sum(t.isupper() for t in nltk.word_tokenize(text))`` with the
   English Punkt model and NLTK 3.9.1 (the benchmark's release, pinned), fully offline: NLTK's
   ``punkt_tab/english`` files ship with mathif as package data (``resources/punkt_tab``,

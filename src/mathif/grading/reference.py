@@ -8,7 +8,7 @@ follows each decision step exactly, including the quirks (case-sensitive ``\\box
 marker search in the whole text, ``x*100`` / ``x/100`` leniency, names that crash and so
 count as wrong).  What it never does is run the text: where the official code calls
 ``parse_expr`` or ``eval`` we parse with :mod:`mathif.grading.safe_expr`, and where it
-calls pylatexenc we use :mod:`mathif.grading.latex_text`.
+calls pylatexenc we call pylatexenc 2.10 itself (see :func:`latex_to_text`).
 
 The module is pure Python until a step needs sympy; with ``sympy_ok=False`` such a step
 raises :class:`NeedsSympy` so the caller can decide in-process whenever possible and send
@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
 import re
 import signal
 import threading
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 from mathif.grading import safe_expr
-from mathif.grading.latex_text import latex_to_text
 
 
 class NeedsSympy(Exception):
@@ -123,6 +124,7 @@ class _Unchanged(Exception):
     """The official normaliser raised; it then returns its (partly processed) input."""
 
 
+@functools.lru_cache(maxsize=16384)
 def mathd_normalize(answer: str) -> str:
     answer = answer.strip()
     m = _TEXT_WRAP.search(answer)
@@ -271,17 +273,86 @@ def _str_to_int(x: str) -> int:
     return int(float(x.replace(",", "")))
 
 
+# pylatexenc 2.10 (pinned), the official LaTeX-to-text step.  Its verdict-relevant output is
+# every character: ``\\frac{a+b}{c}`` prints ``a+b/c``, ``\\cfrac{a}{b}`` prints ``ab``,
+# ``\\blacksquare`` / ``\\therefore`` / ``\\bullet`` print symbols, ``\\checkmark`` and ``\\neg``
+# vanish, ``\\textsf{}`` / ``\\texttt{}`` / ``\\color{}`` arguments vanish, unknown macros vanish
+# but keep their braced argument (so ``\\BOXED{42}`` reads ``42``), matrices print as
+# ``[ a; b ]``.  So we use the library itself: it only converts text and executes nothing.
+# tests/grading/test_latex_text.py holds it equal to the pinned environment's on generated
+# answers.  Its cost is linear in the text; results for short texts are cached because the
+# same gold answers come back for every response.
+_LATEX_LOCAL = threading.local()
+_LATEX_CACHE_MAX_CHARS = 2000
+
+
+def _latex_converter() -> tuple[Any, Any]:
+    """One ``LatexNodes2Text`` and one default macro database per thread.
+
+    ``latex_to_text`` would build the default database (``get_default_latex_context_db``) for
+    every call; handing the same, never modified, database to each parse gives the same nodes
+    at a third less cost.
+    """
+    pair = getattr(_LATEX_LOCAL, "pair", None)
+    if pair is None:
+        # pylatexenc logs a warning for every malformed construct (``\\frac`` without
+        # arguments, ...); model answers are full of them and the conversion copes
+        logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+        from pylatexenc.latex2text import LatexNodes2Text
+        from pylatexenc.latexwalker import get_default_latex_context_db
+
+        pair = (LatexNodes2Text(), get_default_latex_context_db())
+        _LATEX_LOCAL.pair = pair
+    return pair
+
+
+def _convert_latex(src: str) -> str:
+    converter, database = _latex_converter()
+    return str(converter.latex_to_text(src, latex_context=database))
+
+
+@functools.lru_cache(maxsize=8192)
+def _latex_to_text_cached(src: str) -> str:
+    return _convert_latex(src)
+
+
+def latex_to_text(src: str) -> str:
+    """``pylatexenc.latex2text.LatexNodes2Text().latex_to_text(src)`` with pylatexenc 2.10.
+
+    Raises what pylatexenc raises (``RecursionError`` on very deep nesting, ``IndexError`` on
+    some malformed input); the official caller catches everything and keeps its input.
+    """
+    if len(src) <= _LATEX_CACHE_MAX_CHARS:
+        return _latex_to_text_cached(src)
+    return _convert_latex(src)
+
+
 def latex_to_plain(expr: str) -> str:
-    """Official ``_parse_latex``: pylatexenc text plus a few symbol-to-name swaps."""
-    expr = expr.replace("\\tfrac", "\\frac").replace("\\dfrac", "\\frac")
-    expr = expr.replace("\\frac", " \\frac")
-    expr = latex_to_text(expr)
+    """Official ``_parse_latex``: pylatexenc text plus a few symbol-to-name swaps.
+
+    When pylatexenc raises (very deep nesting, some malformed input) the official caller
+    catches it and keeps ``expr`` as it was, and so do we.
+    """
+    text = expr.replace("\\tfrac", "\\frac").replace("\\dfrac", "\\frac")
+    text = text.replace("\\frac", " \\frac")
+    try:
+        text = latex_to_text(text)
+    except Exception:
+        return expr
     for old, new in _UNICODE_WORDS:
-        expr = expr.replace(old, new)
-    return expr.strip()
+        text = text.replace(old, new)
+    return text.strip()
 
 
+@functools.lru_cache(maxsize=16384)
 def prm_normalize(expr: str) -> str:
+    expr = _prm_before_latex(expr)
+    if "\\" in expr:
+        expr = latex_to_plain(expr)
+    return _prm_after_latex(expr)
+
+
+def _prm_before_latex(expr: str) -> str:
     m = _TEXT_WRAP.search(expr)
     if m is not None:
         expr = m.group("text")
@@ -298,14 +369,106 @@ def prm_normalize(expr: str) -> str:
     expr = _THIN_COMMA.sub("", expr)
     if _is_float(expr) and _is_int(float(expr)):
         expr = str(round(float(expr)))
-    if "\\" in expr:
-        expr = latex_to_plain(expr)
+    return expr
+
+
+def _prm_after_latex(expr: str) -> str:
     expr = _DASH_SPACE.sub("-", expr)
     expr = _MIXED.sub(r"\1+\2", expr)
     expr = expr.lower()
     if _str_is_int(expr):
         expr = str(_str_to_int(expr))
     return expr
+
+
+def _letters_rule_out(given: str, gold_n: str) -> bool:
+    """True when ``grade_answer`` is surely False, decided without the LaTeX conversion.
+
+    pylatexenc is the costly step of the normalisation, and long prose answers rarely pass.
+    When the answer certainly keeps three distinct letters other than those of ``sqrt`` and
+    ``frac`` (see :func:`_surely_printed_letters`), the PRM800K sympy check refuses it (more
+    than two letters), it is not an integer or a fraction, and if one of its letters is not in
+    the gold it cannot equal the gold either; with a single-element gold nothing else can
+    make it pass.
+    """
+    expr = _prm_before_latex(given)
+    if "\\" not in expr or len(_split_tuple(gold_n)) != 1:
+        return False
+    text = expr.replace("\\tfrac", "\\frac").replace("\\dfrac", "\\frac")
+    letters = _surely_printed_letters(text.replace("\\frac", " \\frac"))
+    if letters is None or len(letters - _SQRT_FRAC_LETTERS) < 3:
+        return False
+    return not letters <= set(gold_n)
+
+
+_SQRT_FRAC_LETTERS = frozenset("sqrtfac")
+# Constructs after which pylatexenc may drop or re-read text: no shortcut.
+_LETTER_RISKS = ("\\begin", "\\end", "\\verb", "\\item", "\\def", "\\newcommand",
+                 "\\renewcommand", "\\input", "\\include", "\\url", "\\href", "\\catcode")
+
+
+def _surely_printed_letters(text: str) -> set[str] | None:
+    """Lower-case ASCII letters that pylatexenc's text of ``text`` certainly contains.
+
+    A letter counts when it stands outside every brace group, is not part of a macro name,
+    not in a comment, not in a bracket after a macro and not in a run of letters that follows
+    a macro (a macro may take unbraced letters as its arguments); pylatexenc prints such
+    text as is, in text and in math mode. None when unsure (unbalanced braces, environments,
+    verbatim). A lower bound only: ``tests/grading/test_latex_text.py`` checks it against
+    pylatexenc on generated and real answers.
+    """
+    if any(risk in text for risk in _LETTER_RISKS):
+        return None
+    out: set[str] = set()
+    depth = 0
+    after_macro = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i = _macro_end(text, i)
+            after_macro = True
+            continue
+        if c == "%":
+            end = text.find("\n", i)
+            i = n if end == -1 else end
+            continue
+        if c == "$" and depth:
+            return None  # math mode opened in a group can leak out of it (tolerant parsing)
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif depth == 0 and c == "[" and after_macro:
+            end = text.find("]", i)
+            if end == -1 or any(ch in text[i:end] for ch in "%{}$\\"):
+                return None
+            i = end + 1
+            continue
+        elif depth == 0 and c not in " \t\n\r":
+            j = i
+            while j < n and "a" <= text[j].lower() <= "z":
+                j += 1
+            if j > i:
+                if not after_macro:
+                    out.update(text[i:j].lower())
+                i = j
+            else:
+                i += 1
+            after_macro = False
+            continue
+        i += 1
+    return None if depth else out
+
+
+def _macro_end(text: str, start: int) -> int:
+    """End of the macro at ``text[start] == "\\"``: its letters (any script), or one char."""
+    j = start + 1
+    while j < len(text) and text[j].isalpha():  # pylatexenc's macro names are any letters
+        j += 1
+    return j + 1 if j == start + 1 else j
 
 
 def _split_tuple(expr: str) -> list[str]:
@@ -340,6 +503,8 @@ def grade_answer(given: str, gold: str, *, sympy_ok: bool) -> bool:
     if mathd_normalize(gold) == mathd_normalize(given):
         return True
     gold_n = prm_normalize(gold)
+    if _letters_rule_out(given, gold_n):
+        return False
     given_n = prm_normalize(given)
     if gold_n == given_n:
         return True
@@ -369,7 +534,7 @@ def _equal_under_sympy(gold: str, given: str, *, sympy_ok: bool) -> bool:
     if not _should_allow_eval(expr):
         return False
     try:
-        tree = safe_expr.parse(expr.replace("^", "**"), safe_expr.PRM800K_DIALECT)
+        tree = safe_expr.parse(expr.replace("^", "**"), safe_expr.OFFICIAL_PRM800K_DIALECT)
         if tree[0] == "bin" and tree[1] == "-":
             if any(side[0] in ("tuple", "list") for side in (tree[2], tree[3])):
                 return False  # Python tuples do not subtract: the official parse raises
@@ -467,7 +632,10 @@ def _probe_symbolic(ta: safe_expr.Node, tb: safe_expr.Node, tol: float) -> bool 
     vb = safe_expr.approx(tb, dict(_STD_CONSTANTS))
     if va is None or vb is None:
         return None
-    rel = abs(va - vb) / max(abs(va), abs(vb))
+    scale = max(abs(va), abs(vb))
+    if scale == 0:
+        return None  # both round to 0.0: only sympy can tell
+    rel = abs(va - vb) / scale
     if rel > 2 * tol:
         return False
     if rel < tol / 2:
@@ -630,12 +798,55 @@ def math_equal(
 
 
 def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bool) -> bool:
-    """``parse_expr`` both (no implicit products, ``^`` not a power), then simplify / N."""
+    """Official ``symbolic_equal``: ``parse_expr`` both, then ``simplify(a - b) == 0``, then
+    ``isclose(N(a), N(b))``.
+
+    ``parse_expr`` (standard transformations) evaluates Python: ``^`` is XOR, ``and`` returns
+    an operand, ``0x75`` is 117, ``033`` is a syntax error. Where it raises (``Float ^
+    Integer`` in ``2.75*10^11``, a syntax error, ...) the official code keeps the text, the
+    subtraction fails, and ``N(text)`` re-parses it with ``^`` read as a power.
+    """
+    ta = _parse_or_none(a, "parse_expr")
+    tb = _parse_or_none(b, "parse_expr")
+    if ta is not None and tb is not None and not (
+        safe_expr.python_only(ta) or safe_expr.python_only(tb)
+    ):
+        return _plain_symbolic_equal(ta, tb, tolerance, limit, sympy_ok)
+    if sympy_ok:
+        return _sympy_python_symbolic_equal(a, b, ta, tb, tolerance, limit)
+    decided = _emulated_symbolic_equal(a, b, ta, tb, tolerance)
+    if decided is None:
+        raise NeedsSympy
+    return decided
+
+
+_PARSERS = {"parse_expr": safe_expr.SYMPY_STD_DIALECT, "sympify": safe_expr.SYMPIFY_DIALECT}
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_or_none(text: str, parser: str) -> safe_expr.Node | None:
+    """The tree ``parse_expr`` (or ``sympify``) reads, or None on a syntax error.
+
+    Both strip the text first. Trees are immutable, so they are cached: gold answers come
+    back for every response.
+    """
     try:
-        ta = safe_expr.parse(a, safe_expr.SYMPY_STD_DIALECT)
-        tb = safe_expr.parse(b, safe_expr.SYMPY_STD_DIALECT)
+        return safe_expr.parse(text.strip(), _PARSERS[parser])
     except (safe_expr.ParseError, RecursionError):
-        return False
+        return None
+
+
+def _sympify_tree(text: str) -> safe_expr.Node | None:
+    """What ``N(text)`` parses: ``sympify(text, rational=True)`` drops line breaks, reads ``^``
+    as a power and decimals as exact fractions."""
+    tree = _parse_or_none(text.replace("\n", ""), "sympify")
+    return None if tree is None else safe_expr.rationalize(tree)
+
+
+def _plain_symbolic_equal(
+    ta: safe_expr.Node, tb: safe_expr.Node, tolerance: float, limit: float, sympy_ok: bool
+) -> bool:
+    """Both formulas parse and use nothing Python-specific: sympy's own arithmetic decides."""
     if ta[0] in ("tuple", "list") or tb[0] in ("tuple", "list"):
         return False
     if ta == tb:
@@ -654,6 +865,145 @@ def _symbolic_equal(a: str, b: str, tolerance: float, limit: float, sympy_ok: bo
     if not sympy_ok:
         raise NeedsSympy
     return _sympy_symbolic_equal(ta, tb, tolerance, limit)
+
+
+# One side of the emulated decision: ("value", v) when Python semantics gave a number or a
+# boolean, ("tree", t) for a formula without Python-only constructs, ("raised", None) when
+# ``parse_expr`` raises.
+_Side = tuple[str, Any]
+
+
+def _emulated_side(tree: safe_expr.Node | None) -> _Side | None:
+    if tree is None:
+        return ("raised", None)
+    if not safe_expr.python_only(tree):
+        return ("tree", tree)
+    try:
+        value = safe_expr.pe_value(tree)
+    except safe_expr.PyRaise:
+        return ("raised", None)
+    except safe_expr.Unmodelled:
+        return None
+    if isinstance(value, safe_expr.PeExpr):
+        return ("tree", value.tree)  # a formula with free symbols: sympy's arithmetic decides
+    return ("value", value)
+
+
+def _emulated_symbolic_equal(
+    a: str, b: str, ta: safe_expr.Node | None, tb: safe_expr.Node | None, tolerance: float
+) -> bool | None:
+    """The official symbolic step without sympy, or None when only sympy can tell."""
+    sa, sb = _emulated_side(ta), _emulated_side(tb)
+    if sa is None or sb is None:
+        return None
+    if any(side[0] == "value" and isinstance(side[1], safe_expr.PeSeq) for side in (sa, sb)):
+        return False  # a Python tuple or list neither subtracts nor has an N() value
+    if sa[0] != "raised" and sb[0] != "raised":
+        if sa[0] == "tree" or sb[0] == "tree":
+            # one side is a plain formula: compare it with the other side's number as sympy
+            # would (the N() step then sees the same two numbers)
+            na, nb = _as_tree(sa), _as_tree(sb)
+            if na is None or nb is None:
+                return None
+            try:
+                return _plain_symbolic_equal(na, nb, tolerance, 1.0, sympy_ok=False)
+            except NeedsSympy:
+                return None
+        try:
+            if safe_expr.pe_is_zero(safe_expr.pe_minus(sa[1], sb[1])):
+                return True
+        except safe_expr.PyRaise:
+            pass  # the subtraction raises: only the N() comparison is left
+        except safe_expr.Unmodelled:
+            return None
+    fa, fb = _emulated_n(sa, a), _emulated_n(sb, b)
+    if fa is None or fb is None:
+        return None
+    if isinstance(fa, _NFails) or isinstance(fb, _NFails):
+        return False
+    return _decided_isclose(fa, fb, tolerance)
+
+
+def _as_tree(side: _Side) -> safe_expr.Node | None:
+    """A plain tree for a side: its formula, or its exact number written as one."""
+    if side[0] == "tree":
+        return side[1]  # type: ignore[no-any-return]
+    value = side[1]
+    if type(value) is int:
+        return ("int", str(value)) if value >= 0 else ("neg", ("int", str(-value)))
+    if isinstance(value, Fraction):
+        num: safe_expr.Node = ("int", str(abs(value.numerator)))
+        frac: safe_expr.Node = ("bin", "/", num, ("int", str(value.denominator)))
+        return frac if value > 0 else ("neg", frac)
+    return None  # Floats (their precision) and booleans: sympy decides
+
+
+class _NFails:
+    """``N(...)`` raises (booleans, free symbols, text it cannot parse)."""
+
+
+_N_FAILS = _NFails()
+
+
+def _emulated_n(side: _Side, text: str) -> float | _NFails | None:
+    """``float(N(x))`` for one side, ``_N_FAILS``, or None when only sympy can tell."""
+    kind, payload = side
+    if kind == "raised":
+        tree = _sympify_tree(text)
+        if tree is None:
+            return _N_FAILS
+        resolved = _emulated_side(tree)
+        if resolved is None:
+            return None
+        if resolved[0] == "raised":
+            return _N_FAILS
+        kind, payload = resolved
+    if kind == "value":
+        try:
+            value = safe_expr.pe_float(payload)
+        except safe_expr.Unmodelled:
+            return None
+        return _N_FAILS if value is None else value
+    return _tree_n(payload)
+
+
+def _tree_n(tree: safe_expr.Node) -> float | _NFails | None:
+    """``float(N(tree))`` for a plain formula, ``_N_FAILS`` or None (see ``_emulated_n``)."""
+    if tree[0] in ("tuple", "list"):
+        return _N_FAILS
+    names = safe_expr.names_in(tree)
+    if names & _UNMODELLED:
+        return None
+    if not names and not safe_expr.contains_float(tree):
+        exact = safe_expr.exact_value(tree)
+        if exact is not None:
+            try:
+                return float(exact)
+            except OverflowError:
+                return None
+    if names - set(_STD_CONSTANTS):
+        # a function of its free symbols that takes two values is not a number: N() keeps
+        # the symbols and float() raises
+        values = [safe_expr.probe(tree, point, _STD_CONSTANTS) for point in (0, 1)]
+        if None in values:
+            return None
+        first, second = values[0], values[1]
+        assert first is not None and second is not None
+        if abs(first - second) > _CLEAR * max(1.0, abs(first), abs(second)):
+            return _N_FAILS
+        return None
+    return safe_expr.approx(tree, dict(_STD_CONSTANTS))
+
+
+def _decided_isclose(a: float, b: float, tolerance: float) -> bool | None:
+    """``math.isclose(a, b, rel_tol=tolerance)``, or None within rounding of the boundary."""
+    scale = max(abs(a), abs(b))
+    if scale == 0:
+        return True
+    rel = abs(a - b) / scale
+    if abs(rel - tolerance) <= 1e-9 * tolerance + 1e-15:
+        return None
+    return rel <= tolerance
 
 
 def judge(extracted: str, gold: str, *, sympy_ok: bool) -> bool:
@@ -709,6 +1059,52 @@ def _sympy_is_zero(tree: safe_expr.Node, *, limit: float) -> bool:
         with _soft_limit(limit):
             value = safe_expr.to_sympy(tree)
             return bool(sympy.simplify(value) == 0)
+    except Exception:
+        return False
+
+
+_RAISED = object()
+
+
+def _sympy_python_symbolic_equal(
+    a: str,
+    b: str,
+    ta: safe_expr.Node | None,
+    tb: safe_expr.Node | None,
+    tol: float,
+    limit: float,
+) -> bool:
+    """Official ``symbolic_equal`` with Python semantics, on sympy objects (worker only)."""
+    import sympy
+
+    def value(tree: safe_expr.Node | None) -> Any:
+        if tree is None:
+            return _RAISED
+        try:
+            with _soft_limit(limit):
+                return safe_expr.to_sympy_python(tree)
+        except Exception:
+            return _RAISED  # parse_expr raised (or would have run out of time)
+
+    def n(value_: Any, text: str) -> Any:
+        if value_ is not _RAISED:
+            return sympy.N(value_)
+        tree = _sympify_tree(text)
+        if tree is None:
+            raise ValueError("sympify cannot parse it")
+        return sympy.N(safe_expr.to_sympy_python(tree))
+
+    va, vb = value(ta), value(tb)
+    if va is not _RAISED and vb is not _RAISED:
+        try:
+            with _soft_limit(limit):
+                if sympy.simplify(va - vb) == 0:
+                    return True
+        except Exception:
+            pass
+    try:
+        with _soft_limit(limit):
+            return math.isclose(n(va, a), n(vb, b), rel_tol=tol)
     except Exception:
         return False
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import keyword
 import math
+import operator
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -152,10 +154,16 @@ class Token:
     text: str
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split like Python's tokenizer would for the characters we accept; reject the rest."""
+def tokenize(text: str, python: bool = False) -> list[Token]:
+    """Split like Python's tokenizer would for the characters we accept; reject the rest.
+
+    ``python`` follows Python's own lexical rules exactly where they change a reading (see
+    :func:`_tokenize_python`); the default lexer is the lenient one of the mathif grader.
+    """
     if len(text) > MAX_SOURCE_CHARS:
         raise ParseError("too long")
+    if python:
+        return _tokenize_python(text)
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -183,6 +191,56 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+# Python's number literals (the grammar of the ``tokenize`` module): ASCII digits only; hex, octal
+# and binary integers; a decimal integer cannot have leading zeros, so ``033`` lexes as the two
+# numbers ``0`` and ``33`` (a syntax error for ``parse_expr``, ``0*33`` under implicit
+# multiplication). Alternatives are tried in Python's order (imaginary, float, integer).
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_EXPONENT = r"[eE][-+]?" + _DIGITS
+_FLOAT = rf"(?:(?:{_DIGITS}\.(?:{_DIGITS})?|\.{_DIGITS})(?:{_EXPONENT})?|{_DIGITS}{_EXPONENT})"
+_PY_NUMBER = re.compile(
+    rf"(?:{_DIGITS}[jJ]|{_FLOAT}[jJ]|{_FLOAT}"
+    r"|0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_?0)*|[1-9](?:_?[0-9])*)"
+)
+_PY_OPERATOR = r"\*\*|//|<<|>>|<=|>=|==|!=|[-+*/%^&|~<>()\[\],!.]"
+_PY_TOKEN = re.compile(
+    rf"(?P<space>[ \t\f]+)|(?P<newline>[\n\r])|(?P<num>{_PY_NUMBER.pattern})|(?P<name>\w+)"
+    rf"|(?P<op>{_PY_OPERATOR})"
+)
+_DEPTH = {"(": 1, "[": 1, ")": -1, "]": -1}
+
+
+def _tokenize_python(text: str) -> list[Token]:
+    """Python's lexer on the characters we accept (``parse_expr`` tokenizes with it).
+
+    Numbers follow ``_PY_NUMBER``; a name is any run of ``\\w`` characters that does not start
+    with an ASCII digit (Python reads ``٣`` or ``x²`` as names); a line break outside brackets
+    ends the expression, which ``eval`` refuses (callers strip the text first, as
+    ``parse_expr`` does). One linear scan with a single regular expression.
+    """
+    tokens: list[Token] = []
+    depth = 0
+    pos, n = 0, len(text)
+    match = _PY_TOKEN.match
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            raise ParseError(f"unexpected character {text[pos]!r}")
+        kind = m.lastgroup
+        pos = m.end()
+        if kind == "space":
+            continue
+        if kind == "newline":
+            if depth <= 0:
+                raise ParseError("line break outside brackets")
+            continue
+        value = m.group()
+        if kind == "op":
+            depth += _DEPTH.get(value, 0)
+        tokens.append(Token(kind or "op", value))
+    return tokens
+
+
 def _is_greek_name(name: str) -> bool:
     try:
         unicodedata.lookup("GREEK SMALL LETTER " + name)
@@ -201,6 +259,11 @@ class Dialect:
     functions: callable names.
     constants: names that are constants rather than symbols.
     modules:   allow ``np.``/``math.`` prefixes (gold answers written in numpy).
+    python_lexer: Python's own number and name tokens (:func:`_tokenize_python`): hex,
+               octal and binary literals, no leading zeros, line breaks end the expression.
+    python_ops: Python's operators with their precedence and meaning (what ``eval`` does
+               after ``parse_expr``): ``^`` is XOR unless ``caret``, ``& | << >> ~``,
+               comparisons, ``not``/``and``/``or``, ``a if c else b``, ``True``/``False``.
     """
 
     implicit: bool
@@ -210,11 +273,41 @@ class Dialect:
     modules: bool = False
     aliases: dict[str, str] | None = None
     symbols: bool = True
+    python_lexer: bool = False
+    python_ops: bool = False
 
+
+# Python built-in functions that ``parse_expr`` resolves (its namespace adds the built-ins, with
+# ``max``/``min`` as sympy's ``Max``/``Min``) and that an answer plausibly uses.
+PYTHON_BUILTINS: frozenset[str] = frozenset({"abs", "max", "min", "pow", "round"})
 
 PRM800K_DIALECT = Dialect(True, True, SYMPY_FUNCTIONS, SYMPY_CONSTANTS)
-SYMPY_STD_DIALECT = Dialect(False, False, SYMPY_FUNCTIONS, SYMPY_CONSTANTS)
-PYTHON_DIALECT = Dialect(False, False, frozenset(), frozenset(), symbols=False)
+# The official grader's parsers: PRM800K's ``parse_expr`` with implicit multiplication (its
+# input has ``^`` replaced by ``**``), ``parse_expr`` with the standard transformations only
+# (``^`` is XOR), ``sympify`` / ``N(str)`` (``convert_xor``: ``^`` is a power), and the bare
+# ``eval`` of ``handle_pi``.
+OFFICIAL_PRM800K_DIALECT = Dialect(
+    True, True, SYMPY_FUNCTIONS, SYMPY_CONSTANTS, python_lexer=True
+)
+SYMPY_STD_DIALECT = Dialect(
+    False,
+    False,
+    SYMPY_FUNCTIONS | PYTHON_BUILTINS | {"Max", "Min"},
+    SYMPY_CONSTANTS,
+    python_lexer=True,
+    python_ops=True,
+)
+SYMPIFY_DIALECT = Dialect(
+    False,
+    True,
+    SYMPY_FUNCTIONS | PYTHON_BUILTINS | {"Max", "Min"},
+    SYMPY_CONSTANTS,
+    python_lexer=True,
+    python_ops=True,
+)
+PYTHON_DIALECT = Dialect(
+    False, False, PYTHON_BUILTINS, frozenset(), symbols=False, python_lexer=True, python_ops=True
+)
 MATHIF_DIALECT = Dialect(
     True,
     True,
@@ -233,6 +326,12 @@ class _Parser:
         self.pos = 0
         self.d = dialect
         self.depth = 0
+        # Python's extra levels only where a token needs them (same tree, less work)
+        self.py = dialect.python_ops and any(
+            (tok.kind == "op" and tok.text in _PYTHON_OP_TOKENS)
+            or (tok.kind == "name" and tok.text in _PYTHON_WORDS)
+            for tok in tokens
+        )
 
     def peek(self) -> Token | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -261,7 +360,7 @@ class _Parser:
         return node
 
     def sequence(self) -> Node:
-        first = self.expr()
+        first = self.item()
         if not self._at_op(","):
             return first
         items = [first]
@@ -269,12 +368,97 @@ class _Parser:
             self.take()
             if self.peek() is None or self._at_op(")") or self._at_op("]"):
                 break
-            items.append(self.expr())
+            items.append(self.item())
         return ("tuple", tuple(items))
+
+    def item(self) -> Node:
+        """One element of a sequence: Python's ``test`` with ``python_ops``, else a sum."""
+        return self.ternary() if self.py else self.expr()
 
     def _at_op(self, op: str) -> bool:
         tok = self.peek()
         return tok is not None and tok.kind == "op" and tok.text == op
+
+    def _at_word(self, word: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == "name" and tok.text == word
+
+    # Python's levels above the sum (``python_ops`` only), loosest first.
+
+    def ternary(self) -> Node:
+        node = self.or_test()
+        if not self._at_word("if"):
+            return node
+        self.take()
+        self._enter()
+        condition = self.or_test()
+        if not self._at_word("else"):
+            raise ParseError("if without else")
+        self.take()
+        other = self.ternary()
+        self.depth -= 1
+        return ("ifelse", condition, node, other)
+
+    def or_test(self) -> Node:
+        node = self.and_test()
+        while self._at_word("or"):
+            self.take()
+            node = ("or", node, self.and_test())
+        return node
+
+    def and_test(self) -> Node:
+        node = self.not_test()
+        while self._at_word("and"):
+            self.take()
+            node = ("and", node, self.not_test())
+        return node
+
+    def not_test(self) -> Node:
+        if not self._at_word("not"):
+            return self.comparison()
+        self.take()
+        self._enter()
+        node = ("not", self.not_test())
+        self.depth -= 1
+        return node
+
+    def comparison(self) -> Node:
+        first = self.bit_or()
+        ops: list[str] = []
+        operands = [first]
+        while True:
+            tok = self.peek()
+            if tok is not None and tok.kind == "op" and tok.text in _COMPARISONS:
+                ops.append(self.take().text)
+                operands.append(self.bit_or())
+            elif self._at_word("in") or self._at_word("is") or self._at_word("not"):
+                raise ParseError("membership and identity tests are not supported")
+            else:
+                break
+        return ("cmp", tuple(ops), tuple(operands)) if ops else first
+
+    def _binary_level(self, ops: tuple[str, ...], operand: Callable[[], Node]) -> Node:
+        node = operand()
+        while True:
+            tok = self.peek()
+            if tok is None or tok.kind != "op" or tok.text not in ops:
+                return node
+            self.take()
+            node = ("bin", tok.text, node, operand())
+
+    def bit_or(self) -> Node:
+        return self._binary_level(("|",), self.bit_xor)
+
+    def bit_xor(self) -> Node:
+        if self.d.caret:  # ``^`` is a power (convert_xor): no XOR level
+            return self.bit_and()
+        return self._binary_level(("^",), self.bit_and)
+
+    def bit_and(self) -> Node:
+        return self._binary_level(("&",), self.shift)
+
+    def shift(self) -> Node:
+        return self._binary_level(("<<", ">>"), self.expr)
 
     def expr(self) -> Node:
         node = self.term()
@@ -307,6 +491,12 @@ class _Parser:
             node = ("neg", self.unary())
             self.depth -= 1
             return node
+        if self.py and self._at_op("~"):
+            self.take()
+            self._enter()
+            node = ("inv", self.unary())
+            self.depth -= 1
+            return node
         if self._at_op("+"):
             self.take()
             return self.unary()
@@ -317,6 +507,8 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.kind == "op" and (tok.text == "**" or tok.text == "^"):
             if tok.text == "^" and not self.d.caret:
+                if self.d.python_ops:
+                    return base  # XOR, read at its own level
                 raise ParseError("^ is not a power here")
             self.take()
             self._enter()
@@ -335,8 +527,10 @@ class _Parser:
     def atom(self) -> Node:
         tok = self.take()
         if tok.kind == "num":
-            return _number_node(tok.text)
+            return _py_number_node(tok.text) if self.d.python_lexer else _number_node(tok.text)
         if tok.kind == "name":
+            if self.d.python_ops and tok.text in ("True", "False"):
+                return ("bool", tok.text)
             return self._name(tok.text)
         if tok.text in ("(", "["):
             close = ")" if tok.text == "(" else "]"
@@ -391,6 +585,8 @@ class _Parser:
             # sympy's split_symbols: ``xy`` -> x*y, ``x2`` -> x*2
             parts: list[Node] = []
             for ch in name:
+                if d.python_lexer and ch.isdigit() and ch not in "0123456789":
+                    raise ParseError("sympy cannot read a non-ASCII digit as a number")
                 if ch.isdigit():
                     parts.append(("int", ch))
                 elif ch in d.constants:
@@ -407,6 +603,23 @@ class _Parser:
         return ("name", name)
 
 
+_COMPARISONS = ("<", ">", "<=", ">=", "==", "!=")
+_PYTHON_OP_TOKENS = frozenset({"^", "&", "|", "~", "<<", ">>", *_COMPARISONS})
+_PYTHON_WORDS = frozenset({"and", "or", "not", "if", "else", "in", "is"})
+
+
+def _py_number_node(text: str) -> Node:
+    """A Python literal as ``parse_expr``'s ``auto_number`` reads it (underscores allowed)."""
+    clean = text.replace("_", "")
+    if clean[-1] in "jJ":
+        return ("imag", clean[:-1])
+    if clean[:2].lower() in ("0x", "0o", "0b"):
+        return ("int", str(int(clean, 0)))
+    if "." in clean or "e" in clean or "E" in clean:
+        return ("float", clean)
+    return ("int", clean)
+
+
 def _number_node(text: str) -> Node:
     clean = text.replace("_", "")
     if clean[-1] in "jJ":
@@ -418,10 +631,47 @@ def _number_node(text: str) -> Node:
 
 def parse(text: str, dialect: Dialect) -> Node:
     """Parse ``text`` in ``dialect``; raises ParseError for anything outside the language."""
-    tokens = tokenize(text)
+    tokens = tokenize(text, dialect.python_lexer)
     if not tokens:
         raise ParseError("empty")
     return _Parser(tokens, dialect).parse()
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The operand nodes of ``node`` (none for literals and names)."""
+    kind = node[0]
+    if kind in ("neg", "fact", "inv", "not"):
+        return (node[1],)
+    if kind == "bin":
+        return (node[2], node[3])
+    if kind in ("and", "or"):
+        return (node[1], node[2])
+    if kind == "ifelse":
+        return (node[1], node[2], node[3])
+    if kind in ("call", "cmp"):
+        return tuple(node[2])
+    if kind in ("tuple", "list"):
+        return tuple(node[1])
+    return ()
+
+
+# Nodes that only Python's reading of a formula has (``parse_expr`` evaluates them as Python).
+PYTHON_ONLY_KINDS = frozenset({"bool", "not", "and", "or", "ifelse", "cmp", "inv"})
+PYTHON_ONLY_OPS = frozenset({"^", "&", "|", "<<", ">>"})
+
+
+def python_only(node: Node) -> bool:
+    """True when ``node`` uses a construct that only Python semantics give a meaning to."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        kind = cur[0]
+        if kind in PYTHON_ONLY_KINDS or (kind == "bin" and cur[1] in PYTHON_ONLY_OPS):
+            return True
+        if kind == "call" and cur[1] in PYTHON_BUILTINS | {"Max", "Min"}:
+            return True
+        stack.extend(children(cur))
+    return False
 
 
 def names_in(node: Node) -> set[str]:
@@ -430,17 +680,10 @@ def names_in(node: Node) -> set[str]:
     stack = [node]
     while stack:
         cur = stack.pop()
-        kind = cur[0]
-        if kind == "name":
+        if cur[0] == "name":
             out.add(cur[1])
-        elif kind == "neg" or kind == "fact":
-            stack.append(cur[1])
-        elif kind == "bin":
-            stack.extend((cur[2], cur[3]))
-        elif kind in ("call",):
-            stack.extend(cur[2])
-        elif kind in ("tuple", "list"):
-            stack.extend(cur[1])
+        else:
+            stack.extend(children(cur))
     return out
 
 
@@ -540,18 +783,9 @@ def float_value(node: Node) -> float | None:
 
 def contains_float(node: Node) -> bool:
     """True when any literal in the AST is a decimal/scientific literal."""
-    kind = node[0]
-    if kind == "float" or kind == "imag":
+    if node[0] == "float" or node[0] == "imag":
         return True
-    if kind in ("neg", "fact"):
-        return contains_float(node[1])
-    if kind == "bin":
-        return contains_float(node[2]) or contains_float(node[3])
-    if kind == "call":
-        return any(contains_float(a) for a in node[2])
-    if kind in ("tuple", "list"):
-        return any(contains_float(a) for a in node[1])
-    return False
+    return any(contains_float(child) for child in children(node))
 
 
 # ---------------------------------------------------------------------------------------
@@ -563,7 +797,19 @@ MAX_PY_INT_BITS = 1 << 16
 
 
 def python_value(node: Node) -> Any:
-    """Value Python's ``eval`` gives an arithmetic-only expression; EvalError otherwise."""
+    """Value Python's ``eval`` gives a whitelisted expression; EvalError otherwise.
+
+    Python's own operators run on Python numbers here (``^`` is XOR, ``and`` returns an
+    operand, ...), so the semantics are Python's by construction; only names, calls outside
+    ``abs``/``max``/``min``/``pow``/``round`` and blow-ups are refused.
+    """
+    try:
+        return _python_value(node)
+    except RecursionError as exc:
+        raise EvalError("nested too deeply") from exc
+
+
+def _python_value(node: Node) -> Any:
     kind = node[0]
     if kind == "int":
         if len(node[1]) > 4300 or (len(node[1]) > 1 and node[1][0] == "0" and node[1].strip("0")):
@@ -573,35 +819,106 @@ def python_value(node: Node) -> Any:
         return float(node[1])
     if kind == "imag":
         return complex(0, float(node[1]))
-    if kind == "neg":
-        return -python_value(node[1])
+    if kind == "bool":
+        return node[1] == "True"
     if kind in ("tuple", "list"):
-        items = [python_value(x) for x in node[1]]
+        items = [_python_value(x) for x in node[1]]
         return tuple(items) if kind == "tuple" else items
-    if kind == "bin":
-        op = node[1]
-        left = python_value(node[2])
-        right = python_value(node[3])
-        try:
-            if op == "+":
-                return left + right
-            if op == "-":
-                return left - right
-            if op == "*":
-                _guard_size(left, right)
-                return left * right
-            if op == "/":
-                return left / right
-            if op == "//":
-                return left // right
-            if op == "%":
-                return left % right
-            if op == "**":
-                _guard_power(left, right)
-                return left**right
-        except (ZeroDivisionError, OverflowError, TypeError, ValueError) as exc:
-            raise EvalError(str(exc)) from exc
+    if kind in ("and", "or", "ifelse", "not"):
+        return _logic(node, _python_value, bool)
+    try:
+        if kind == "neg":
+            return -_python_value(node[1])
+        if kind == "inv":
+            return ~_python_value(node[1])
+        if kind == "cmp":
+            return _compare_chain(node, _python_value, bool)
+        if kind == "call":
+            return _python_call(node[1], [_python_value(a) for a in node[2]])
+        if kind == "bin":
+            return _python_binary(node[1], _python_value(node[2]), _python_value(node[3]))
+    except (ZeroDivisionError, OverflowError, TypeError, ValueError) as exc:
+        raise EvalError(str(exc)) from exc
     raise EvalError(f"unsupported {kind}")
+
+
+def _logic(node: Node, value: Callable[[Node], Any], truth: Callable[[Any], bool]) -> Any:
+    """Python's ``and`` / ``or`` (an operand), ``a if c else b`` and ``not``, lazily."""
+    kind = node[0]
+    if kind == "not":
+        return not truth(value(node[1]))
+    if kind == "ifelse":
+        return value(node[2] if truth(value(node[1])) else node[3])
+    left = value(node[1])
+    return left if truth(left) == (kind == "or") else value(node[2])
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def _compare_chain(node: Node, value: Callable[[Node], Any], truth: Callable[[Any], bool]) -> Any:
+    """Python's chained comparison ``a < b < c``: ``(a < b) and (b < c)``, lazily."""
+    ops, operands = node[1], node[2]
+    left = value(operands[0])
+    result: Any = True
+    for op, operand in zip(ops, operands[1:], strict=True):
+        right = value(operand)
+        result = _COMPARE[op](left, right)
+        if not truth(result):
+            return result
+        left = right
+    return result
+
+
+def _python_binary(op: str, left: Any, right: Any) -> Any:
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        _guard_size(left, right)
+        return left * right
+    if op == "/":
+        return left / right
+    if op == "//":
+        return left // right
+    if op == "%":
+        return left % right
+    if op == "**":
+        _guard_power(left, right)
+        return left**right
+    if op in ("<<", ">>"):
+        if isinstance(right, int) and right > MAX_PY_INT_BITS:
+            raise EvalError("shift too large")
+        return left << right if op == "<<" else left >> right
+    if op == "^":
+        return left ^ right
+    if op == "&":
+        return left & right
+    if op == "|":
+        return left | right
+    raise EvalError(f"unsupported operator {op}")
+
+
+def _python_call(name: str, args: list[Any]) -> Any:
+    if name == "abs" and len(args) == 1:
+        return abs(args[0])
+    if name in ("max", "min") and args:
+        items = args[0] if len(args) == 1 else args
+        return max(items) if name == "max" else min(items)
+    if name == "pow" and len(args) == 2:
+        _guard_power(args[0], args[1])
+        return args[0] ** args[1]
+    if name == "round" and len(args) in (1, 2):
+        return round(*args)
+    raise EvalError(f"unsupported call {name}")
 
 
 def _guard_size(left: Any, right: Any) -> None:
@@ -618,6 +935,432 @@ def _guard_power(base: Any, exponent: Any) -> None:
         raise EvalError("too large")
     if isinstance(exponent, (int, float)) and abs(exponent) > 1e6:
         raise EvalError("too large")
+
+
+# ---------------------------------------------------------------------------------------
+# What ``parse_expr`` evaluates, without sympy. The official grader's ``parse_expr`` (standard
+# transformations) turns a formula into Python code over sympy numbers and ``eval``s it, so
+# ``^`` is XOR, ``and`` / ``or`` / ``a if c else b`` return an operand, ``0x75`` is 117 and
+# ``abs`` / ``max`` / ``min`` are Python's built-ins over sympy numbers. ``pe_value`` computes
+# that value for formulas made of numbers, emulating sympy's number types: Integer (``int``),
+# Rational (``Fraction``), Float (``float``, for literals of at most 15 significant digits),
+# Python's bools and sympy's true/false (``SymBool``, from comparisons). Where the official
+# ``eval`` raises, it raises ``PyRaise``; where the emulation cannot be sure (names, sympy
+# functions, complex or infinite results, rounding corner cases), ``Unmodelled``, and the
+# worker builds the same value from sympy objects instead (``to_sympy_python``).
+# ---------------------------------------------------------------------------------------
+
+
+class Unmodelled(Exception):
+    """The pure-Python emulation cannot decide this value; sympy must."""
+
+
+class PyRaise(Exception):
+    """``parse_expr`` raises on this formula (the official code then keeps the text)."""
+
+
+@dataclass(frozen=True)
+class SymBool:
+    """sympy's ``true`` / ``false`` (what comparing two sympy numbers gives)."""
+
+    value: bool
+
+
+@dataclass(frozen=True)
+class PeExpr:
+    """A sympy expression with free symbols, kept as its (plain) tree.
+
+    Arithmetic keeps it symbolic; Python's bit operators raise on it (sympy's ``Expr`` has none),
+    except between bare Symbols, which sympy also treats as logic variables (``x & y``).
+    """
+
+    tree: Node
+    symbol: bool  # a bare Symbol
+
+
+@dataclass(frozen=True)
+class PeSeq:
+    """A Python tuple or list (its items were evaluated, so their errors were raised)."""
+
+    kind: str
+
+
+PeValue = int | Fraction | float | bool | SymBool | PeExpr | PeSeq
+_CONSTANT_NAMES = frozenset({"pi", "E"})
+
+MAX_PE_BITS = 1 << 16
+_FLOAT_LIMIT = 1e300
+
+
+def rationalize(node: Node) -> Node:
+    """``node`` with every decimal literal replaced by its exact fraction.
+
+    ``sympy.N(text)`` parses with ``rational=True`` (sympify's ``rationalize``): ``2.5`` is
+    ``Rational('2.5')`` there, so ``True + 1799.`` and ``8 & 8.`` have values.
+    """
+    kind = node[0]
+    if kind == "float":
+        value = Fraction(node[1])
+        exact: Node = ("int", str(abs(value.numerator)))
+        if value.denominator != 1:
+            exact = ("bin", "/", exact, ("int", str(value.denominator)))
+        return ("neg", exact) if value < 0 else exact
+    if kind in ("neg", "fact", "inv", "not"):
+        return (kind, rationalize(node[1]))
+    if kind == "bin":
+        return ("bin", node[1], rationalize(node[2]), rationalize(node[3]))
+    if kind in ("and", "or"):
+        return (kind, rationalize(node[1]), rationalize(node[2]))
+    if kind == "ifelse":
+        return (kind, rationalize(node[1]), rationalize(node[2]), rationalize(node[3]))
+    if kind in ("call", "cmp"):
+        return (kind, node[1], tuple(rationalize(a) for a in node[2]))
+    if kind in ("tuple", "list"):
+        return (kind, tuple(rationalize(a) for a in node[1]))
+    return node
+
+
+def pe_value(node: Node) -> PeValue:
+    """The value ``parse_expr`` gives ``node`` (see the section comment)."""
+    try:
+        return _pe(node)
+    except RecursionError as exc:
+        raise Unmodelled("nested too deeply") from exc
+
+
+def _is_number(v: PeValue) -> bool:
+    return type(v) in (int, Fraction, float)
+
+
+def pe_truth(v: PeValue) -> bool:
+    """Python's truth value of a sympy number (nonzero), boolean, expression or sequence."""
+    if isinstance(v, SymBool):
+        return v.value
+    if isinstance(v, PeSeq):
+        return True  # the parser refuses empty brackets
+    if isinstance(v, PeExpr):
+        if v.symbol or _non_constant(v.tree):
+            return True  # an Expr without __bool__ is true
+        raise Unmodelled("an expression that may evaluate to 0")
+    return bool(v)
+
+
+def _non_constant(tree: Node) -> bool:
+    """True when ``tree`` takes two clearly different values: sympy keeps its symbols."""
+    values = [probe(tree, point, {"pi": math.pi, "E": math.e}) for point in (0, 1)]
+    if values[0] is None or values[1] is None:
+        return False
+    return abs(values[0] - values[1]) > 1e-6 * max(1.0, abs(values[0]), abs(values[1]))
+
+
+def _as_node(v: PeValue) -> Node:
+    """A plain tree for a number or expression (inside a symbolic result)."""
+    if isinstance(v, PeExpr):
+        return v.tree
+    if type(v) is int:
+        return ("int", str(v)) if v >= 0 else ("neg", ("int", str(-v)))
+    if isinstance(v, Fraction):
+        frac: Node = ("bin", "/", ("int", str(abs(v.numerator))), ("int", str(v.denominator)))
+        return frac if v > 0 else ("neg", frac)
+    if isinstance(v, float):
+        return ("float", repr(v)) if v >= 0 else ("neg", ("float", repr(-v)))
+    raise Unmodelled("not a number")
+
+
+def _rational(v: Fraction) -> int | Fraction:
+    return v.numerator if v.denominator == 1 else v
+
+
+def _checked_float(v: float) -> float:
+    if not -_FLOAT_LIMIT < v < _FLOAT_LIMIT or (v != 0 and abs(v) < 1 / _FLOAT_LIMIT):
+        raise Unmodelled("float out of range")
+    return v
+
+
+def _exact(v: PeValue) -> Fraction:
+    return Fraction(v)  # type: ignore[arg-type]
+
+
+def _pe(node: Node) -> PeValue:
+    kind = node[0]
+    if kind not in ("int", "float", "imag", "bool") and not python_only(node):
+        names = names_in(node)
+        if names & {"I", "oo"}:
+            raise Unmodelled("complex or infinite")
+        if names - _CONSTANT_NAMES:
+            return PeExpr(node, kind == "name")
+    handler = _PE_HANDLERS.get(kind)
+    if handler is None:
+        raise Unmodelled(f"{kind} needs sympy")
+    return handler(node)
+
+
+def _pe_sequence(node: Node) -> PeValue:
+    for item in node[1]:
+        _pe(item)  # Python evaluates every item: an item's error is the sequence's
+    return PeSeq(node[0])
+
+
+def _pe_float_literal(node: Node) -> PeValue:
+    digits = node[1].lower().split("e")[0].replace(".", "").lstrip("0")
+    if len(digits) > 15:
+        raise Unmodelled("a Float literal with more than 15 digits has a higher precision")
+    return _checked_float(float(node[1]))
+
+
+def _pe_logic(node: Node) -> PeValue:
+    """``and`` / ``or`` return an operand, ``a if c else b`` one branch, ``not`` a bool."""
+    result: PeValue = _logic(node, _pe, pe_truth)
+    return result
+
+
+def _pe_negate(node: Node) -> PeValue:
+    v = _pe(node[1])
+    if isinstance(v, SymBool | PeSeq):
+        raise PyRaise("bad operand type for unary -")
+    if type(v) is bool:
+        raise Unmodelled("-bool is a Python int")
+    if isinstance(v, PeExpr):
+        return PeExpr(("neg", v.tree), False)
+    return -v
+
+
+def _pe_invert(node: Node) -> PeValue:
+    v = _pe(node[1])
+    if type(v) is int:
+        return ~v
+    if isinstance(v, PeExpr | PeSeq):
+        raise Unmodelled("~ of an expression")
+    if type(v) in (float, Fraction) or isinstance(v, SymBool):
+        raise PyRaise("bad operand type for unary ~")
+    raise Unmodelled("~bool is a Python int")
+
+
+_PE_HANDLERS: dict[str, Callable[[Node], PeValue]] = {
+    "int": lambda node: int(node[1]),
+    "float": _pe_float_literal,
+    "bool": lambda node: bool(node[1] == "True"),
+    "tuple": _pe_sequence,
+    "list": _pe_sequence,
+    "and": _pe_logic,
+    "or": _pe_logic,
+    "ifelse": _pe_logic,
+    "not": _pe_logic,
+    "neg": _pe_negate,
+    "inv": _pe_invert,
+    "cmp": lambda node: _pe_compare(node),
+    "bin": lambda node: _pe_binary(node[1], _pe(node[2]), _pe(node[3])),
+    "call": lambda node: _pe_call(node[1], [_pe(a) for a in node[2]]),
+}
+
+
+def _pe_compare(node: Node) -> PeValue:
+    ops, operands = node[1], node[2]
+    left = _pe(operands[0])
+    result: PeValue = True
+    for op, operand in zip(ops, operands[1:], strict=True):
+        right = _pe(operand)
+        if not (_is_number(left) and _is_number(right)):
+            raise Unmodelled("comparison of non-numbers")
+        assert not isinstance(left, SymBool | PeExpr | PeSeq)
+        assert not isinstance(right, SymBool | PeExpr | PeSeq)
+        if op in ("==", "!="):
+            # structural equality: an Integer never equals a Float or a Rational
+            same = type(left) is type(right) and left == right
+            result = same if op == "==" else not same
+        else:
+            if type(left) is not type(right) and float in (type(left), type(right)):
+                raise Unmodelled("Float against an exact number")
+            result = SymBool(bool(_COMPARE[op](left, right)))
+        if not pe_truth(result):
+            return result
+        left = right
+    return result
+
+
+def _pe_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
+    if isinstance(left, SymBool) or isinstance(right, SymBool):
+        raise PyRaise("BooleanAtom not allowed in this context")
+    if isinstance(left, PeSeq) or isinstance(right, PeSeq):
+        raise Unmodelled("sequence arithmetic")
+    if isinstance(left, PeExpr) or isinstance(right, PeExpr):
+        return _pe_symbolic_binary(op, left, right)
+    if op in ("^", "&", "|"):
+        return _pe_bitwise(op, left, right)
+    if type(left) is bool or type(right) is bool:
+        left, right = _pe_bool_operands(op, left, right)
+    if op in ("<<", ">>"):
+        return _pe_shift(op, left, right)
+    if type(left) is float or type(right) is float:
+        return _pe_float_binary(op, float(left), float(right))
+    if op in ("//", "%"):
+        if type(left) is not int or type(right) is not int:
+            raise Unmodelled("floor division of Rationals")
+        if right == 0:
+            raise PyRaise("integer division or modulo by zero")
+        return left // right if op == "//" else left % right
+    return _pe_exact_binary(op, _exact(left), _exact(right))
+
+
+def _pe_bitwise(op: str, left: PeValue, right: PeValue) -> PeValue:
+    """``^ & |``: sympy's Integer takes an int or a bool; two bools stay a Python bool."""
+    if type(left) in (int, bool) and type(right) in (int, bool):
+        result = _COMPARE_BITS[op](left, right)
+        return result if type(left) is bool and type(right) is bool else int(result)
+    raise PyRaise(f"unsupported operand type(s) for {op}")
+
+
+def _pe_bool_operands(op: str, left: PeValue, right: PeValue) -> tuple[int, int]:
+    """sympy's Integer accepts a Python bool as an int; Rational and Float refuse it."""
+    if type(left) is bool and type(right) is bool:
+        raise Unmodelled("Python bool arithmetic")
+    other = right if type(left) is bool else left
+    if type(other) in (float, Fraction):
+        raise PyRaise(f"unsupported operand type(s) for {op}: bool")
+    if op not in ("+", "-", "*"):
+        raise Unmodelled("bool arithmetic beyond + - *")
+    return int(left), int(right)  # type: ignore[arg-type]
+
+
+def _pe_shift(op: str, left: PeValue, right: PeValue) -> PeValue:
+    if type(left) is not int or type(right) is not int:
+        raise PyRaise(f"unsupported operand type(s) for {op}")
+    if right < 0:
+        raise PyRaise("negative shift count")
+    if right > MAX_PE_BITS or left.bit_length() + right > MAX_PE_BITS:
+        raise PyRaise("shift too large (parse_expr fails or times out)")
+    return left << right if op == "<<" else left >> right
+
+
+def _pe_exact_binary(op: str, a: Fraction, b: Fraction) -> PeValue:
+    """Integer and Rational arithmetic, exact as sympy's."""
+    if op == "+":
+        return _rational(a + b)
+    if op == "-":
+        return _rational(a - b)
+    if op == "*":
+        if a.numerator.bit_length() + b.numerator.bit_length() > MAX_PE_BITS:
+            raise Unmodelled("product too large")
+        return _rational(a * b)
+    if op == "/":
+        if b == 0:
+            raise Unmodelled("division by zero is zoo")
+        return _rational(a / b)
+    if op == "**":
+        if b.denominator != 1:
+            raise Unmodelled("a rational power is a root")
+        exponent = b.numerator
+        if a == 0 and exponent < 0:
+            raise Unmodelled("0**-n is zoo")
+        bits = max(a.numerator.bit_length(), a.denominator.bit_length())
+        if bits * abs(exponent) > MAX_PE_BITS:
+            raise Unmodelled("power too large")
+        return _rational(a**exponent)
+    raise Unmodelled(f"operator {op}")
+
+
+def _pe_symbolic_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
+    """An operator with an expression operand (see :class:`PeExpr`)."""
+    if type(left) is bool or type(right) is bool:
+        if op in ("+", "-", "*", "/", "**", "//", "%"):
+            raise PyRaise(f"unsupported operand type(s) for {op}: Expr and bool")
+        raise Unmodelled("logic with a bool")
+    if op in ("^", "&", "|", "<<", ">>"):
+        symbols = [v for v in (left, right) if isinstance(v, PeExpr)]
+        if len(symbols) == 2 and all(v.symbol for v in symbols) and op in ("^", "&", "|"):
+            raise Unmodelled("logic between symbols")
+        if all(v.symbol or _non_constant(v.tree) for v in symbols):
+            raise PyRaise(f"unsupported operand type(s) for {op}: Expr")
+        raise Unmodelled("an expression that may be a number")
+    return PeExpr(("bin", op, _as_node(left), _as_node(right)), False)
+
+
+_PYTHON_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
+_COMPARE_BITS: dict[str, Callable[[Any, Any], Any]] = {
+    "^": operator.xor,
+    "&": operator.and_,
+    "|": operator.or_,
+}
+
+
+def _pe_float_binary(op: str, a: float, b: float) -> int | float:
+    """Float arithmetic: sympy rounds each operand and result to 53 bits, as Python does.
+
+    A sum, difference, product or quotient that is zero is sympy's Integer zero, not a Float
+    (``0.0*2`` is ``0``, so ``0.0*2 ^ 2`` is 2); a zero power stays a Float.
+    """
+    if op in ("+", "-", "*", "/"):
+        if op == "/" and b == 0:
+            raise Unmodelled("division by zero")
+        result = _checked_float(_PYTHON_ARITHMETIC[op](a, b))
+        return 0 if result == 0 else result
+    if op == "**":
+        if (a < 0 and b != int(b)) or (a == 0 and b < 0):
+            raise Unmodelled("complex or infinite power")
+        if b != int(b) or abs(b) > 64:
+            raise Unmodelled("libm's pow may round differently from mpmath's")
+        try:
+            return _checked_float(a**b)
+        except OverflowError as exc:
+            raise Unmodelled("overflow") from exc
+    raise Unmodelled(f"Float operator {op}")
+
+
+def _pe_call(name: str, args: list[PeValue]) -> PeValue:
+    if any(isinstance(a, PeExpr | PeSeq) for a in args):
+        raise Unmodelled(f"{name} of an expression")
+    if name == "abs" and len(args) == 1:
+        number = args[0]
+        if isinstance(number, Fraction):
+            return abs(number)
+        if isinstance(number, float):
+            return abs(number)
+        if isinstance(number, int) and not isinstance(number, bool):
+            return abs(number)
+        raise Unmodelled("abs of a boolean")
+    if name in ("max", "min", "Max", "Min") and args and all(map(_is_number, args)):
+        ranked = sorted(args, key=_exact, reverse=name in ("max", "Max"))
+        if len(ranked) > 1 and _exact(ranked[0]) == _exact(ranked[1]):
+            raise Unmodelled("a tie between equal values")
+        return ranked[0]
+    if name == "pow" and len(args) == 2:
+        return _pe_binary("**", args[0], args[1])
+    raise Unmodelled(f"call {name}")
+
+
+def pe_minus(a: PeValue, b: PeValue) -> PeValue:
+    """``a - b`` as Python evaluates it on these sympy / Python values."""
+    if isinstance(a, PeSeq) or isinstance(b, PeSeq):
+        raise PyRaise("a sequence does not subtract")
+    if type(a) is bool and type(b) is bool:
+        return int(a) - int(b)  # a Python int, which sympify reads as an Integer
+    return _pe_binary("-", a, b)
+
+
+def pe_is_zero(v: PeValue) -> bool:
+    """``simplify(v) == 0`` for a number (a Float zero compares equal to 0)."""
+    if isinstance(v, SymBool | PeSeq):
+        raise PyRaise("simplify of a boolean is not 0")
+    if isinstance(v, PeExpr):
+        raise Unmodelled("a symbolic difference")
+    return v == 0
+
+
+def pe_float(v: PeValue) -> float | None:
+    """``float(N(v))``, or None where ``N`` fails (booleans have no ``evalf``)."""
+    if type(v) is bool or isinstance(v, SymBool | PeSeq):
+        return None
+    if isinstance(v, PeExpr):
+        raise Unmodelled("N of an expression")
+    try:
+        return _checked_float(float(v))
+    except OverflowError as exc:
+        raise Unmodelled("too large for a float") from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -690,6 +1433,122 @@ def to_sympy(node: Node, *, euler_e: bool = False) -> Any:
         raise EvalError(f"unsupported {kind}")
 
     return build(node)
+
+
+def to_sympy_python(node: Node) -> Any:
+    """The value ``parse_expr``'s ``eval`` computes for ``node``: Python's own operators and
+    truth tests applied to the sympy objects that ``auto_number`` / ``auto_symbol`` create.
+
+    No text is evaluated: the tree is whitelisted and only operators, sympy constructors and
+    the built-ins ``abs``/``max``/``min``/``pow``/``round`` are applied. What the official
+    ``eval`` raises (``Float ^ Integer``, ``bool(x < 1)``, ...) raises here too; guards raise
+    EvalError where the official parse would exhaust its time limit.
+    """
+    import sympy
+
+    def build(cur: Node) -> Any:
+        kind = cur[0]
+        if kind in ("int", "float", "imag", "bool", "name"):
+            return _sympy_atom(cur)
+        if kind in ("and", "or", "ifelse", "not"):
+            return _logic(cur, build, bool)
+        if kind == "neg":
+            return -build(cur[1])
+        if kind == "inv":
+            return ~build(cur[1])
+        if kind == "cmp":
+            return _compare_chain(cur, build, bool)
+        if kind == "fact":
+            arg = build(cur[1])
+            if getattr(arg, "is_number", False) and (not arg.is_finite or abs(arg) > MAX_FACTORIAL):
+                raise EvalError("factorial too large")
+            return sympy.factorial(arg)
+        if kind == "bin":
+            return _sympy_python_binary(cur[1], build(cur[2]), build(cur[3]))
+        if kind == "call":
+            return _sympy_python_call(cur[1], [build(a) for a in cur[2]])
+        if kind in ("tuple", "list"):
+            items = [build(a) for a in cur[1]]
+            return tuple(items) if kind == "tuple" else items
+        raise EvalError(f"unsupported {kind}")
+
+    return build(node)
+
+
+def _sympy_atom(node: Node) -> Any:
+    """What ``auto_number`` / ``auto_symbol`` make of a literal or a name."""
+    import sympy
+
+    kind, text = node[0], node[1]
+    if kind == "int":
+        if len(text) > 1000:
+            raise EvalError("number too long")
+        return sympy.Integer(int(text))
+    if kind == "float":
+        return sympy.Float(text)
+    if kind == "imag":
+        exact = not any(c in text for c in ".eE")
+        return (sympy.Integer(int(text)) if exact else sympy.Float(text)) * sympy.I
+    if kind == "bool":
+        return text == "True"
+    return _sympy_name(text)
+
+
+def _sympy_name(name: str) -> Any:
+    import sympy
+
+    constants = {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo}
+    return constants[name] if name in constants else sympy.Symbol(name)
+
+
+def _sympy_python_binary(op: str, left: Any, right: Any) -> Any:
+    import sympy
+
+    if op == "**":
+        if isinstance(left, sympy.Basic) and isinstance(right, sympy.Basic):
+            _guard_sympy_pow(left, right)
+        elif isinstance(right, int) and abs(right) > MAX_PE_BITS:
+            raise EvalError("power too large")
+        return left**right
+    integers = (int, sympy.Integer)
+    if op in ("<<", ">>") and isinstance(left, integers) and isinstance(right, integers):
+        shift = int(right)
+        if shift > MAX_PE_BITS or (op == "<<" and int(left).bit_length() + shift > MAX_PE_BITS):
+            raise EvalError("shift too large")
+    return _PYTHON_OPERATORS[op](left, right)
+
+
+_PYTHON_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "^": operator.xor,
+    "&": operator.and_,
+    "|": operator.or_,
+    "<<": operator.lshift,
+    ">>": operator.rshift,
+}
+
+
+def _sympy_python_call(name: str, args: list[Any]) -> Any:
+    import sympy
+
+    if name == "abs" and len(args) == 1:
+        return abs(args[0])
+    if name in ("max", "Max"):
+        return sympy.Max(*args)
+    if name in ("min", "Min"):
+        return sympy.Min(*args)
+    if name == "pow" and len(args) in (2, 3):
+        if len(args) == 2:
+            return _sympy_python_binary("**", args[0], args[1])
+        return pow(args[0], args[1], args[2])
+    if name == "round" and len(args) in (1, 2):
+        return round(*args)
+    return _call(name, args)
 
 
 def _guard_sympy_pow(base: Any, exponent: Any) -> None:

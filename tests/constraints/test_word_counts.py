@@ -1,0 +1,125 @@
+"""Word and capital-word counts are NLTK 3.9.1's, the benchmark's release.
+
+``number_words`` counts ``RegexpTokenizer(r"\\w+")`` tokens, which NLTK 3.9.1 runs on the stdlib
+``re`` engine (3.10 moved it to the ``regex`` module, whose ``\\w`` differs on combining marks,
+viramas, ZWJ and ``½ ² ①``); ``capital_word_frequency`` counts upper-case ``word_tokenize``
+tokens, which 3.10 also changed (dashes, leading apostrophes). The golden counts were computed
+with NLTK 3.9.1 in the pinned reference environment (tests/official); the live test compares
+with it on generated text.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from importlib.metadata import version
+
+import pytest
+from tests.official import official
+
+from mathif.constraints import check
+from mathif.constraints import text as T
+
+# (text, RegexpTokenizer(r"\w+") count, capital-word count), both from NLTK 3.9.1.
+# NLTK 3.10 gives 5 words for "नमस्ते दुनिया" -> 2, 4 -> 1 for "क्षत्रिय", 5 -> 3 for
+# "½ of x² is ①", and 2 capital words for "WORD—WORD", 1 for "'TIS so", 6 for "A–B C‒D E―F".
+GOLDEN = [
+    ("cafe\u0301 naïve", 2, 0),
+    ("नमस्ते दुनिया", 5, 0),
+    ("क्षत्रिय", 4, 0),
+    ("ஸ்ரீ", 2, 0),
+    ("👨\u200d👩\u200d👧 family", 1, 0),
+    ("a\u200db", 2, 0),
+    ("½ of x² is ①", 5, 0),
+    ("Ⅻ ٣ 𝟙𝟚", 3, 1),
+    ("\u0301x", 1, 0),
+    ("ﬁne ǅemal", 2, 0),
+    ("WORD—WORD", 2, 1),
+    ("'TIS so", 2, 2),
+    ("IT'S 'TWAS", 3, 4),
+    ("“HELLO” world", 2, 1),
+    ("A–B C‒D E―F", 6, 3),
+    ("DON'T STOP", 3, 3),
+    ("NASA's ROVER", 3, 2),
+    ("ÉCOLE CAFÉ", 2, 2),
+    ("X²", 1, 1),
+    ("ΣΟΦΙΑ КНИГА", 2, 2),
+]
+
+
+def test_nltk_is_the_benchmarks_release() -> None:
+    assert version("nltk") == "3.9.1"
+
+
+@pytest.mark.parametrize(("text", "words", "capitals"), GOLDEN)
+def test_golden_counts(text: str, words: int, capitals: int) -> None:
+    assert T.count_words(text) == words
+    assert T.capital_word_count(text) == capitals
+    assert T.reference_capital_word_count(text) == capitals
+
+
+def _count_cases(text: str, words: int, capitals: int) -> list[tuple[str, dict[str, object], bool]]:
+    """(constraint, args, expected verdict) pinning both counts exactly (thresholds >= 1)."""
+    number_words = "length_constraint_checkers:number_words"
+    capital = "change_case:capital_word_frequency"
+    cases: list[tuple[str, dict[str, object], bool]] = [
+        (number_words, {"num_words": words + 1, "relation": "less than"}, True),
+        (capital, {"capital_frequency": capitals + 1, "capital_relation": "less than"}, True),
+    ]
+    if words:
+        cases.append((number_words, {"num_words": words, "relation": "less than"}, False))
+    if capitals:
+        cases.append((capital, {"capital_frequency": capitals, "capital_relation": "less than"},
+                      False))
+    return cases
+
+
+@pytest.mark.parametrize(("text", "words", "capitals"), GOLDEN)
+def test_checkers_use_these_counts(text: str, words: int, capitals: int) -> None:
+    for name, args, expected in _count_cases(text, words, capitals):
+        assert check(name, text, args) is expected, (name, args)
+
+
+def test_capital_count_is_linear_on_space_runs() -> None:
+    """NLTK 3.9.1's end-of-sentence rule is quadratic on spaces after a period; not here."""
+    text = "THE END." + " " * 200_000 + "ÉCOLE x"
+    start = time.monotonic()
+    assert T.capital_word_count(text) == 3  # "THE", "END", "ÉCOLE"
+    assert T.reference_capital_word_count(text) == 3
+    assert time.monotonic() - start < 20  # hang detector (quadratic: many minutes)
+
+
+PIECES = [
+    "word", "WORD", "Word", "x", "X", "IT'S", "'TIS", "'twas", "don't", "O'NEIL", "rock'n'roll",
+    "—", "–", "‒", "―", "-", "--", "WORD—WORD", "A–b", "“", "”", "‘", "’", "«", "»", '"', "'",
+    "`", "``", "''", ".", "...", ",", ";", ":", "!", "?", "(", ")", "[", "]", "½", "²", "①", "Ⅻ",
+    "٣", "𝟙", "\u0301", "e\u0301", "É", "नमस्ते", "क्ष", "\u094d", "\u200d", "\u200c", "👨\u200d👩",
+    "ﬁ", "ǅ", "ΣΟΦΙΑ", "КНИГА", "U.S.", "MR.", "e.g.", "3.5", "1,000", "x_1", "\xa0", "\x1c",
+    " ", " ", " ", "  ", "\n", "\n\n", "\t",
+]
+
+
+def generated_texts(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts = [rng.choice(PIECES) for _ in range(rng.randint(1, 30))]
+        joiner = rng.choice(["", " ", " ", "  "])
+        out.append(joiner.join(parts))
+    return out
+
+
+def test_counts_equal_the_pinned_environment_live() -> None:
+    """Exact counts, read off two official verdicts per text (below n+1 and not below n)."""
+    o = official()
+    texts = [t for t in generated_texts(3000) if t.strip()]
+    cases = [
+        (name, args, text, expected)
+        for text in texts
+        for name, args, expected in _count_cases(
+            text, T.count_words(text), T.capital_word_count(text)
+        )
+    ]
+    verdicts = o.check([(name, args, text) for name, args, text, _ in cases])
+    wrong = [case for case, verdict in zip(cases, verdicts, strict=True) if verdict is not case[3]]
+    assert wrong == []
