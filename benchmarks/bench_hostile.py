@@ -88,7 +88,7 @@ def main() -> None:
         timer.cancel()
         reasons = Counter(r.reason for r in results)
         ok = len(results) == count and set(reasons) <= {
-            "match", "mismatch", "no_answer", "timeout", "error"
+            "match", "mismatch", "no_answer", "ambiguous", "timeout", "error"
         }
         failed = failed or not ok or elapsed > count * deadline
         print(

@@ -47,7 +47,7 @@ def test_score_items_with_responses(dataset, tmp_path, capsys) -> None:
     assert first["run_tag"] == {"kept": 0}  # extra fields preserved untouched
     assert first["response"].startswith("<think>")
     assert set(first) >= {"follow", "hard", "soft", "answer_part", "correct", "grader",
-                          "extracted_answer", "grade_reason"}
+                          "extracted_answer", "grade_reason", "found_by"}
     assert first["answer_part"] == first["response"].split("</think>")[1]
     results = json.loads((out / "results.json").read_text())
     assert results["schema_version"] >= 1

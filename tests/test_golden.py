@@ -3,14 +3,16 @@ typed-records rework (issue 10), except for documented additions.
 
 The golden files were written by that code from synthetic inputs (tests/golden/build.py);
 this test runs the same commands with today's code and compares bytes. The only accepted
-difference is the grading outcome counts that issue 10 added (``metrics.grading`` and
-``metrics.control.grading``, docs/results-schema.md).
+differences are the grading outcome counts that issue 10 added (``metrics.grading`` and
+``metrics.control.grading``, docs/results-schema.md) and the ``found_by`` field that issue 15
+added to graded samples (the rule that found the answer, docs/grading.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ from tests.golden.build import COMMANDS, OUTPUTS
 
 EXPECTED = REPO / "tests" / "golden" / "expected"
 ADDED = ("grading",)  # documented additions to `metrics` (and `metrics.control`)
+FOUND_BY = re.compile(r', "found_by": (?:null|"[a-z]+")')  # added to graded samples
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,9 @@ def test_outputs_are_byte_identical_to_the_golden_files(produced: Path, run: str
             assert json.loads(text)["metrics"]["grading"]["n_graded"] > 0  # the addition
             assert text != expected
             text = _without_additions(text)
+        elif '"grade_reason"' in text:
+            assert '"found_by"' in text  # the addition
+            text = FOUND_BY.sub("", text)
         assert text == expected, f"{run}/{name} differs from the golden file"
 
 

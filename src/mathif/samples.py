@@ -8,7 +8,7 @@ A line carries, in order: the fields of the input line it came from (the item's 
 anything else the input held, kept as they were), the response (``response``, ``reasoning``,
 and for generated responses the generation facts), then the verdict (``key``, ``sample``,
 ``follow``, ``hard``, ``soft``, ``answer_part``), the grade when the run was graded
-(``correct``, ``extracted_answer``, ``grader``, ``grade_reason``) and ``error``.
+(``correct``, ``extracted_answer``, ``grader``, ``grade_reason``, ``found_by``) and ``error``.
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ class Sample:
             record["extracted_answer"] = self.grade.extracted_answer
             record["grader"] = self.grade.grader
             record["grade_reason"] = self.grade.reason
+            record["found_by"] = self.grade.found_by
         record["error"] = response.error
         return record
 
@@ -185,5 +186,6 @@ class Sample:
         if isinstance(correct, bool):
             grade = Grade(correct, as_str(record.get("extracted_answer")),
                           as_str(record.get("grader")) or "",
-                          as_str(record.get("grade_reason")) or "")
+                          as_str(record.get("grade_reason")) or "",
+                          as_str(record.get("found_by")))
         return cls(item, index, response, verdict, grade, record)

@@ -66,7 +66,7 @@ def grade_samples(
     """Add correctness to judged samples (those with a generation error stay ungraded)."""
     todo = [(i, s, s.verdict) for i, s in enumerate(samples) if s.verdict is not None]
     grades = grade_many(
-        [(v.answer_part, s.item.answer, s.item.source) for _, s, v in todo],
+        [(v.answer_part, s.item.answer, s.item.source, s.item.question) for _, s, v in todo],
         grader=grader,
         timeout=timeout,
         workers=workers,

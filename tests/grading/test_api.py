@@ -20,7 +20,7 @@ def test_public_names() -> None:
 
 def test_grade_is_frozen() -> None:
     result = grade(r"\boxed{3}", "3")
-    assert result == Grade(True, "3", "mathif", "match")
+    assert result == Grade(True, "3", "mathif", "match", "box")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.correct = False  # type: ignore[misc]
 
@@ -85,7 +85,8 @@ def test_whole_text_is_scanned(grader: str, filler: int) -> None:
     ``no_answer`` past 200 KB); past the in-process limit the worker extracts it."""
     text = r"So the answer is \boxed{52}." + " and some more words" * (filler // 20)
     result = grade(text, "52", grader=grader)
-    assert result == Grade(True, "52", grader, "match")
+    found_by = "box" if grader == "mathif" else None
+    assert result == Grade(True, "52", grader, "match", found_by)
 
 
 @pytest.mark.parametrize("timeout", [0.5, 5.0, 60.0])

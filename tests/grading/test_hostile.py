@@ -31,6 +31,7 @@ from .hostile import GOLDS, TOKENS, families, sample
 # Bounds that detect hangs, generous for a loaded machine: in-process calls take at most
 # a few hundred milliseconds; calls that may start a worker process get far longer.
 HANG_SECONDS = 20.0
+REASONS = {"match", "mismatch", "no_answer", "ambiguous", "timeout", "error"}
 WORKER_HANG_SECONDS = 300.0
 
 
@@ -135,14 +136,14 @@ _CONSTRAINT_ARGS: dict[str, dict[str, Any] | None] = {
 def _in_process_stages(text: str) -> None:
     """Everything the calling process does with one answer text, both graders."""
     answer = split.answer_part(text)
-    found = extract.extract_answer(answer)
+    found = api.extract_answer(answer)  # marks, then the prose reader
     _, ref_found = reference.extract(answer)
     if found:
         equivalence.clean(found)
         for gold in GOLDS[:4]:
-            api._fast(("mathif", found, gold, "", False))
+            api._fast(("mathif", found, gold, "", False, ""))
     for gold in GOLDS[:2]:
-        api._fast(("reference", ref_found, gold, "", False))
+        api._fast(("reference", ref_found, gold, "", False, ""))
 
 
 def test_fuzz_extraction_and_graders_in_process() -> None:
@@ -166,7 +167,7 @@ def test_fuzz_extraction_long() -> None:
     for token in TOKENS:
         for context in ("{}", "\\boxed{{1 {}", "The answer is {}", "\\boxed{{52}} {}"):
             text = context.format(token * max(1, 200_000 // len(token)))
-            finishes(lambda t=text: extract.extract_answer(t), f"extract {token!r} x")
+            finishes(lambda t=text: api.extract_answer(t), f"extract {token!r} x")
             finishes(lambda t=text: reference.extract(t), f"reference extract {token!r} x")
             finishes(lambda t=text: split.answer_part(t), f"split {token!r} x")
 
@@ -191,7 +192,7 @@ def test_fuzz_both_graders_end_to_end() -> None:
         reasons = {r.reason for r in results}
         # "error": the check raised and was scored wrong (e.g. a 2,000-letter product
         # nests deeper than Python's recursion limit); never an exception out of grading
-        assert reasons <= {"match", "mismatch", "no_answer", "timeout", "error"}, reasons
+        assert reasons <= REASONS, reasons
 
 
 @pytest.mark.slow
@@ -215,7 +216,7 @@ def test_hostile_batch_within_count_times_deadline() -> None:
         elapsed = time.monotonic() - start
         assert len(results) == count
         reasons = {r.reason for r in results}
-        assert reasons <= {"match", "mismatch", "no_answer", "timeout", "error"}, reasons
+        assert reasons <= REASONS, reasons
         print(f"\n{grader}: {elapsed:.1f} s for {count} hostile answers")
 
 

@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mathif.grading import equivalence, extract, reference
+from mathif.grading import equivalence, prose, reference
 from mathif.grading.reference import NeedsSympy
 from mathif.grading.workers import Job, Outcome, shared_pool
 
@@ -83,19 +83,26 @@ class Grade:
     """One correctness verdict.
 
     ``reason`` is "match", "mismatch", "no_answer" (nothing to compare was found),
-    "timeout" (the time limit killed the check) or "error" (the check failed; scored
-    wrong).  ``extracted_answer`` records what was compared, for audits.
+    "ambiguous" (the closing passage states different answers and nothing decides between
+    them; ``extracted_answer`` lists them, separated by `` | ``), "timeout" (the time limit
+    killed the check) or "error" (the check failed; scored wrong).  ``extracted_answer``
+    records what was compared, for audits.  ``found_by`` names the mathif extraction rule
+    that found the answer (``box``, ``hashes``, ``phrase``, ``conclusion``, ``closing``,
+    ``loop``, ``display``, ``choice``; see :mod:`mathif.grading.prose`), None when nothing
+    was found and for the reference grader.
     """
 
     correct: bool
     extracted_answer: str | None
     grader: str
     reason: str
+    found_by: str | None = None
 
 
-def extract_answer(answer_text: str) -> str | None:
-    """mathif's extraction: last box (any case), ``####``, answer phrases in many languages."""
-    return extract.extract_answer(answer_text)
+def extract_answer(answer_text: str, question: str | None = None) -> str | None:
+    """mathif's extraction: last box (any case), ``####``, then the closing passage as prose
+    (answer phrases in many languages, concluding sentences), read against ``question``."""
+    return prose.find_answer(answer_text, question).answer
 
 
 class _LRU:
@@ -152,7 +159,7 @@ def clear_cache() -> None:
 
 def _fast(job: Job, limit: int = _FAST_PATH_MAX_CHARS) -> Outcome | None:
     """The in-process decision, or None when sympy is needed (or the input is long)."""
-    grader, extracted, gold, kind, whole = job
+    grader, extracted, gold, kind, whole, _question = job
     if whole or len(extracted) > limit or len(gold) > limit:
         return None
     try:
@@ -163,31 +170,41 @@ def _fast(job: Job, limit: int = _FAST_PATH_MAX_CHARS) -> Outcome | None:
     except NeedsSympy:
         return None
     except Exception:
-        return False, "error", None
-    return ok, "match" if ok else "mismatch", None
+        return False, "error", None, None
+    return ok, "match" if ok else "mismatch", None, None
 
 
 def _prepare(
-    answer_text: str, gold: str, source: str | None, grader: str, inline: int
-) -> tuple[str | None, Job | None, Grade | None]:
-    """Extraction: (extracted, job, None), or a final "no_answer" Grade.
+    answer_text: str,
+    gold: str,
+    source: str | None,
+    grader: str,
+    question: str | None,
+    inline: int,
+) -> tuple[str | None, Job | None, Grade | None, str | None]:
+    """Extraction: (extracted, job, None, rule), or a final Grade ("no_answer",
+    "ambiguous").
 
     A text longer than ``inline`` becomes a *whole* job: the worker extracts it.
     """
     text = answer_text if isinstance(answer_text, str) else str(answer_text)
     gold = gold if isinstance(gold, str) else str(gold)
+    q = question if isinstance(question, str) else None
     kind = equivalence.source_kind(source) if grader == "mathif" else ""
     if len(text) > inline:
-        return None, (grader, text, gold, kind, True), None
+        return None, (grader, text, gold, kind, True, q or ""), None, None
     if grader == "reference":
         _, extracted = reference.extract(text)
         if not extracted.strip():
-            return extracted, None, Grade(False, extracted, grader, "no_answer")
-        return extracted, (grader, extracted, gold, kind, False), None
-    found = extract.answer_for(grader, text)
-    if found is None:
-        return None, None, Grade(False, None, grader, "no_answer")
-    return found, (grader, found, gold, kind, False), None
+            return extracted, None, Grade(False, extracted, grader, "no_answer"), None
+        return extracted, (grader, extracted, gold, kind, False, ""), None, None
+    found = prose.find_answer(text, q)
+    if found.ambiguous:
+        listed = " | ".join(found.candidates)
+        return listed, None, Grade(False, listed, grader, "ambiguous", found.rule), found.rule
+    if found.answer is None or not found.answer.strip():
+        return None, None, Grade(False, None, grader, "no_answer"), None
+    return found.answer, (grader, found.answer, gold, kind, False, ""), None, found.rule
 
 
 def grade(
@@ -197,13 +214,16 @@ def grade(
     grader: str = "mathif",
     source: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    question: str | None = None,
 ) -> Grade:
     """Grade one answer part against its gold answer (see :func:`grade_many`)."""
-    return grade_many([(answer_text, gold, source)], grader=grader, timeout=timeout, workers=1)[0]
+    return grade_many(
+        [(answer_text, gold, source, question)], grader=grader, timeout=timeout, workers=1
+    )[0]
 
 
 def grade_many(
-    pairs: Sequence[tuple[str, str, str | None]],
+    pairs: Sequence[tuple[str, str, str | None] | tuple[str, str, str | None, str | None]],
     *,
     grader: str = "mathif",
     timeout: float = DEFAULT_TIMEOUT,
@@ -211,6 +231,10 @@ def grade_many(
     progress: bool = False,
 ) -> list[Grade]:
     """Grade ``(answer_text, gold, source)`` triples; results in input order.
+
+    A fourth element, the item's question, may follow: the mathif grader reads it to tell
+    the asked quantity from numbers that merely repeat the question when an answer is given
+    in a sentence ("Ann's brother will be 21 years old in 3 years" -> 21).
 
     ``timeout`` is the deadline of each distinct (answer, gold) pair's worker stage; an item
     that exceeds it is wrong with reason "timeout" and the run goes on.  Work in the
@@ -225,8 +249,9 @@ def grade_many(
         raise ValueError("timeout must be a positive, finite number of seconds")
     bar = _progress_bar(len(pairs)) if progress else None
     batch = _Batch(grader, timeout, workers, bar, len(pairs))
-    for i, (answer_text, gold, source) in enumerate(pairs):
-        batch.add(i, answer_text, gold, source)
+    for i, row in enumerate(pairs):
+        question = row[3] if len(row) > 3 else None
+        batch.add(i, row[0], row[1], row[2], question)
     batch.run_workers()
     if bar is not None:
         bar.close()
@@ -246,16 +271,22 @@ class _Batch:
         self.out: list[Grade | None] = [None] * n
         self.slow: dict[Job, list[int]] = {}
         self.extracted_of: dict[int, str] = {}
+        self.rule_of: dict[int, str | None] = {}
 
-    def add(self, i: int, answer_text: str, gold: str, source: str | None) -> None:
+    def add(
+        self, i: int, answer_text: str, gold: str, source: str | None, question: str | None
+    ) -> None:
         """Extraction, cache and in-process decision; the rest waits for a worker."""
-        extracted, job, final = _prepare(answer_text, gold, source, self.grader, self.inline)
+        extracted, job, final, rule = _prepare(
+            answer_text, gold, source, self.grader, question, self.inline
+        )
         if final is not None or job is None:
             self.out[i] = final
             _tick(self.bar, 1)
             return
         if extracted is not None:
             self.extracted_of[i] = extracted
+        self.rule_of[i] = rule
         if job in self.slow:
             self.slow[job].append(i)
             return
@@ -272,7 +303,7 @@ class _Batch:
                 wanted = 1 + n // _JOBS_PER_EXTRA_WORKER
                 shared_pool().prestart(min(_worker_cap(self.workers), wanted))
             return
-        self.out[i] = Grade(outcome[0], extracted, self.grader, outcome[1])
+        self.out[i] = Grade(outcome[0], extracted, self.grader, outcome[1], rule)
         _tick(self.bar, 1)
 
     def run_workers(self) -> None:
@@ -290,14 +321,17 @@ class _Batch:
         )
         failed = {"timeout": 0, "error": 0}
         for job, outcome in zip(jobs, outcomes, strict=True):
-            correct, reason, found = outcome
+            correct, reason, found, found_by = outcome
             if reason in failed:
                 failed[reason] += len(self.slow[job])
             elif not job[4]:
                 _CACHE.put(job[:4], outcome)
             for i in self.slow[job]:
-                shown = found if job[4] else self.extracted_of.get(i)
-                self.out[i] = Grade(correct, shown, self.grader, reason)
+                if job[4]:  # extracted in the worker
+                    shown, rule = found, found_by
+                else:
+                    shown, rule = self.extracted_of.get(i), self.rule_of.get(i)
+                self.out[i] = Grade(correct, shown, self.grader, reason, rule)
             _tick(self.bar, len(self.slow[job]) - 1)
         if failed["timeout"] or failed["error"]:
             _log.warning(

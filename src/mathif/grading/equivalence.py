@@ -457,7 +457,7 @@ def _judge_as_written(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> b
         return False
     gk = key(g.text)
     if len(gk) == 1 and gk.isalpha() and _CHOICE.match(_WS.sub("", g.text)):
-        return key(a.text) == gk
+        return key(a.text) == gk or _choice_with_text(a.text) == gk
     if len(_prose_words(a.text)) >= 2 and not _prose_words(g.text):
         return False
     ranged = _compare_intervals(a.text, g.text)
@@ -486,6 +486,21 @@ def _judge_as_written(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> b
     if not sympy_ok:
         raise NeedsSympy
     return _symbolic(a, g, kind)
+
+
+# A choice letter followed by its option's text ("(E) Hyperbola", "C. Plane"): the letter is
+# the answer.  The letter must be marked by brackets or punctuation, so "A plane" is not (A).
+_CHOICE_WITH_TEXT = re.compile(
+    r"^(?:\(\s*([A-E])\s*\)|([A-E])\s*[.):])\s*[A-Za-z][A-Za-z0-9 ,'-]{0,60}$"
+)
+
+
+def _choice_with_text(text: str) -> str | None:
+    """The lower-case choice letter of "(E) Hyperbola", or None."""
+    m = _CHOICE_WITH_TEXT.match(text.strip())
+    if m is None:
+        return None
+    return (m.group(1) or m.group(2)).lower()
 
 
 _LATEX_ARITH = (

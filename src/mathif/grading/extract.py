@@ -107,12 +107,13 @@ _CACHED_MAX_CHARS = 65_536
 
 
 def extract_answer(answer_text: str) -> str | None:
-    """The final answer written in ``answer_text``, or None when it states none.
+    """The final answer marked in ``answer_text``: the last box (any case), else the last
+    ``####`` line; None when neither is there.
 
-    Precedence: the last box (any case), then the last ``####`` line, then the last
-    answer phrase (several languages).  The text is returned as written (trimmed of
-    decoration) so the verdict can record exactly what was compared.  The whole text is
-    scanned, in time linear in its length.
+    The mathif grader goes on to read the closing passage as prose when there is no mark:
+    :func:`mathif.grading.prose.find_answer` (which calls this module, not the reverse).
+    The text is returned as written (trimmed of decoration) so the verdict can record
+    exactly what was compared.  The whole text is scanned, in time linear in its length.
     """
     if len(answer_text) <= _CACHED_MAX_CHARS:
         return _extract_cached(answer_text)
@@ -131,28 +132,7 @@ def _extract(answer_text: str) -> str | None:
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
-    hashed = _after_hashes(text)
-    if hashed is not None:
-        return hashed
-    phrased = _after_phrase(text)
-    if phrased is not None:
-        return phrased
-    return _final_statement(text)
-
-
-def answer_for(grader: str, text: str) -> str | None:
-    """What ``grader`` compares with the gold, or None when the text states no answer.
-
-    The reference grader compares whatever the official extractor leaves (even a whole
-    response without any marker); an empty remainder states nothing.
-    """
-    if grader == "reference":
-        from mathif.grading.reference import extract as reference_extract
-
-        _, extracted = reference_extract(text)
-        return extracted if extracted.strip() else None
-    found = extract_answer(text)
-    return found if found is not None and found.strip() else None
+    return _after_hashes(text)
 
 
 def last_boxed(text: str) -> str | None:
@@ -216,65 +196,6 @@ def _after_hashes(text: str) -> str | None:
     rest = text[idx + len(_HASHES) :].lstrip(" #\t")
     line = rest.split("\n", 1)[0]
     return _reduce(line)
-
-
-def _after_phrase(text: str) -> str | None:
-    low = text.lower()
-    present = frozenset(anchor for anchor in _ANCHORS if anchor in low)
-    if not present:
-        return None
-    # match on the lower-cased copy (much faster than IGNORECASE) when positions line up
-    same_length = len(low) == len(text)
-    haystack = low if same_length else text
-    regex = _phrase_regex(present, 0 if same_length else re.IGNORECASE)
-    last = None
-    for m in regex.finditer(haystack):
-        last = m
-    if last is None:
-        return None
-    return _reduce(text[last.end() :])
-
-
-_FINAL_MARKER = re.compile(r"(?:\b(?:is|are|be|equals|get|gives|was|were)\b|=|:)\s*", re.IGNORECASE)
-_TAIL_MATH = re.compile(r"(?:\$\$|\\\[)\s*(.{1,300}?)\s*(?:\$\$|\\\])[\s.]*$", re.DOTALL)
-
-
-_CONCLUSION = re.compile(
-    r"^\W*(?:therefore|thus|so|hence|finally|in conclusion|in total|altogether|overall)\b",
-    re.IGNORECASE,
-)
-
-
-def _final_statement(text: str) -> str | None:
-    """Last resort: the value stated by the closing line ("... the total is 350.").
-
-    Only the last non-empty line (or a closing display-math block) is read, so numbers
-    from the middle of a truncated derivation are not mistaken for an answer.
-    """
-    tail = text.rstrip()[-400:]
-    m = _TAIL_MATH.search(tail)
-    if m is not None:
-        body = m.group(1).strip()
-        if "=" in body:
-            body = body.rsplit("=", 1)[1]
-        return _trim(body) or None
-    lines = [line for line in tail.splitlines() if line.strip()]
-    if not lines:
-        return None
-    last = lines[-1].strip()
-    bare = _trim(last.strip("$").strip())
-    if bare and _NUMBER_TOKEN.fullmatch(bare):
-        return bare
-    if not last.endswith((".", "!", "。", "$", ")", "**")):
-        return None  # a line cut off mid-sentence (truncated output) states nothing
-    markers = list(_FINAL_MARKER.finditer(last))
-    if markers:
-        return _reduce(last[markers[-1].end() :])
-    if _CONCLUSION.match(last):
-        numbers = list(_STANDALONE_NUMBER.finditer(last))
-        if numbers:
-            return numbers[-1].group(0).strip()
-    return None
 
 
 def _reduce(rest: str) -> str | None:

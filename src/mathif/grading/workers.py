@@ -31,11 +31,12 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-# (grader, text, gold, source_kind, whole): ``text`` is the extracted answer, or with
-# ``whole`` the entire answer text, which the worker extracts first (long texts only).
-Job = tuple[str, str, str, str, bool]
-# (correct, reason, extracted): ``extracted`` is what a *whole* job compared, else None.
-Outcome = tuple[bool, str, str | None]
+# (grader, text, gold, source_kind, whole, question): ``text`` is the extracted answer, or
+# with ``whole`` the entire answer text (long texts only), which the worker extracts first
+# (reading ``question`` as the mathif grader does; "" for none).
+Job = tuple[str, str, str, str, bool, str]
+# (correct, reason, extracted, found_by): the last two only for *whole* jobs, else None.
+Outcome = tuple[bool, str, str | None, str | None]
 
 _MEMORY_LIMIT_BYTES = 4 * 1024**3
 STARTUP_LIMIT = 60.0
@@ -45,16 +46,16 @@ _READY = (None, None)
 
 def run_job(job: Job) -> Outcome:
     """Decide one job with sympy allowed (this runs inside a worker process)."""
-    grader, text, gold, kind, whole = job
+    grader, text, gold, kind, whole, question = job
     found: str | None = None
+    rule: str | None = None
     try:
         if whole:
-            from mathif.grading.extract import answer_for
-
-            found = answer_for(grader, text)
-            if found is None:
-                return False, "no_answer", None
-            text = found
+            extracted, rule, final = _extract_whole(grader, text, question)
+            if final is not None:
+                return False, final, extracted, rule
+            assert extracted is not None
+            text = found = extracted
         if grader == "reference":
             from mathif.grading import reference
 
@@ -65,8 +66,27 @@ def run_job(job: Job) -> Outcome:
             _warm_math_verify()
             ok = equivalence.judge(text, gold, kind, sympy_ok=True)
     except Exception:
-        return False, "error", found
-    return ok, "match" if ok else "mismatch", found
+        return False, "error", found, rule
+    return ok, "match" if ok else "mismatch", found, rule
+
+
+def _extract_whole(
+    grader: str, text: str, question: str
+) -> tuple[str | None, str | None, str | None]:
+    """(extracted, found_by, final reason or None), as the calling process would extract."""
+    if grader == "reference":
+        from mathif.grading import reference
+
+        _, extracted = reference.extract(text)
+        return extracted, None, None if extracted.strip() else "no_answer"
+    from mathif.grading import prose
+
+    found = prose.find_answer(text, question or None)
+    if found.ambiguous:
+        return " | ".join(found.candidates), found.rule, "ambiguous"
+    if found.answer is None or not found.answer.strip():
+        return None, None, "no_answer"
+    return found.answer, found.rule, None
 
 
 _MATH_VERIFY_READY = False
@@ -131,7 +151,7 @@ def _worker_main(conn: Connection, out: Connection) -> None:
         try:
             outcome = run_job(job)
         except BaseException:  # MemoryError, RecursionError...: report, keep serving
-            outcome = (False, "error", None)
+            outcome = (False, "error", None, None)
         try:
             out.send((job_id, outcome))
         except (BrokenPipeError, OSError):
@@ -256,7 +276,7 @@ class WorkerPool:
             for worker in run.busy.values():
                 worker.kill()
             raise
-        return [r if r is not None else (False, "error", None) for r in run.results]
+        return [r if r is not None else (False, "error", None, None) for r in run.results]
 
     def close(self) -> None:
         """Kill the idle workers: they hold nothing, and asking one that is still starting
@@ -320,7 +340,7 @@ class _Run:
             except (EOFError, OSError):
                 # the process died (e.g. memory limit): score wrong, replace it
                 assert worker.job_id is not None
-                self._finish(worker.job_id, (False, "error", None))
+                self._finish(worker.job_id, (False, "error", None, None))
                 worker.kill()
                 continue
             if job_id is None:  # ready: the job's own time starts now
@@ -340,7 +360,7 @@ class _Run:
                 assert worker.job_id is not None
                 # a worker that never became ready failed; a ready one ran out of time
                 reason = "timeout" if worker.ready else "error"
-                self._finish(worker.job_id, (False, reason, None))
+                self._finish(worker.job_id, (False, reason, None, None))
                 worker.kill()
 
 
