@@ -696,13 +696,13 @@ class Candidate:
 
 
 _NUM = re.compile(
-    r"(?<![\w.^_/])(?P<money>[$€£]\s?)?(?P<sign>[-−])?"
+    # not the tail of a hyphenated word either: ``pytest-0`` in a path is not the number 0
+    r"(?<![\w.^_/])(?<!\w-)(?P<money>[$€£]\s?)?(?P<sign>[-−])?"
     r"(?P<num>\d{1,3}(?:(?:,|\\,|\{,\}| |\u2009|\u202f)\d{3})+(?![\d,])(?:\.\d+)?"
     r"|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*/\s*(?P<den>\d+)(?!\d|\.\d))?"
     r"(?P<ord>st|nd|rd|th)?(?P<pct>\s?%|\s?\\%|\s?percent\b)?(?P<pi>\s?(?:π|\\pi\b))?"
-    # not followed by ``/`` either: ``pytest-0/`` in a file path is not the number 0
-    r"(?![\w^/])"
+    r"(?![\w^])"
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _WORD_NUMBERS = {
