@@ -76,3 +76,31 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("grader", GRADERS)
+@pytest.mark.parametrize("filler", [210_000, 300_000, 3_000_000])
+def test_whole_text_is_scanned(grader: str, filler: int) -> None:
+    """A box followed by more text than any scan window is still found (it used to be
+    ``no_answer`` past 200 KB); past the in-process limit the worker extracts it."""
+    text = r"So the answer is \boxed{52}." + " and some more words" * (filler // 20)
+    result = grade(text, "52", grader=grader)
+    found_by = "box" if grader == "mathif" else None
+    assert result == Grade(True, "52", grader, "match", found_by)
+
+
+@pytest.mark.parametrize("timeout", [0.5, 5.0, 60.0])
+def test_limits_scale_with_the_deadline(timeout: float) -> None:
+    from mathif.grading import api
+
+    assert 4_096 <= api.inline_limit(timeout) <= 262_144
+    assert 1_000 <= api.fast_limit(timeout) <= 20_000
+    assert api.inline_limit(timeout / 2) <= api.inline_limit(timeout)
+    text = r"\boxed{7} " + "x" * 100_000  # in process at 5 s and more, in a worker below
+    assert grade(text, "7", timeout=max(timeout, 2.0)).reason == "match"
+
+
+def test_nonfinite_timeout_refused() -> None:
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError):
+            grade_many([("1", "1", None)], timeout=bad)

@@ -57,6 +57,14 @@ EQUIVALENT = [
     ('"So the total is \\boxed{1000}."', "1,000", "gsm8k"),
     (r"\boxed{5}. Is there anything else I can help with?", "5", "gsm8k"),
     ("La respuesta es 42.", "42", "gsm8k"),
+    # exact proofs of equality (in process) and symbolic ones (sympy in a worker)
+    (r"\boxed{\dfrac{9a + 11}{20}}", r"\frac{11+9a}{20}", "math500"),
+    (r"\boxed{3 + 2\sqrt{2}, 3 - 2\sqrt{2}}", r"3 \pm 2 \sqrt{2}", "math500"),
+    (r"\boxed{\frac{x^2-1}{x-1}}", "x+1", "math500"),
+    (r"\boxed{0.5 \pi r^2}", r"\frac{\pi r^2}{2}", "math500"),
+    (r"\boxed{\frac{\sqrt{3}}{2}}", r"\sin(\pi/3)", "math500"),
+    (r"\boxed{4\sqrt{3}}", r"\sqrt{48}", "math500"),
+    (r"\boxed{(2, \sqrt{2})}", r"(2, 2^{1/2})", "math500"),
 ]
 
 DIFFERENT = [
@@ -80,6 +88,17 @@ DIFFERENT = [
     (r"\boxed{42 \text{ apples}}", "41", "gsm8k"),
     (r"\boxed{2\pi}", r"6.28", "math500"),
     ("The answer is 17.", "18", "gsm8k"),
+    # a term that is tiny at every probe point: numbers may only disprove (issue 9.7)
+    (r"\boxed{x+10^{-12}}", "x", "math500"),
+    (r"\boxed{(x+1)^{30}-(x-1)^{30}}", "(x+1)^{30}", "math500"),
+    (r"\boxed{2\pi r+10^{-11}}", r"2\pi r", "math500"),
+    (r"\boxed{2\pi r+10^{-11}}", r"2\pi r", "minerva"),  # tolerance is for numbers only
+    (r"\boxed{(\sqrt{2}+10^{-12},1)}", r"(\sqrt{2},1)", "olympiad"),
+    (r"\boxed{\sqrt{2}+10^{-12}}", r"\sqrt{2}", "math500"),
+    (r"\boxed{\sqrt{2}+10^{-40}}", r"\sqrt{2}", "math500"),  # math-verify's evalf would accept
+    (r"\boxed{\frac{1}{\sqrt{2}}+10^{-30}}", r"\frac{\sqrt{2}}{2}", "math500"),
+    (r"\boxed{x + 0.0000000001 x^2}", "x", "math500"),
+    (r"\boxed{e^{x}+10^{-15}}", "e^{x}", "math500"),
 ]
 
 

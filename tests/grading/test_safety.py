@@ -47,6 +47,71 @@ def test_payloads_execute_nothing(tmp_path: Path, grader: str) -> None:
     assert not [(p, r) for p, r in zip(pairs, results, strict=True) if r.correct]
 
 
+# pytest names its first base temporary folder ``pytest-0``: in a fresh /tmp (CI) the marker
+# path above held exactly one number, 0, and the mathif grader read "code holding one
+# number" as that number - a real false accept that only showed on some runs.
+FIXED_MARKERS = [
+    Path("/tmp/pytest-of-root/pytest-0/test_payloads_execute_nothin0/pwned"),
+    Path("/tmp/pytest-of-ci/pytest-7/x/pwned"),
+    Path("/tmp/52/pwned"),
+]
+
+
+@pytest.mark.parametrize("grader", ["mathif", "reference"])
+@pytest.mark.parametrize("marker", FIXED_MARKERS, ids=["pytest-0", "pytest-7", "tmp-52"])
+def test_code_holding_one_number_is_not_that_number(marker: Path, grader: str) -> None:
+    golds = [*GOLDS, "7", "52"]
+    pairs = [(p, g, None) for p in payloads(marker) for g in golds]
+    results = grade_many(pairs, grader=grader, timeout=5.0)
+    assert not marker.exists()
+    accepted = [(p, g) for (p, g, _), r in zip(pairs, results, strict=True) if r.correct]
+    assert not accepted
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        (r"\boxed{\binom{1000000}{500000}}", "12"),  # sympy: about 95 s
+        (r"\boxed{\binom{100000}{50000}}", "12"),  # about 1 s
+        (r"\boxed{52+\binom{200000}{k}-\binom{200000}{200000-k}}", "52+k-k"),
+        (r"\boxed{\text{binomial}(200000, k)}", "52"),
+        (r"\boxed{(x+1)^{2000}}", "(1+x)^{n}"),  # sympy: about 18 s
+        (r"\boxed{(2+\sqrt{3})^{2000}+(2-\sqrt{3})^{2000}}", "12"),
+        (r"\boxed{(x+1)^{1000}}", "(x+2)^{1000}"),  # about 8 s
+        (r"\boxed{(x+100)^{400}}", "(x+101)^{400}"),  # about 2 s
+        (r"\boxed{1" + "!" * 66 + "}", "52"),  # about 2 s
+        (r"\boxed{1" + "^{-2}" * 100 + "}", r"2\sqrt{2}"),  # a tower: about 5 s
+        ("\\boxed{" + "(" * 50 + "x" + ")" * 50 + "}", "2"),  # math-verify's parser: 20 s
+        ("\\boxed{" + "\\left(" * 100 + "}", r"2\sqrt{2}"),  # unbalanced: seconds
+    ],
+    ids=lambda s: s[:28],
+)
+def test_expensive_answers_refused_by_size(answer: str, gold: str) -> None:
+    """Refused by a deterministic size guard before sympy, so the verdict cannot depend on
+    how loaded the machine is (the generous deadline would let sympy finish otherwise)."""
+    from mathif.grading import equivalence
+
+    extracted = api.extract_answer(answer)
+    assert extracted is not None
+    assert equivalence.is_explosive(equivalence.clean(extracted).text, gold)
+    result = grade(answer, gold, timeout=60.0)
+    assert result.reason == "mismatch" and not result.correct
+
+
+def test_size_guards_keep_legitimate_answers() -> None:
+    from mathif.grading import equivalence
+
+    for answer, gold in [
+        (r"\left(\frac{1}{2}\right)^{2012}", r"\frac{1}{2^{2012}}"),
+        (r"2^{1009}", r"2^{1009}"),
+        (r"\binom{2n}{n}", r"\binom{2n}{n}"),
+        (r"\binom{3000}{1500}", "12"),
+        (r"(1+\sqrt{2})^{400}", "12"),
+    ]:
+        assert not equivalence.is_explosive(answer, gold), answer
+    assert grade(r"\boxed{\left(\frac{1}{2}\right)^{2012}}", r"\frac{1}{2^{2012}}").correct
+
+
 def test_safe_parser_refuses_code() -> None:
     for text in [
         "__import__('os')",
@@ -68,6 +133,23 @@ def test_safe_parser_refuses_code() -> None:
         ):
             with pytest.raises(safe_expr.ParseError):
                 safe_expr.parse(text, dialect)
+
+
+def test_worker_start_up_is_not_part_of_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers whose start takes 4 s still meet a 2 s deadline: a job's time only runs once
+    its worker is ready (under load a start-up of several seconds is normal)."""
+    from mathif.grading import workers
+
+    monkeypatch.setattr(workers, "_BOOT", "import time; time.sleep(4)\n" + workers._BOOT)
+    pool = WorkerPool()
+    monkeypatch.setattr(api, "shared_pool", lambda: pool)
+    api.clear_cache()
+    try:
+        result = grade(r"\boxed{\frac{\sqrt{3}}{2}}", r"\sin(\pi/3)", timeout=2.0)
+        assert result.reason == "match"
+    finally:
+        pool.close()
+        api.clear_cache()
 
 
 def test_python_arithmetic_guards() -> None:
@@ -105,7 +187,7 @@ def test_blowups_graded_within_limit(answer: str, grader: str) -> None:
 
 
 def test_timeout_kills_worker_and_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh pool cannot finish a sympy job in 0.2 s (start-up alone is longer)."""
+    """A sympy job (LaTeX parsing alone takes milliseconds) cannot finish in 2 ms."""
     pool = WorkerPool()
     monkeypatch.setattr(api, "shared_pool", lambda: pool)
     api.clear_cache()
@@ -114,7 +196,7 @@ def test_timeout_kills_worker_and_run_goes_on(monkeypatch: pytest.MonkeyPatch) -
             (r"\boxed{\frac{\sqrt{3}}{2}}", r"\sin(\pi/3)", None),
             (r"\boxed{7}", "7", None),
         ]
-        first = grade_many(pairs, timeout=0.2)
+        first = grade_many(pairs, timeout=0.002)
         assert first[0].reason == "timeout" and not first[0].correct
         assert first[1].reason == "match"  # decided in-process, unaffected
         second = grade_many(pairs[:1], timeout=30.0)

@@ -2,7 +2,7 @@
 
 Every verdict is staged the same way, whichever grader is asked for:
 
-1. extraction (cheap string work, in the calling process);
+1. extraction (string work, in the calling process);
 2. the LRU cache of ``(grader, extracted, gold, source kind)``;
 3. the pure-Python decision (plain numbers, strings, the official grader's
    string-level steps) - no sympy, bounded time;
@@ -11,15 +11,40 @@ Every verdict is staged the same way, whichever grader is asked for:
 The worker runs the very same decision code with sympy allowed, so a verdict never
 depends on which stage produced it.  Most responses stop at step 3, which is why grading
 thousands of responses takes seconds and why ``import mathif.grading`` stays light.
+
+**Bounded time.**  The deadline (``timeout``) can only interrupt a worker, so nothing that
+runs in the calling process may take long, whatever the model wrote:
+
+* every scan and regular expression of steps 1 and 3 is linear in its input (no
+  backtracking blow-ups; ``tests/grading/test_hostile.py`` feeds generated pathological
+  strings to both graders);
+* step 1 runs in process only for answer texts up to :func:`inline_limit` characters
+  (256 Ki characters at the default 5 s deadline); a longer text goes *whole* to a worker,
+  which extracts and decides under the deadline - the whole text is still read, so an
+  answer followed by megabytes of text is found;
+* step 3 runs only when the extracted answer and the gold are at most :func:`fast_limit`
+  characters (20,000 at 5 s); longer ones go to a worker too.
+
+Both limits shrink with a shorter deadline, so the in-process share of one verdict stays
+below about a quarter of it (measured worst cases on hostile text: about 0.6 us per
+character of extraction and 8 us per character of in-process decision on a 2-core machine).
+Routing never changes a verdict: the worker runs the same code.  Only a worker can time
+out; timeouts are scored wrong with reason "timeout", never cached, and reported through
+the ``mathif.grading`` logger.  Deterministic size guards (power towers, huge powers,
+factorials and binomials, answers far longer than the gold) keep sympy away from inputs
+whose check would otherwise take seconds, so timeouts stay rare and verdicts do not depend
+on machine load.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mathif.grading import equivalence, prose, reference
 from mathif.grading.reference import NeedsSympy
@@ -29,11 +54,28 @@ GRADERS: tuple[str, ...] = ("mathif", "reference")
 # The hard time limit of one grading call, in seconds: the one default every caller uses.
 DEFAULT_TIMEOUT = 5.0
 
-# Inputs longer than this skip the in-process stage: they are rare, and the worker's hard
-# time limit is the only protection that holds for any input.
+# In-process limits at the default deadline (see the module docstring); both scale down
+# with shorter deadlines.  Answer texts longer than _INLINE_MAX_CHARS are extracted in a
+# worker; extracted answers or golds longer than _FAST_PATH_MAX_CHARS are decided in one.
+_INLINE_MAX_CHARS = 262_144
 _FAST_PATH_MAX_CHARS = 20_000
+_LIMITS_DEADLINE = 5.0  # the deadline at which the two limits take their full values
 _CACHE_SIZE = 100_000
 _JOBS_PER_EXTRA_WORKER = 8
+
+_log = logging.getLogger("mathif.grading")
+
+
+def inline_limit(timeout: float) -> int:
+    """Longest answer text (characters) extracted in the calling process for ``timeout``."""
+    return max(4_096, min(_INLINE_MAX_CHARS, int(_INLINE_MAX_CHARS * timeout / _LIMITS_DEADLINE)))
+
+
+def fast_limit(timeout: float) -> int:
+    """Longest extracted answer or gold decided in the calling process for ``timeout``."""
+    return max(
+        1_000, min(_FAST_PATH_MAX_CHARS, int(_FAST_PATH_MAX_CHARS * timeout / _LIMITS_DEADLINE))
+    )
 
 
 @dataclass(frozen=True)
@@ -64,7 +106,10 @@ def extract_answer(answer_text: str, question: str | None = None) -> str | None:
 
 
 class _LRU:
-    """A bounded, thread-safe mapping of decided verdicts (timeouts are never stored)."""
+    """A bounded, thread-safe mapping of decided verdicts (timeouts are never stored).
+
+    Keys are ``(grader, extracted, gold, source kind)``.
+    """
 
     def __init__(self, size: int) -> None:
         self._data: OrderedDict[tuple[str, str, str, str], Outcome] = OrderedDict()
@@ -112,10 +157,10 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _fast(job: Job) -> Outcome | None:
-    """The in-process decision, or None when sympy is needed."""
-    grader, extracted, gold, kind = job
-    if len(extracted) > _FAST_PATH_MAX_CHARS or len(gold) > _FAST_PATH_MAX_CHARS:
+def _fast(job: Job, limit: int = _FAST_PATH_MAX_CHARS) -> Outcome | None:
+    """The in-process decision, or None when sympy is needed (or the input is long)."""
+    grader, extracted, gold, kind, whole, _question = job
+    if whole or len(extracted) > limit or len(gold) > limit:
         return None
     try:
         if grader == "reference":
@@ -125,31 +170,41 @@ def _fast(job: Job) -> Outcome | None:
     except NeedsSympy:
         return None
     except Exception:
-        return False, "error"
-    return ok, "match" if ok else "mismatch"
+        return False, "error", None, None
+    return ok, "match" if ok else "mismatch", None, None
 
 
 def _prepare(
-    answer_text: str, gold: str, source: str | None, grader: str, question: str | None = None
+    answer_text: str,
+    gold: str,
+    source: str | None,
+    grader: str,
+    question: str | None,
+    inline: int,
 ) -> tuple[str | None, Job | None, Grade | None, str | None]:
-    """Extraction: returns (extracted, job, None, rule) or a final Grade ("no_answer",
-    "ambiguous")."""
+    """Extraction: (extracted, job, None, rule), or a final Grade ("no_answer",
+    "ambiguous").
+
+    A text longer than ``inline`` becomes a *whole* job: the worker extracts it.
+    """
     text = answer_text if isinstance(answer_text, str) else str(answer_text)
     gold = gold if isinstance(gold, str) else str(gold)
+    q = question if isinstance(question, str) else None
+    kind = equivalence.source_kind(source) if grader == "mathif" else ""
+    if len(text) > inline:
+        return None, (grader, text, gold, kind, True, q or ""), None, None
     if grader == "reference":
         _, extracted = reference.extract(text)
         if not extracted.strip():
             return extracted, None, Grade(False, extracted, grader, "no_answer"), None
-        return extracted, (grader, extracted, gold, ""), None, None
-    q = question if isinstance(question, str) else None
+        return extracted, (grader, extracted, gold, kind, False, ""), None, None
     found = prose.find_answer(text, q)
     if found.ambiguous:
         listed = " | ".join(found.candidates)
         return listed, None, Grade(False, listed, grader, "ambiguous", found.rule), found.rule
     if found.answer is None or not found.answer.strip():
         return None, None, Grade(False, None, grader, "no_answer"), None
-    job = (grader, found.answer, gold, equivalence.source_kind(source))
-    return found.answer, job, None, found.rule
+    return found.answer, (grader, found.answer, gold, kind, False, ""), None, found.rule
 
 
 def grade(
@@ -181,67 +236,109 @@ def grade_many(
     the asked quantity from numbers that merely repeat the question when an answer is given
     in a sentence ("Ann's brother will be 21 years old in 3 years" -> 21).
 
-    ``timeout`` bounds the sympy stage of each distinct (answer, gold) pair; an item that
-    exceeds it is wrong with reason "timeout" and the run goes on.  ``workers`` caps the
-    number of worker processes (default: CPU count); they are started only when items
-    need sympy, one per ~8 such items, so small runs pay for at most one.
+    ``timeout`` is the deadline of each distinct (answer, gold) pair's worker stage; an item
+    that exceeds it is wrong with reason "timeout" and the run goes on.  Work in the
+    calling process is linear in each text and capped (see the module docstring), so the
+    deadline bounds every verdict.  ``workers`` caps the number of worker processes
+    (default: CPU count); they are started only when items need them, one per ~8 such
+    items, so small runs pay for at most one.
     """
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; expected one of {GRADERS}")
-    if timeout <= 0:
-        raise ValueError("timeout must be positive")
+    if not timeout > 0 or timeout == float("inf"):
+        raise ValueError("timeout must be a positive, finite number of seconds")
     bar = _progress_bar(len(pairs)) if progress else None
-    out: list[Grade | None] = [None] * len(pairs)
-    slow: dict[Job, list[int]] = {}
-    extracted_of: dict[int, str] = {}
-    rule_of: dict[int, str | None] = {}
+    batch = _Batch(grader, timeout, workers, bar, len(pairs))
     for i, row in enumerate(pairs):
-        answer_text, gold, source = row[0], row[1], row[2]
         question = row[3] if len(row) > 3 else None
-        extracted, job, final, rule = _prepare(answer_text, gold, source, grader, question)
-        if final is not None or job is None or extracted is None:
-            out[i] = final
-            _tick(bar, 1)
-            continue
-        extracted_of[i] = extracted
-        rule_of[i] = rule
-        if job in slow:
-            slow[job].append(i)
-            continue
-        outcome = _CACHE.get(job)
-        if outcome is None:
-            outcome = _fast(job)
-            if outcome is not None:
-                _CACHE.put(job, outcome)
-        if outcome is None:
-            slow[job] = [i]
-            if len(slow) == 1 or len(slow) == _JOBS_PER_EXTRA_WORKER + 1:
-                # start worker processes now: their start-up overlaps the rest of this loop
-                shared_pool().prestart(
-                    min(_worker_cap(workers), 1 + len(slow) // _JOBS_PER_EXTRA_WORKER)
-                )
-            continue
-        out[i] = Grade(outcome[0], extracted, grader, outcome[1], rule)
-        _tick(bar, 1)
-    if slow:
-        jobs = list(slow)
-        cap = _worker_cap(workers)
-        needed = 1 + (len(jobs) - 1) // _JOBS_PER_EXTRA_WORKER
-        outcomes = shared_pool().run(
-            jobs,
-            timeout=timeout,
-            workers=max(1, min(cap, needed)),
-            on_done=(lambda n: _tick(bar, n)) if bar is not None else None,
-        )
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if outcome[1] not in ("timeout", "error"):
-                _CACHE.put(job, outcome)
-            for i in slow[job]:
-                out[i] = Grade(outcome[0], extracted_of[i], grader, outcome[1], rule_of[i])
-            _tick(bar, len(slow[job]) - 1)
+        batch.add(i, row[0], row[1], row[2], question)
+    batch.run_workers()
     if bar is not None:
         bar.close()
-    return [g if g is not None else Grade(False, None, grader, "error") for g in out]
+    return [g if g is not None else Grade(False, None, grader, "error") for g in batch.out]
+
+
+class _Batch:
+    """One ``grade_many`` call: in-process verdicts as answers arrive, then the worker stage."""
+
+    def __init__(self, grader: str, timeout: float, workers: int | None, bar: Any, n: int) -> None:
+        self.grader = grader
+        self.timeout = timeout
+        self.workers = workers
+        self.bar = bar
+        self.inline = inline_limit(timeout)
+        self.fast = fast_limit(timeout)
+        self.out: list[Grade | None] = [None] * n
+        self.slow: dict[Job, list[int]] = {}
+        self.extracted_of: dict[int, str] = {}
+        self.rule_of: dict[int, str | None] = {}
+
+    def add(
+        self, i: int, answer_text: str, gold: str, source: str | None, question: str | None
+    ) -> None:
+        """Extraction, cache and in-process decision; the rest waits for a worker."""
+        extracted, job, final, rule = _prepare(
+            answer_text, gold, source, self.grader, question, self.inline
+        )
+        if final is not None or job is None:
+            self.out[i] = final
+            _tick(self.bar, 1)
+            return
+        if extracted is not None:
+            self.extracted_of[i] = extracted
+        self.rule_of[i] = rule
+        if job in self.slow:
+            self.slow[job].append(i)
+            return
+        outcome = None if job[4] else _CACHE.get(job[:4])
+        if outcome is None:
+            outcome = _fast(job, self.fast)
+            if outcome is not None:
+                _CACHE.put(job[:4], outcome)
+        if outcome is None:
+            self.slow[job] = [i]
+            n = len(self.slow)
+            if n == 1 or n == _JOBS_PER_EXTRA_WORKER + 1:
+                # start worker processes now: their start-up overlaps the rest of this loop
+                wanted = 1 + n // _JOBS_PER_EXTRA_WORKER
+                shared_pool().prestart(min(_worker_cap(self.workers), wanted))
+            return
+        self.out[i] = Grade(outcome[0], extracted, self.grader, outcome[1], rule)
+        _tick(self.bar, 1)
+
+    def run_workers(self) -> None:
+        """Decide the remaining jobs in worker processes, under the deadline."""
+        if not self.slow:
+            return
+        jobs = list(self.slow)
+        needed = 1 + (len(jobs) - 1) // _JOBS_PER_EXTRA_WORKER
+        bar = self.bar
+        outcomes = shared_pool().run(
+            jobs,
+            timeout=self.timeout,
+            workers=max(1, min(_worker_cap(self.workers), needed)),
+            on_done=(lambda n: _tick(bar, n)) if bar is not None else None,
+        )
+        failed = {"timeout": 0, "error": 0}
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            correct, reason, found, found_by = outcome
+            if reason in failed:
+                failed[reason] += len(self.slow[job])
+            elif not job[4]:
+                _CACHE.put(job[:4], outcome)
+            for i in self.slow[job]:
+                if job[4]:  # extracted in the worker
+                    shown, rule = found, found_by
+                else:
+                    shown, rule = self.extracted_of.get(i), self.rule_of.get(i)
+                self.out[i] = Grade(correct, shown, self.grader, reason, rule)
+            _tick(self.bar, len(self.slow[job]) - 1)
+        if failed["timeout"] or failed["error"]:
+            _log.warning(
+                "%s grader: %d answer(s) hit the %.3g s grading deadline and %d failed with an "
+                "error; they are scored wrong (reasons 'timeout' and 'error')",
+                self.grader, failed["timeout"], self.timeout, failed["error"],
+            )
 
 
 def _worker_cap(workers: int | None) -> int:

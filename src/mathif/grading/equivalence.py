@@ -19,17 +19,17 @@ import functools
 import logging
 import math
 import re
+import string
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from mathif.grading import safe_expr
+from mathif.grading import exact_form, linear_regex, safe_expr
 from mathif.grading.reference import NeedsSympy
 
 # Relative tolerance for numeric answers to Minerva items: the benchmark's own (its grader
 # accepts relative error up to 1e-4).  Other sources need exact values.
 MINERVA_REL_TOL = 1e-4
-EXACT_REL_TOL = 1e-9
 _MAX_EXPONENT = 400
 _MAX_DIGITS = 5000
 
@@ -62,13 +62,7 @@ _TEXT_MACROS = re.compile(
 _SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\quad|\\qquad|~|\\enspace|\\thinspace")
 _DROP = re.compile(r"\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|\\!|\\displaystyle|\\limits")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\textdegree")
-_PERCENT = re.compile(r"\s*(?:\\%|%|\\text\{\s*percent\s*\}|\s+percent)\s*$", re.IGNORECASE)
 _ASSIGN = re.compile(r"^([A-Za-z](?:_\{?\w+\}?)?)\s*(?:=|\\in\b|∈)\s*(.+)$", re.DOTALL)
-_UNIT_TAIL = re.compile(
-    r"^(.*?[\d}.])\s+((?:[A-Za-z]+\.?)(?:\s*\^\s*\{?-?\d\}?)?"
-    r"(?:\s*(?:/|\\cdot|per)\s*[A-Za-z]+(?:\s*\^\s*\{?-?\d\}?)?)*"
-    r"(?:\s+[A-Za-z]+){0,3})$"
-)
 _APPROX = re.compile(r"\\approx|≈|\\simeq")
 _CHOICE = re.compile(r"^\(?([A-Ea-e])\)?$")
 _WS = re.compile(r"\s+")
@@ -171,11 +165,7 @@ def clean(raw: str) -> Cleaned:
     t = t.replace("∞", "\\infty ").replace("∪", "\\cup ")
     t = _DROP.sub("", t)
     t = _DEGREES.sub("", t)
-    percent = False
-    m = _PERCENT.search(t)
-    if m is not None:
-        percent = True
-        t = t[: m.start()]
+    t, percent = _strip_percent(t)
     t = _unwrap_text_macros(t)
     t = _SPACES.sub(" ", t)
     t = t.replace("\\$", "").replace("$", "")
@@ -186,10 +176,107 @@ def clean(raw: str) -> Cleaned:
     m = _ASSIGN.match(t)
     if m is not None and "=" not in m.group(2):
         t = m.group(2).strip()
-    m = _UNIT_TAIL.match(t)
-    if m is not None and read_number(m.group(1)) is not None:
-        t = m.group(1).strip()
+    head = _unit_tail_head(t)
+    if head is not None and read_number(head) is not None:
+        t = head.strip()
     return Cleaned(t, percent)
+
+
+def _strip_percent(t: str) -> tuple[str, bool]:
+    """Remove a final percent sign or word: (rest, True), else (t, False).
+
+    Recognises, at the end and case-insensitively, ``\\%``, ``%``, ``\\text{percent}``
+    (spaces allowed inside) and ``percent`` after a space; the spaces before it go too.
+    (The backtracking pattern this replaces took cubic time on runs of spaces.)
+    """
+    s = t.rstrip()
+    low = s[-16:].lower()
+    cut: int | None = None
+    if low.endswith("\\%"):
+        cut = len(s) - 2
+    elif low.endswith("%"):
+        cut = len(s) - 1
+    elif low.endswith("}"):
+        inner = s[:-1].rstrip()
+        if inner[-7:].lower() == "percent":
+            before = inner[:-7].rstrip()
+            if before[-6:].lower() == "\\text{":
+                cut = len(before) - 6
+    elif low.endswith("percent") and len(s) > 7 and s[-8].isspace():
+        cut = len(s) - 7
+    if cut is None:
+        return t, False
+    return s[:cut].rstrip(), True
+
+
+def _unit_word() -> linear_regex.Node:
+    return linear_regex.plus(linear_regex.chars(string.ascii_letters))
+
+
+def _unit_power() -> linear_regex.Node:
+    L = linear_regex
+    space = L.char(str.isspace)
+    return L.seq(
+        L.star(space),
+        L.chars("^"),
+        L.star(space),
+        L.opt(L.chars("{")),
+        L.opt(L.chars("-")),
+        L.char(str.isdecimal),
+        L.opt(L.chars("}")),
+    )
+
+
+def _unit_tail_pattern() -> linear_regex.Node:
+    """``\\s+`` then units: ``km``, ``m/s^2``, ``m \\cdot s^{-1}``, ``meters per second``,
+    ``square feet``: a word, an optional dot and power, links (``/``, ``\\cdot``, ``per``)
+    to further words with powers, then up to three plain words."""
+    L = linear_regex
+    space = L.char(str.isspace)
+    link = L.seq(
+        L.star(space),
+        L.alt(L.chars("/"), L.literal("\\cdot"), L.literal("per")),
+        L.star(space),
+        _unit_word(),
+        L.opt(_unit_power()),
+    )
+    return L.seq(
+        L.plus(space),
+        _unit_word(),
+        L.opt(L.chars(".")),
+        L.opt(_unit_power()),
+        L.star(link),
+        L.repeat(L.seq(L.plus(space), _unit_word()), 0, 3),
+    )
+
+
+_SPACE = re.compile(r"\s")
+
+
+@functools.cache
+def _unit_tail() -> linear_regex.SuffixMatcher:
+    return linear_regex.SuffixMatcher(_unit_tail_pattern())
+
+
+def _unit_tail_head(t: str) -> str | None:
+    """The text before trailing units (``12 km/h`` -> ``12``), or None.
+
+    The head is the shortest first-line prefix ending in a digit, ``}`` or ``.`` after
+    which the rest is whitespace plus units - what the backtracking pattern
+    ``^(.*?[\\d}.])\\s+(UNITS)$`` chose, found here in linear time.
+    """
+    if len(t) < 3 or not _SPACE.search(t):
+        return None
+    end = t[-2] if t[-1] == "\n" else t[-1]  # ``$`` may match before a final newline
+    if not (end in string.ascii_letters or end.isdecimal() or end in "}."):
+        return None  # units end in a letter, a power or the abbreviation dot
+    ok = _unit_tail().matching_suffixes(t, dollar=True)
+    newline = t.find("\n")
+    first_line_end = len(t) if newline == -1 else newline
+    for j in range(1, first_line_end + 1):
+        if ok[j] and (t[j - 1] in "}." or t[j - 1].isdecimal()):
+            return t[:j]
+    return None
 
 
 def key(text: str) -> str:
@@ -469,13 +556,38 @@ def _against_number(a: Cleaned, gold: Number, g_pct: bool, kind: str) -> bool | 
     bare = _LATEX_CMD.sub(" ", text)
     words = re.findall(r"[A-Za-z]{3,}", bare)
     if words:
-        found = _NUMBER_IN_TEXT.findall(_LATEX_CMD.sub(" ", text))
-        if len(found) == 1:
+        found = _NUMBER_IN_TEXT.findall(bare)
+        if len(found) == 1 and _is_phrase(bare, found[0]):
             number = read_number(found[0])
             if number is not None:
                 return numbers_match(number, a.percent, gold, g_pct, kind)
         return False
     return None
+
+
+# A word of a phrase: letters (any script), inner apostrophes or hyphens, a bracket or
+# quote around it, one punctuation mark after it.
+_PHRASE_WORD = re.compile(r"[(\"'“]?[^\W\d_]+(?:['’-][^\W\d_]+)*[)\"'”]?[,.;:!?]?")
+_FORMATTING = str.maketrans("", "", "{}^$~*")
+_MAX_PHRASE_WORDS = 16
+
+
+def _is_phrase(text: str, number: str) -> bool:
+    """Is ``text`` a short phrase of words around ``number`` ("12^{th} grade")?
+
+    Only then is its one number read as the answer: text that merely contains a number
+    (code, a file path such as ``/tmp/pytest-0/...``, a formula) states nothing.
+    """
+    tokens = text.translate(_FORMATTING).split()
+    if len(tokens) > _MAX_PHRASE_WORDS:
+        return False
+    seen = False
+    for token in tokens:
+        if not seen and token.rstrip(",.;:!?%") == number:
+            seen = True
+        elif not _PHRASE_WORD.fullmatch(token):
+            return False
+    return seen
 
 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+")
@@ -604,25 +716,29 @@ def _same_value(x: str, y: str) -> bool | None:
         return ex == ey
     if _has_free_variable(x) or _has_free_variable(y):
         return None
-    vx, vy = approximate(x), approximate(y)
+    tx, ty = _formula_tree(x), _formula_tree(y)
+    if tx is None or ty is None:
+        return None
+    exact = exact_form.compare(tx, ty)
+    if exact is not None:
+        return exact
+    vx = safe_expr.probe(tx, 0, _CONSTANTS)
+    vy = safe_expr.probe(ty, 0, _CONSTANTS)
     if vx is None or vy is None:
         return None
     if abs(vx - vy) > _DISPROOF_MARGIN * max(abs(vx), abs(vy), 1.0):
-        return False
-    if abs(vx - vy) <= _IDENTITY_TOL * max(abs(vx), abs(vy), 1.0) and "." not in x + y:
-        return True
+        return False  # floats may disprove; only exact arithmetic or sympy may prove
     return None
 
 
-_PM = re.compile(r"^(.*?)\\pm(.*)$")
 _UNION = re.compile(r"\\cup|(?<=[\])])\s*U\s*(?=[\[(])")
 
 
 def _expand(text: str) -> str:
     """``a \\pm b`` -> ``a+b, a-b`` so it compares like a list of two answers."""
-    m = _PM.match(text)
-    if m and "\\pm" not in m.group(2) and "," not in text:
-        head, tail = m.group(1).strip(), m.group(2).strip()
+    at = text.find("\\pm")
+    if at != -1 and "\n" not in text and "\\pm" not in text[at + 3 :] and "," not in text:
+        head, tail = text[:at].strip(), text[at + 3 :].strip()
         return f"{head}+{tail}, {head}-{tail}" if head else f"{tail}, -{tail}"
     return text
 
@@ -794,11 +910,11 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
     while i < n:
         c = text[i]
         if c == "\\":
-            m = re.match(r"\\([A-Za-z]+)", text[i:])
+            m = _LATEX_CMD.match(text, i)
             if m is None:
                 return None
-            name = m.group(1)
-            i += len(m.group(0))
+            name = m.group(0)[1:]
+            i = m.end()
             if name == "frac":
                 num = _read_group(text, i)
                 den = _read_group(text, num[1]) if num else None
@@ -893,7 +1009,14 @@ _DISPROOF_MARGIN = 1e-6
 
 
 def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
-    """False when the two values differ beyond rounding; True for Minerva agreement."""
+    """Decide without sympy where that is sound, else None.
+
+    Exact arithmetic (:mod:`exact_form`) may prove equality or difference.  Floats may
+    only disprove - except for Minerva items, whose numeric answers the benchmark compares
+    with a relative tolerance of 1e-4: two *numbers* (closed forms without variables) that
+    agree that closely are accepted there.  Expressions with variables always need an
+    exact proof.
+    """
     ta = _formula_tree(a.text)
     tg = _formula_tree(g.text)
     if ta is None or tg is None:
@@ -901,6 +1024,10 @@ def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
     free = (safe_expr.names_in(ta) | safe_expr.names_in(tg)) - set(_CONSTANTS)
     if free:
         return _probe_identity(ta, tg)
+    if kind != "minerva" and not a.percent and not g.percent:
+        exact = exact_form.compare(ta, tg)
+        if exact is not None:
+            return exact
     va = safe_expr.approx(ta, dict(_CONSTANTS))
     vg = safe_expr.approx(tg, dict(_CONSTANTS))
     if va is None or vg is None:
@@ -915,18 +1042,19 @@ def _disprove(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
 
 
 _CONSTANTS = {"pi": math.pi, "e": math.e, "E": math.e}
-_IDENTITY_TOL = 1e-10
 
 
 def _probe_identity(ta: safe_expr.Node, tg: safe_expr.Node) -> bool | None:
-    """Polynomial-identity style test at three probe points.
+    """Expressions with free variables: an exact proof either way, or a float disproof.
 
-    Different values at any point disprove equality; equal values (to 1e-10) at all
-    three points, with no decimal literal involved, are accepted as the same expression
-    - the chance that two different closed forms agree there is negligible.  Points where
-    either side is undefined leave the decision to sympy.
+    Exact arithmetic decides first (:mod:`exact_form`).  Otherwise values that differ at
+    one of three probe points disprove equality; agreement at the probes proves nothing
+    (``x + 10^{-12}`` agrees with ``x`` to twelve digits, and an answer can be built to
+    agree exactly at fixed points), so the decision is left to sympy.
     """
-    agreements = 0
+    exact = exact_form.compare(ta, tg)
+    if exact is not None:
+        return exact
     for point in (0, 1, 2):
         va = safe_expr.probe(ta, point, _CONSTANTS)
         vg = safe_expr.probe(tg, point, _CONSTANTS)
@@ -934,15 +1062,12 @@ def _probe_identity(ta: safe_expr.Node, tg: safe_expr.Node) -> bool | None:
             continue
         if abs(va - vg) > _DISPROOF_MARGIN * max(abs(va), abs(vg), 1.0):
             return False
-        if abs(va - vg) <= _IDENTITY_TOL * max(abs(va), abs(vg), 1.0):
-            agreements += 1
-    if agreements == 3 and not safe_expr.contains_float(ta) and not safe_expr.contains_float(tg):
-        return True
     return None
 
 
 def _symbolic(a: Cleaned, g: Cleaned, kind: str) -> bool:
-    """math-verify equivalence, then numeric agreement of the values."""
+    """math-verify's equivalence with its numeric shortcuts made exact; then, for Minerva
+    items only, the benchmark's relative tolerance on the two *numbers*."""
     if is_explosive(a.text, g.text):
         return False
     gold_targets = _targets(g)
@@ -951,31 +1076,213 @@ def _symbolic(a: Cleaned, g: Cleaned, kind: str) -> bool:
         return False
     from math_verify import verify
 
+    _make_math_verify_exact()
     try:
         if verify(gold_targets, pred_targets, timeout_seconds=None):
             return True
     except Exception:
         pass
-    return _numeric_agreement(gold_targets, pred_targets, kind)
+    if kind != "minerva":
+        return False
+    return _numeric_agreement(gold_targets, pred_targets, MINERVA_REL_TOL)
 
 
-_POWER = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*\{?\s*(\d+(?:\.\d+)?)\s*\}?")
+def _make_math_verify_exact() -> None:
+    """Replace math-verify's numeric comparison by an exact one (worker processes only).
+
+    ``math_verify.grader.sympy_numeric_eq`` (math-verify 0.9.0, pinned) accepts two values
+    when ``(a - b).evalf(15, chop=True)`` is 0, or when a decimal rounds to the other at 6
+    places: ``\\sqrt{2} + 10^{-20}`` equals ``\\sqrt{2}`` there.  Under mathif's rule numbers
+    may only disprove, so the replacement compares exactly (decimals as the rationals they
+    write) and leaves everything else to math-verify's symbolic ``simplify(a - b)`` test.
+    """
+    import math_verify.grader as mv_grader
+
+    if mv_grader.sympy_numeric_eq is not _exact_numeric_eq:
+        mv_grader.sympy_numeric_eq = _exact_numeric_eq
+
+
+def _exact_numeric_eq(a: Any, b: Any, float_rounding: int, numeric_precision: int) -> bool:
+    """Exact stand-in for ``math_verify.grader.sympy_numeric_eq`` (same signature)."""
+    import math_verify.grader as mv_grader
+    import sympy
+    from sympy.matrices.expressions import MatrixExpr
+
+    matrix_types = (sympy.MatrixBase, MatrixExpr)
+    if isinstance(a, matrix_types) and isinstance(b, matrix_types):
+        a = mv_grader.safe_sympy_doit(a)
+        b = mv_grader.safe_sympy_doit(b)
+        if isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase) and (
+            a.shape == b.shape
+        ):
+            return all(
+                _exact_numeric_eq(x, y, float_rounding, numeric_precision)
+                for x, y in zip(a.flat(), b.flat(), strict=True)
+            )
+        return False
+    atomic = mv_grader.is_atomic_or_pct_atomic
+    if not (atomic(a, sympy.Number) or atomic(b, sympy.Number)):
+        return False  # not a number: math-verify's symbolic test decides
+    if atomic(a, sympy.Integer) and atomic(b, sympy.Integer):
+        return bool(mv_grader.get_pct_val(a, a) == mv_grader.get_pct_val(b, b))
+    try:
+        ra = sympy.nsimplify(mv_grader.safe_sympy_doit(a), rational=True)
+        rb = sympy.nsimplify(mv_grader.safe_sympy_doit(b), rational=True)
+        return bool(sympy.simplify(ra - rb) == 0)
+    except Exception:
+        return False
+
+
+# A match can only start where a run of digits starts (``(?<!\d)``): otherwise a long run of
+# digits with no ``^`` or ``!`` after it is rescanned from each of its digits (quadratic).
+# No match is lost, since a match from inside a run implies one from the run's start.
+_POWER = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*\{?\s*(\d+(?:\.\d+)?)\s*\}?")
 _NESTED_POWER = re.compile(r"(?:\^|\*\*)\s*\{[^{}]*(?:\^|\*\*)")
-_BIG_FACTORIAL = re.compile(r"(\d{4,})\s*!|\\?(?:factorial|Gamma)\s*[({]\s*(\d{4,})")
+_BIG_FACTORIAL = re.compile(r"(?<!\d)(\d{4,})\s*!|\\?(?:factorial|Gamma)\s*[({]\s*(\d{4,})")
 _MAX_RESULT_DIGITS = 10_000
 
 
-def is_explosive(answer: str, gold: str) -> bool:
-    """Refuse answers whose value cannot be built in reasonable time or memory.
+# Binomial coefficients with a numeric top argument: ``\binom{n}{k}`` (also ``\dbinom``,
+# ``\tbinom``), ``{n \choose k}`` and ``binomial(n, k)``; group 1 is n, group 2 (or 3) is k.
+_BINOMIAL = re.compile(
+    r"\\[dt]?binom\s*\{\s*(\d+)\s*\}\s*\{\s*([^{}]*)\}"
+    r"|binomial\s*\(\s*(\d+)\s*,\s*([^(),]*)\)"
+    r"|(?<!\d)(\d+)\s*\\choose\s*([^{}]*)\}"
+)
+# An integer exponent of three or more digits: group 1; the base is what precedes the match.
+_BIG_EXPONENT = re.compile(r"(?:\^|\*\*)\s*\{?\s*(\d{3,})")
+_MAX_EXPONENT_ON_EXPRESSION = 400
+_MAX_BASE_CHARS = 200
+_RATIONAL_MACROS = re.compile(r"\\(?:[dt]?frac|left|right|cdot|times)(?![A-Za-z])")
+_RATIONAL_CHARS = frozenset("0123456789{}()[]/+-*. ")
+_NAME = re.compile(r"\\?[A-Za-z]+")
 
-    A power tower (``9^{9^{9^{9}}}``), a power with a huge numeric result or a big
-    factorial cannot equal a MathIF gold answer, and asking sympy to evaluate one would
-    only burn the time limit; rejecting it up front keeps the verdict deterministic.
-    Answers far longer than the gold are refused for the same reason.
+
+def _base_before(text: str, end: int) -> str | None:
+    """The base of the power whose ``^`` is at ``end``: a bracketed group or a name/number,
+    scanned backwards at most ``_MAX_BASE_CHARS`` characters (None: longer or unbalanced)."""
+    j = end - 1
+    while j >= 0 and text[j].isspace():
+        j -= 1
+    if j < 0:
+        return None
+    if text[j] in ")]}":
+        depth = 0
+        for i in range(j, max(-1, j - _MAX_BASE_CHARS), -1):
+            if text[i] in ")]}":
+                depth += 1
+            elif text[i] in "([{":
+                depth -= 1
+                if depth == 0:
+                    k = i - 5 if text[i] == "(" and text[max(0, i - 5) : i] == "\\left" else i
+                    return text[k : j + 1]
+        return None
+    i = j
+    while i >= 0 and j - i < _MAX_BASE_CHARS and (text[i].isalnum() or text[i] in "\\."):
+        i -= 1
+    return text[i + 1 : j + 1]
+
+
+def _power_is_expensive(base: str | None, exponent: int) -> bool:
+    """Would sympy need long to expand ``base ** exponent``?
+
+    A name (``x^{1000}``) stays a symbolic power: cheap.  A rational base costs as many
+    digits as it produces.  Any other base (``(x+1)``, ``(2+\\sqrt{3})``) is expanded term
+    by term when compared, with coefficients as long as the exponent times the base's
+    digits: ``(x+1)^{1000}`` against ``(x+2)^{1000}`` takes 8 s, ``(x+100)^{400}`` against
+    ``(x+101)^{400}`` 2 s; refused when that product passes 400.
     """
-    if len(answer) > 20 * len(gold) + 500:
+    if base is None:
         return True
-    if _NESTED_POWER.search(answer) and not _NESTED_POWER.search(gold):
+    if _NAME.fullmatch(base):
+        return False
+    stripped = _RATIONAL_MACROS.sub(" ", base)
+    digits = max((len(d) for d in re.findall(r"\d+", stripped)), default=1)
+    if set(stripped) <= _RATIONAL_CHARS:
+        return exponent * digits > _MAX_RESULT_DIGITS
+    return exponent * max(1, digits) > _MAX_EXPONENT_ON_EXPRESSION
+
+
+# A power of a power written without grouping: ``2^{3}^{4}``, ``x^2^3`` (a tower too).
+_CHAINED_POWER = re.compile(r"(?:\^|\*\*)\s*(?:\{[^{}]*\}|[\w.]+)\s*(?:\^|\*\*)")
+# math-verify's LaTeX parser takes time exponential in bracket nesting: depth 12 of ``{``
+# about 5 s, depth 20 minutes; MathIF's gold answers nest at most 3 deep.
+_MAX_NESTING = 8
+
+
+# Three or more factorial marks in a row (``1!!!!!!``): factorials of factorials.
+_FACTORIAL_CHAIN = re.compile(r"!(?:\s*!){2,}")
+
+
+def _is_tower(text: str) -> bool:
+    """A power tower or a chain of factorials: values too large to build."""
+    return bool(
+        _NESTED_POWER.search(text) or _CHAINED_POWER.search(text) or _FACTORIAL_CHAIN.search(text)
+    )
+
+
+def _bracket_depth(text: str) -> tuple[int, bool]:
+    """Deepest nesting of ``( [ {`` (any mix) and whether every bracket is closed in order
+    of count (an interval such as ``[0, 1)`` counts as balanced)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return deepest, False
+    return deepest, depth == 0
+
+
+def _binomial_digits(n: int, k_text: str) -> float:
+    """Decimal digits of ``C(n, k)``; for a ``k`` that is not a number, of the largest one."""
+    k_text = k_text.strip()
+    k = int(k_text) if k_text.isdigit() and len(k_text) < 12 else n // 2
+    k = min(k, n - k) if 0 <= k <= n else 0
+    if k <= 0:
+        return 1.0
+    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
+
+
+def _has_expensive_power(text: str) -> bool:
+    for m in _BIG_EXPONENT.finditer(text):
+        if len(m.group(1)) > 9:
+            return True
+        exponent = int(m.group(1))
+        j = m.start() - 1
+        while j >= 0 and text[j].isspace():
+            j -= 1
+        if j >= 0 and (text[j].isdigit() or text[j] == "."):
+            continue  # a numeric base: the digit-count rule covers it
+        if _power_is_expensive(_base_before(text, m.start()), exponent):
+            return True
+    return False
+
+
+def is_explosive(answer: str, gold: str) -> bool:
+    """Refuse answers whose check cannot finish in a fraction of a second, before sympy.
+
+    A power tower (``9^{9^{9^{9}}}``), a power with a huge numeric result, a big factorial
+    or binomial coefficient (``\\binom{10^6}{5 \\cdot 10^5}`` takes sympy minutes;
+    ``52+\\binom{200000}{k}-\\binom{200000}{200000-k}`` about a second), a power above 400
+    of an expression that sympy must expand (``(x+1)^{1000}`` against ``(x+2)^{1000}``:
+    8 s) cannot be compared within a reliable time, so its verdict would depend on machine
+    load; rejecting it by size keeps every verdict deterministic.  (Equal forms are still
+    recognised before this point: ``(2+x)^{1000}`` equals ``(x+2)^{1000}`` by exact
+    arithmetic in the calling process.)  Answers far longer than the gold are refused for
+    the same reason.  So are answers nested deeper than eight brackets or with unbalanced
+    brackets (math-verify's LaTeX parser needs seconds to minutes on those: 50 nested
+    parentheses take 20 s), chained powers (``1^{-2}^{-2}^{-2}...``) and chained
+    factorials (``1!!!!!!...``).
+    """
+    if len(answer) > 3 * len(gold) + 150:
+        return True
+    if _is_tower(answer) and not _is_tower(gold):
+        return True
+    depth, balanced = _bracket_depth(answer)
+    if not balanced or depth > max(_MAX_NESTING, _bracket_depth(gold)[0]):
         return True
     if _BIG_FACTORIAL.search(answer):
         return True
@@ -987,7 +1294,12 @@ def is_explosive(answer: str, gold: str) -> bool:
             continue
         if base > 1 and exponent * math.log10(base) > _MAX_RESULT_DIGITS:
             return True
-    return False
+    for m in _BINOMIAL.finditer(answer):
+        top = m.group(1) or m.group(3) or m.group(5)
+        bottom = m.group(2) if m.group(1) else m.group(4) if m.group(3) else m.group(6)
+        if len(top) > 12 or _binomial_digits(int(top), bottom or "") > _MAX_RESULT_DIGITS:
+            return True
+    return _has_expensive_power(answer)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1028,8 +1340,8 @@ def _math_verify_parse(text: str, percent: bool) -> list[Any]:
     return [value]
 
 
-def _numeric_agreement(golds: list[Any], preds: list[Any], kind: str) -> bool:
-    rel = MINERVA_REL_TOL if kind == "minerva" else EXACT_REL_TOL
+def _numeric_agreement(golds: list[Any], preds: list[Any], rel: float) -> bool:
+    """Some gold value and some answer value are numbers within relative ``rel``."""
     gold_values = [v for v in (_as_complex(x) for x in golds) if v is not None]
     pred_values = [v for v in (_as_complex(x) for x in preds) if v is not None]
     for gv in gold_values:

@@ -4,7 +4,14 @@ The official extractor looks for ``\\boxed`` case-sensitively and for English ph
 so answers written under MathIF's own constraints (all capitals, another language, a
 quoted response, an end phrase after the answer, no commas) are often lost.  This
 extractor accepts those forms; it only *finds* text and never interprets it, so it is
-cheap, linear in the input and safe on any string.
+cheap and safe on any string.
+
+Every step is linear in the length of the text, which is scanned whole (a box followed by
+megabytes of text is still found): boxes are matched in one pass over the braces, each
+regular expression here either has a single way to match at each position or runs on a
+window of bounded length, and searches for closing delimiters never rescan text that is
+already known not to contain one (``tests/grading/test_hostile.py`` checks this on generated
+pathological strings).
 """
 
 from __future__ import annotations
@@ -83,7 +90,6 @@ def _phrase_regex(anchors: frozenset[str], flags: int) -> re.Pattern[str]:
 
 
 _HASHES = "####"
-_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 # A number as people write it: signs, thousands separators (comma, space, thin space),
 # decimals, scientific notation, simple fractions and a trailing percent.
 _NUMBER_TOKEN = re.compile(
@@ -95,10 +101,11 @@ _NUMBER_TOKEN = re.compile(
 _STANDALONE_NUMBER = re.compile(r"(?<![\w/\\.])(?:" + _NUMBER_TOKEN.pattern + r")(?![\w/])")
 _SENTENCE_END = re.compile(r"(?<!\d)\.(?:\s|$)|\.\s|[\n。！!？?]")
 _WORDY = re.compile(r"[^\W\d_]{3,}")
-_MAX_SCAN = 200_000
+# Texts up to this length are remembered (a run grades each response once per grader; the
+# cache serves re-grading and the reference/mathif pair), longer ones are not kept alive.
+_CACHED_MAX_CHARS = 65_536
 
 
-@functools.lru_cache(maxsize=8192)
 def extract_answer(answer_text: str) -> str | None:
     """The final answer marked in ``answer_text``: the last box (any case), else the last
     ``####`` line; None when neither is there.
@@ -106,11 +113,22 @@ def extract_answer(answer_text: str) -> str | None:
     The mathif grader goes on to read the closing passage as prose when there is no mark:
     :func:`mathif.grading.prose.find_answer` (which calls this module, not the reverse).
     The text is returned as written (trimmed of decoration) so the verdict can record
-    exactly what was compared.
+    exactly what was compared.  The whole text is scanned, in time linear in its length.
     """
+    if len(answer_text) <= _CACHED_MAX_CHARS:
+        return _extract_cached(answer_text)
+    return _extract(answer_text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _extract_cached(answer_text: str) -> str | None:
+    return _extract(answer_text)
+
+
+def _extract(answer_text: str) -> str | None:
     if not answer_text or not answer_text.strip():
         return None
-    text = answer_text if len(answer_text) <= _MAX_SCAN else answer_text[-_MAX_SCAN:]
+    text = answer_text
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
@@ -118,36 +136,57 @@ def extract_answer(answer_text: str) -> str | None:
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last non-empty ``\\boxed{...}``/``\\fbox{...}`` (any case), nested braces."""
+    """Content of the last non-empty ``\\boxed{...}``/``\\fbox{...}`` (any case), nested braces.
+
+    A brace written ``\\{`` or ``\\}`` does not count.  A box that never closes is skipped
+    (an earlier one may still hold the answer).  One pass pairs every brace after the first
+    box with its partner, so the cost is linear however many boxes are left open.
+    """
     starts = [m.end() for m in _BOX_OPEN.finditer(text)]
-    for start in reversed(starts):
-        content = _balanced(text, start)
-        if content is not None and content.strip():
-            return content.strip()
-    bare = list(_BOX_BARE.finditer(text))
-    if bare:
-        return bare[-1].group(1).strip()
+    if starts:
+        end = _closing_brace(text, starts[-1] - 1)  # the usual case: the last box is fine
+        if end is not None and text[starts[-1] : end].strip():
+            return text[starts[-1] : end].strip()
+        closing = _closing_braces(text, starts[0] - 1)
+        for start in reversed(starts):
+            end = closing.get(start - 1)
+            if end is not None:
+                content = text[start:end].strip()
+                if content:
+                    return content
+    last = None
+    for match in _BOX_BARE.finditer(text):
+        last = match
+    if last is not None:
+        return last.group(1).strip()
     return None
 
 
-def _balanced(text: str, start: int) -> str | None:
-    """Text from ``start`` up to the brace closing the one just before it."""
-    depth = 1
-    i = start
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in "{}":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start:i]
-        i += 1
+# An unescaped brace: ``\\{`` and ``\\}`` are literal braces in LaTeX.
+_BRACE = re.compile(r"(?<!\\)[{}]")
+
+
+def _closing_brace(text: str, opening: int) -> int | None:
+    """Position of the ``}`` closing the ``{`` at ``opening``, or None."""
+    depth = 0
+    for m in _BRACE.finditer(text, opening):
+        depth += 1 if text[m.start()] == "{" else -1
+        if depth == 0:
+            return m.start()
     return None
+
+
+def _closing_braces(text: str, begin: int) -> dict[int, int]:
+    """Position of the ``}`` closing each ``{`` at or after ``begin`` (unclosed ones absent)."""
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE.finditer(text, begin):
+        i = m.start()
+        if text[i] == "{":
+            stack.append(i)
+        elif stack:
+            closing[stack.pop()] = i
+    return closing
 
 
 def _after_hashes(text: str) -> str | None:
@@ -167,11 +206,11 @@ def _reduce(rest: str) -> str | None:
         return None
     end = _SENTENCE_END.search(rest, 0, 4000)
     sentence = rest[: end.start()] if end else rest[:4000]
-    segments = list(_MATH_SEGMENT.finditer(sentence))
+    segments = math_segments(sentence)
     if not segments and rest.lstrip().startswith(("$", "\\(", "\\[")):
-        segments = list(_MATH_SEGMENT.finditer(rest[:2000]))[:1]
+        segments = math_segments(rest[:2000])[:1]
     if segments:
-        inner = next(g for g in segments[-1].groups() if g is not None)
+        inner = segments[-1]
         inner_box = last_boxed(inner)
         if inner_box is not None:
             return inner_box
@@ -187,6 +226,54 @@ def _reduce(rest: str) -> str | None:
     if numbers:
         return numbers[-1].group(0).strip()
     return sentence if len(sentence) <= 60 else None
+
+
+# Math delimiters: (opener, closer), tried in this order at each position.
+_DELIMITERS: tuple[tuple[str, str], ...] = (
+    ("$$", "$$"),
+    ("$", "$"),
+    ("\\(", "\\)"),
+    ("\\[", "\\]"),
+)
+_OPENER = re.compile(r"\$|\\[(\[]")
+
+
+def math_segments(text: str) -> list[str]:
+    r"""Contents of the math segments of ``text``, left to right: ``$$...$$``, ``$...$``,
+    ``\(...\)``, ``\[...\]`` (each non-empty, closed by the first closer after it).
+
+    The same segments as ``re.finditer`` with the lazy pattern
+    ``\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]`` (DOTALL) finds, but in linear time:
+    that pattern rescans to the end of the text from every opener that is never closed,
+    while here a closer known to be absent after some position is not searched for again.
+    """
+    out: list[str] = []
+    absent_from: dict[str, int] = {}  # closer -> a position after which it does not occur
+    i = 0
+    n = len(text)
+    while i < n:
+        m = _OPENER.search(text, i)
+        if m is None:
+            break
+        i = m.start()
+        for opener, closer in _DELIMITERS:
+            if not text.startswith(opener, i):
+                continue
+            begin = i + len(opener)
+            if begin >= n:
+                continue
+            if begin + 1 >= absent_from.get(closer, n + 1):
+                continue
+            end = text.find(closer, begin + 1)
+            if end == -1:
+                absent_from[closer] = min(absent_from.get(closer, n + 1), begin + 1)
+                continue
+            out.append(text[begin:end])
+            i = end + len(closer)
+            break
+        else:
+            i += 1
+    return out
 
 
 def _strip_latex_words(text: str) -> str:

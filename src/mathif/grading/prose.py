@@ -77,14 +77,17 @@ def find_answer(answer_text: str, question: str | None = None) -> Found:
     """
     if not answer_text or not answer_text.strip():
         return NOTHING
-    text = answer_text[-extract._MAX_SCAN :]
-    boxed = extract.last_boxed(text)
+    boxed = extract.last_boxed(answer_text)  # the whole text, in linear time
     if boxed is not None:
         return Found(boxed, "box")
-    hashed = extract._after_hashes(text)
+    hashed = extract._after_hashes(answer_text)
     if hashed is not None:
         return Found(hashed, "hashes")
-    return locate(text, question)
+    return locate(answer_text[-_PROSE_SCAN:], question)
+
+
+# The prose reader looks at the closing passage; it is given at most this much of the end.
+_PROSE_SCAN = 200_000
 
 
 def locate(text: str, question: str | None = None) -> Found:
@@ -693,7 +696,8 @@ class Candidate:
 
 
 _NUM = re.compile(
-    r"(?<![\w.^_/])(?P<money>[$€£]\s?)?(?P<sign>[-−])?"
+    # not the tail of a hyphenated word either: ``pytest-0`` in a path is not the number 0
+    r"(?<![\w.^_/])(?<!\w-)(?P<money>[$€£]\s?)?(?P<sign>[-−])?"
     r"(?P<num>\d{1,3}(?:(?:,|\\,|\{,\}| |\u2009|\u202f)\d{3})+(?![\d,])(?:\.\d+)?"
     r"|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*/\s*(?P<den>\d+)(?!\d|\.\d))?"

@@ -535,18 +535,18 @@ def _equal_under_sympy(gold: str, given: str, *, sympy_ok: bool) -> bool:
         return False
     try:
         tree = safe_expr.parse(expr.replace("^", "**"), safe_expr.OFFICIAL_PRM800K_DIALECT)
-    except safe_expr.ParseError:
-        return False
-    if tree[0] == "bin" and tree[1] == "-":
-        if any(side[0] in ("tuple", "list") for side in (tree[2], tree[3])):
-            return False  # Python tuples do not subtract: the official parse raises
-        if tree[2] == tree[3]:
-            return True  # x - x is 0 as soon as sympy builds it
-    quick = _numeric_zero(tree)
-    if quick is not None:
-        return quick
-    if _clearly_nonzero(tree, _PRM_CONSTANTS):
-        return False
+        if tree[0] == "bin" and tree[1] == "-":
+            if any(side[0] in ("tuple", "list") for side in (tree[2], tree[3])):
+                return False  # Python tuples do not subtract: the official parse raises
+            if tree[2] == tree[3]:
+                return True  # x - x is 0 as soon as sympy builds it
+        quick = _numeric_zero(tree)
+        if quick is not None:
+            return quick
+        if _clearly_nonzero(tree, _PRM_CONSTANTS):
+            return False
+    except (safe_expr.ParseError, RecursionError):
+        return False  # the official check catches every exception: "not equal"
     if not sympy_ok:
         raise NeedsSympy
     return _sympy_is_zero(tree, limit=10.0)

@@ -8,6 +8,13 @@ scored wrong with reason ``"timeout"``, and a fresh process takes its place.
 
 Processes are started lazily (the first slow item pays the start-up, not the import of
 :mod:`mathif.grading`) and kept for later calls; a killed one is replaced on demand.
+
+A job's deadline runs from the moment its worker is ready (interpreter started, sympy and
+math-verify imported, which a worker announces), not from its spawn: otherwise the first
+job of each new worker - and every job after a kill - would lose a second or more of its
+time to start-up, and on a loaded machine that alone turns verdicts into timeouts.  A
+worker that is not ready within ``STARTUP_LIMIT`` seconds is killed and its job scored
+"error".
 """
 
 from __future__ import annotations
@@ -24,30 +31,62 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-# (grader, extracted, gold, source_kind)
-Job = tuple[str, str, str, str]
-# (correct, reason)
-Outcome = tuple[bool, str]
+# (grader, text, gold, source_kind, whole, question): ``text`` is the extracted answer, or
+# with ``whole`` the entire answer text (long texts only), which the worker extracts first
+# (reading ``question`` as the mathif grader does; "" for none).
+Job = tuple[str, str, str, str, bool, str]
+# (correct, reason, extracted, found_by): the last two only for *whole* jobs, else None.
+Outcome = tuple[bool, str, str | None, str | None]
 
 _MEMORY_LIMIT_BYTES = 4 * 1024**3
+STARTUP_LIMIT = 60.0
+# The message a worker sends once it is ready (a job id is never None).
+_READY = (None, None)
 
 
 def run_job(job: Job) -> Outcome:
     """Decide one job with sympy allowed (this runs inside a worker process)."""
-    grader, extracted, gold, kind = job
+    grader, text, gold, kind, whole, question = job
+    found: str | None = None
+    rule: str | None = None
     try:
+        if whole:
+            extracted, rule, final = _extract_whole(grader, text, question)
+            if final is not None:
+                return False, final, extracted, rule
+            assert extracted is not None
+            text = found = extracted
         if grader == "reference":
             from mathif.grading import reference
 
-            ok = reference.judge(extracted, gold, sympy_ok=True)
+            ok = reference.judge(text, gold, sympy_ok=True)
         else:
             from mathif.grading import equivalence
 
             _warm_math_verify()
-            ok = equivalence.judge(extracted, gold, kind, sympy_ok=True)
+            ok = equivalence.judge(text, gold, kind, sympy_ok=True)
     except Exception:
-        return False, "error"
-    return ok, "match" if ok else "mismatch"
+        return False, "error", found, rule
+    return ok, "match" if ok else "mismatch", found, rule
+
+
+def _extract_whole(
+    grader: str, text: str, question: str
+) -> tuple[str | None, str | None, str | None]:
+    """(extracted, found_by, final reason or None), as the calling process would extract."""
+    if grader == "reference":
+        from mathif.grading import reference
+
+        _, extracted = reference.extract(text)
+        return extracted, None, None if extracted.strip() else "no_answer"
+    from mathif.grading import prose
+
+    found = prose.find_answer(text, question or None)
+    if found.ambiguous:
+        return " | ".join(found.candidates), found.rule, "ambiguous"
+    if found.answer is None or not found.answer.strip():
+        return None, None, "no_answer"
+    return found.answer, found.rule, None
 
 
 _MATH_VERIFY_READY = False
@@ -96,6 +135,10 @@ def _worker_main(conn: Connection, out: Connection) -> None:
     # ``WorkerPool.prestart``), so this happens while the caller is still busy elsewhere.
     with contextlib.suppress(Exception):
         _warm_math_verify()
+    try:
+        out.send(_READY)
+    except (BrokenPipeError, OSError):
+        return
 
     while True:
         try:
@@ -108,7 +151,7 @@ def _worker_main(conn: Connection, out: Connection) -> None:
         try:
             outcome = run_job(job)
         except BaseException:  # MemoryError, RecursionError...: report, keep serving
-            outcome = (False, "error")
+            outcome = (False, "error", None, None)
         try:
             out.send((job_id, outcome))
         except (BrokenPipeError, OSError):
@@ -157,6 +200,7 @@ class _Worker:
         self.conn = Connection(from_child_r, writable=False)
         self.job_id: int | None = None
         self.deadline = 0.0
+        self.ready = False
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -215,70 +259,24 @@ class WorkerPool:
         workers: int,
         on_done: Callable[[int], None] | None,
     ) -> list[Outcome]:
-        results: list[Outcome | None] = [None] * len(jobs)
-        pending = deque(range(len(jobs)))
-        busy: dict[Connection, _Worker] = {}
+        run = _Run(self, jobs, timeout, on_done)
         limit = min(workers, len(jobs))
-
-        def assign(worker: _Worker) -> bool:
-            while pending:
-                idx = pending.popleft()
-                try:
-                    worker.send((idx, jobs[idx]))
-                except (OSError, BrokenPipeError):
-                    pending.appendleft(idx)
-                    worker.kill()
-                    return False
-                worker.job_id = idx
-                worker.deadline = time.monotonic() + timeout
-                busy[worker.conn] = worker
-                return True
-            self._idle.append(worker)
-            return True
-
         try:
-            while pending or busy:
-                while pending and len(busy) < limit:
+            while run.pending or run.busy:
+                while run.pending and len(run.busy) < limit:
                     worker = self._idle.pop() if self._idle else self._spawn()
                     if not worker.alive():
                         worker.kill()
                         continue
-                    assign(worker)
-                if not busy:
-                    continue
-                now = time.monotonic()
-                nearest = min(w.deadline for w in busy.values())
-                ready = wait(list(busy), timeout=max(0.0, nearest - now))
-                for conn in ready:
-                    worker = busy.pop(conn)  # type: ignore[arg-type,call-overload,unused-ignore]
-                    try:
-                        job_id, outcome = worker.conn.recv()
-                    except (EOFError, OSError):
-                        # the process died (e.g. memory limit): score wrong, replace it
-                        assert worker.job_id is not None
-                        results[worker.job_id] = (False, "error")
-                        if on_done:
-                            on_done(1)
-                        worker.kill()
-                        continue
-                    results[job_id] = outcome
-                    if on_done:
-                        on_done(1)
-                    assign(worker)
-                now = time.monotonic()
-                for conn, worker in list(busy.items()):
-                    if worker.deadline <= now:
-                        busy.pop(conn)
-                        assert worker.job_id is not None
-                        results[worker.job_id] = (False, "timeout")
-                        if on_done:
-                            on_done(1)
-                        worker.kill()
+                    run.assign(worker)
+                if run.busy:
+                    run.wait_and_collect()
+                    run.expire()
         except BaseException:
-            for worker in busy.values():
+            for worker in run.busy.values():
                 worker.kill()
             raise
-        return [r if r is not None else (False, "error") for r in results]
+        return [r if r is not None else (False, "error", None, None) for r in run.results]
 
     def close(self) -> None:
         """Kill the idle workers: they hold nothing, and asking one that is still starting
@@ -288,6 +286,82 @@ class WorkerPool:
             for worker in self._idle:
                 worker.kill()
             self._idle.clear()
+
+
+class _Run:
+    """The state of one ``WorkerPool.run``: pending jobs, busy workers, results."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        jobs: Sequence[Job],
+        timeout: float,
+        on_done: Callable[[int], None] | None,
+    ) -> None:
+        self.pool = pool
+        self.jobs = jobs
+        self.timeout = timeout
+        self.on_done = on_done
+        self.results: list[Outcome | None] = [None] * len(jobs)
+        self.pending = deque(range(len(jobs)))
+        self.busy: dict[Connection, _Worker] = {}
+
+    def _finish(self, idx: int, outcome: Outcome) -> None:
+        self.results[idx] = outcome
+        if self.on_done:
+            self.on_done(1)
+
+    def assign(self, worker: _Worker) -> None:
+        """Give ``worker`` the next pending job, or return it to the idle list."""
+        if not self.pending:
+            self.pool._idle.append(worker)
+            return
+        idx = self.pending.popleft()
+        try:
+            worker.send((idx, self.jobs[idx]))
+        except (OSError, BrokenPipeError):
+            self.pending.appendleft(idx)
+            worker.kill()
+            return
+        worker.job_id = idx
+        # until the worker says it is ready, only the start-up limit runs
+        wait_for = self.timeout if worker.ready else STARTUP_LIMIT + self.timeout
+        worker.deadline = time.monotonic() + wait_for
+        self.busy[worker.conn] = worker
+
+    def wait_and_collect(self) -> None:
+        """Wait until the nearest deadline for messages; record results, reassign workers."""
+        nearest = min(w.deadline for w in self.busy.values())
+        ready = wait(list(self.busy), timeout=max(0.0, nearest - time.monotonic()))
+        for conn in ready:
+            worker = self.busy.pop(conn)  # type: ignore[call-overload]
+            try:
+                job_id, outcome = worker.conn.recv()
+            except (EOFError, OSError):
+                # the process died (e.g. memory limit): score wrong, replace it
+                assert worker.job_id is not None
+                self._finish(worker.job_id, (False, "error", None, None))
+                worker.kill()
+                continue
+            if job_id is None:  # ready: the job's own time starts now
+                worker.ready = True
+                worker.deadline = time.monotonic() + self.timeout
+                self.busy[worker.conn] = worker
+                continue
+            self._finish(job_id, outcome)
+            self.assign(worker)
+
+    def expire(self) -> None:
+        """Kill the workers whose deadline has passed; their jobs are decided."""
+        now = time.monotonic()
+        for conn, worker in list(self.busy.items()):
+            if worker.deadline <= now:
+                self.busy.pop(conn)
+                assert worker.job_id is not None
+                # a worker that never became ready failed; a ready one ran out of time
+                reason = "timeout" if worker.ready else "error"
+                self._finish(worker.job_id, (False, reason, None, None))
+                worker.kill()
 
 
 _POOL: WorkerPool | None = None
