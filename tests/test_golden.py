@@ -3,8 +3,9 @@ typed-records rework (issue 10), except for documented additions.
 
 The golden files were written by that code from synthetic inputs (tests/golden/build.py);
 this test runs the same commands with today's code and compares bytes. The only accepted
-difference is the grading outcome counts that issue 10 added (``metrics.grading`` and
-``metrics.control.grading``, docs/results-schema.md).
+differences are the grading outcome counts that issue 10 added (``metrics.grading`` and
+``metrics.control.grading``) and the SAcc interval of each reasoning-length bin that issue 12
+added (``metrics.by_reasoning_length[].sacc_ci``), both in docs/results-schema.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.golden.build import COMMANDS, OUTPUTS
 
 EXPECTED = REPO / "tests" / "golden" / "expected"
 ADDED = ("grading",)  # documented additions to `metrics` (and `metrics.control`)
+ADDED_PER_BIN = ("sacc_ci",)  # documented additions to `metrics.by_reasoning_length[]`
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,9 @@ def _without_additions(text: str) -> str:
         results["metrics"].pop(name, None)
         if isinstance(results["metrics"].get("control"), dict):
             results["metrics"]["control"].pop(name, None)
+    for row in results["metrics"].get("by_reasoning_length") or ():
+        for name in ADDED_PER_BIN:
+            row.pop(name, None)
     return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
 
 

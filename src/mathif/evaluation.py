@@ -77,12 +77,22 @@ def entries_of_run(
 ) -> list[Entry]:
     """The responses of ``phase``, item by item, sample by sample (a missing completion is an
     error response, never an empty answer)."""
-    return [
-        Entry(item, s, Response.from_completion(answers.get((phase, item.key, s))),
-              item.to_record())
-        for item in items
-        for s in range(samples)
-    ]
+    out = []
+    for item in items:
+        for s in range(samples):
+            completion = answers.get((phase, item.key, s))
+            fields = item.to_record()
+            if completion is not None and completion.phases:
+                fields.update(probe_fields(completion))
+            out.append(Entry(item, s, Response.from_completion(completion), fields))
+    return out
+
+
+def probe_fields(completion: Completion) -> dict[str, Any]:
+    """What a probe's sample line says about its phases (the step log has everything)."""
+    return {"probe_phases": len(completion.phases),
+            "probe_inserted": [p.get("inserted") for p in completion.phases
+                               if p.get("inserted")]}
 
 
 def _generate(
@@ -143,6 +153,54 @@ def _for_backend_object(config: RunConfig, engine: Backend) -> RunConfig:
     return replace(config, backend=engine.name, model=model, options=None)
 
 
+def load_selected(data: str | os.PathLike[str] | Dataset | None,
+                  selection: Selection) -> Dataset:
+    """The run's items: ``data`` (a source or a loaded data set) filtered by ``selection``."""
+    if isinstance(data, Dataset):
+        return data.select(selection)
+    return load(data, sources=selection.sources, counts=selection.counts,
+                limit=selection.limit)
+
+
+def run_requests(config: RunConfig, dataset: Dataset) -> list[Request]:
+    """Every request of the run ``config`` over ``dataset``."""
+    phases = PHASES if config.with_control else ("main",)
+    return build_requests(dataset.items, samples=config.samples, sampling=config.sampling,
+                          seed=config.seed, phases=phases,
+                          prompt_template=config.prompt_template,
+                          system_prompt=config.system_prompt)
+
+
+def score_run(
+    config: RunConfig,
+    dataset: Dataset,
+    settings: Mapping[str, Any],
+    answers: Mapping[tuple[str, str, int], Completion | None],
+    engine_facts: Mapping[str, Any],
+    out: str | os.PathLike[str],
+    *,
+    progress: bool = False,
+) -> ScoreResult:
+    """Score the completions of a run and write its ``samples.jsonl`` and ``results.json``."""
+    grading = config.grading
+    manifest = manifest_of(
+        dataset, model=config.model, backend=config.backend, samples=config.samples,
+        with_control=config.with_control, grader=grading.grader, run=dict(settings),
+        engine=dict(engine_facts), run_dir=str(Path(out).resolve()),
+        scope=grading.scope if grading.scope != "answer" else None,
+    )
+    control = (entries_of_run(dataset.items, answers, phase="control", samples=config.samples)
+               if config.with_control else None)
+    result = score_entries(
+        entries_of_run(dataset.items, answers, phase="main", samples=config.samples),
+        grader=grading.grader, control=control, manifest=manifest,
+        timeout=grading.grade_timeout, workers=grading.workers, progress=progress,
+        scope=grading.scope,
+    )
+    write_run(out, result)
+    return result
+
+
 def evaluate_config(
     config: RunConfig,
     *,
@@ -155,42 +213,32 @@ def evaluate_config(
     """Run ``config`` on ``data`` (filtered by ``selection``) into the run folder ``out``.
 
     ``engine``: a backend object to generate with instead of the one ``config.backend``
-    names. See :func:`evaluate` for the rest.
+    names. A probe (``config.probe``) runs its phases through :mod:`mathif.probes`; a sweep
+    (several values) is :func:`mathif.probes.sweep.evaluate_sweep`. See :func:`evaluate` for
+    the rest.
     """
+    if config.probe.is_sweep:
+        raise ValueError("several probe values make a sweep: use "
+                         "mathif.probes.sweep.evaluate_sweep (or `mathif eval`)")
     selection = selection or Selection()
     check_out_dir(out)
-    if isinstance(data, Dataset):
-        dataset = data.select(selection)
-    else:
-        dataset = load(data, sources=selection.sources, counts=selection.counts,
-                       limit=selection.limit)
+    dataset = load_selected(data, selection)
     config = _for_backend_object(config, engine) if engine is not None else config.resolved()
     settings = config.settings(data_checksum=dataset.checksum,
                                engine={} if engine is not None else None)
-    phases = PHASES if config.with_control else ("main",)
-    requests = build_requests(dataset.items, samples=config.samples, sampling=config.sampling,
-                              seed=config.seed, phases=phases,
-                              prompt_template=config.prompt_template,
-                              system_prompt=config.system_prompt)
+    requests = run_requests(config, dataset)
     with RunStore.open(out, settings=settings, data=dataset.manifest()) as store:
-        _generate_missing(store, requests, config, dataset, engine, progress)
+        if config.probe.active:
+            from mathif.probes.driver import generate_lanes
+
+            generate_lanes([(config, store)], requests, dataset, engine, progress=progress)
+        else:
+            _generate_missing(store, requests, config, dataset, engine, progress)
         answers = {r.id: store.get(*r.id) for r in requests}
         engine_facts = dict(store.manifest.get("engine") or {})
-    grading = config.grading
-    manifest = manifest_of(
-        dataset, model=config.model, backend=config.backend, samples=config.samples,
-        with_control=config.with_control, grader=grading.grader, run=settings,
-        engine=engine_facts, run_dir=str(Path(out).resolve()),
-    )
-    control = (entries_of_run(dataset.items, answers, phase="control", samples=config.samples)
-               if config.with_control else None)
-    result = score_entries(
-        entries_of_run(dataset.items, answers, phase="main", samples=config.samples),
-        grader=grading.grader, control=control, manifest=manifest,
-        timeout=grading.grade_timeout, workers=grading.workers, progress=progress,
-    )
-    write_run(out, result)
-    check_grading(result, grading.max_ungraded)
+    result = score_run(config, dataset, settings, answers, engine_facts, out,
+                       progress=progress)
+    check_grading(result, config.grading.max_ungraded)
     return result
 
 

@@ -53,6 +53,12 @@ def _render_text(tokenizer: Any, messages: Sequence[Mapping[str, str]],
     return text
 
 
+def render_text(tokenizer: Any, messages: Sequence[Mapping[str, str]],
+                template_kwargs: Mapping[str, Any] | None = None) -> str:
+    """One chat rendered for generation, as text (for servers that take a prompt text)."""
+    return _render_text(tokenizer, messages, template_kwargs)
+
+
 def render_many(
     tokenizer: Any,
     chats: Sequence[Sequence[Mapping[str, str]]],
