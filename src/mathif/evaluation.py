@@ -144,6 +144,12 @@ def _generate_missing(
         built.close()
 
 
+def resolve_config(config: RunConfig, engine: Backend | None) -> RunConfig:
+    """``config`` ready to run: for ``engine`` (a backend object), or resolved for this
+    machine (see :meth:`RunConfig.resolved`)."""
+    return _for_backend_object(config, engine) if engine is not None else config.resolved()
+
+
 def _for_backend_object(config: RunConfig, engine: Backend) -> RunConfig:
     """The config of a run whose backend is an object the caller built."""
     if config.options is not None and config.options.given():
@@ -223,7 +229,7 @@ def evaluate_config(
     selection = selection or Selection()
     check_out_dir(out)
     dataset = load_selected(data, selection)
-    config = _for_backend_object(config, engine) if engine is not None else config.resolved()
+    config = resolve_config(config, engine)
     settings = config.settings(data_checksum=dataset.checksum,
                                engine={} if engine is not None else None)
     requests = run_requests(config, dataset)

@@ -318,12 +318,13 @@ def by_reasoning_length(
     )
     if not ranked:
         return []
+    chunks: list[tuple[list[tuple[float, int]], tuple[float, float] | None]]
     if binning == "quantile":
         n_bins = min(bins, len(ranked))
         chunks = [(ranked[b * len(ranked) // n_bins:(b + 1) * len(ranked) // n_bins], None)
                   for b in range(n_bins)]
     else:
-        chunks = _equal_width(ranked, bins)
+        chunks = list(_equal_width(ranked, bins))
     return [_length_bin(b + 1, chunk, edges, samples, ci)
             for b, (chunk, edges) in enumerate(chunks)]
 

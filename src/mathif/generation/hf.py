@@ -237,7 +237,7 @@ class HFBackend:
             from transformers import StoppingCriteriaList
 
             extra["stopping_criteria"] = StoppingCriteriaList(
-                [StopOnStrings(self.tokenizer, width, stop)])  # type: ignore[list-item]
+                [StopOnStrings(self.tokenizer, width, stop)])
         started = time.perf_counter()
         try:
             with torch.inference_mode():

@@ -464,7 +464,9 @@ class OpenAIBackend:
         """A finished attempt: a completion (success or a final error), else what to retry."""
         status = got.status
         if status == 200 and (request.prefix or request.stop):
-            return self._continuing().outcome(request, got.body, attempt, started)
+            outcome: Completion | tuple[str, float | None] = self._continuing().outcome(
+                request, got.body, attempt, started)
+            return outcome
         if status == 200:
             try:
                 data, replaced = jsonl.parse(got.body)

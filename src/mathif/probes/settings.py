@@ -44,10 +44,26 @@ def _int_values(minimum: int) -> Kind:
     return Kind(expect, convert, valid)
 
 
+def unescape(text: str) -> str:
+    """A flag's text with ``\\n``, ``\\t`` and ``\\\\`` read as a newline, a tab and a
+    backslash (shells make real newlines awkward to pass)."""
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in "nt\\":
+            out.append({"n": "\n", "t": "\t", "\\": "\\"}[text[i + 1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
 COUNTS = _int_values(0)
 BUDGETS = _int_values(1)
-ANY_TEXT = Kind("a text", str, lambda v: isinstance(v, str))
-NON_EMPTY = Kind("a non-empty text", str, lambda v: isinstance(v, str) and v != "")
+ANY_TEXT = Kind("a text (\\n: a newline)", unescape, lambda v: isinstance(v, str))
+NON_EMPTY = Kind("a non-empty text (\\n: a newline)", unescape,
+                 lambda v: isinstance(v, str) and v != "")
 
 
 @dataclass(frozen=True)
@@ -129,7 +145,9 @@ class ProbeSettings:
         kind = self.kind
         if kind not in ("force_continue", "think_budget"):
             raise ValueError("only --force-continue and --think-budget take values")
-        return replace(self, **{kind: value})
+        if kind == "force_continue":
+            return replace(self, force_continue=value)
+        return replace(self, think_budget=value)
 
     def folder_name(self) -> str:
         """The name of this value's run folder in a sweep, e.g. ``force-continue-4``."""

@@ -27,10 +27,10 @@ from typing import Any
 
 from mathif import jsonl
 from mathif.errors import InputError, MathIFError
+from mathif.generation.protocol import Piece, as_int, as_str
 
 # The run store's reader and background flusher: one crash semantics for both logs.
 from mathif.generation.store import _GroupSync, _read_lines
-from mathif.generation.protocol import Piece, as_int, as_str
 
 STEPS_NAME = "phases.jsonl"
 TranscriptId = tuple[str, str, int]
@@ -174,7 +174,7 @@ class StepLog:
     def steps(self, transcript: TranscriptId) -> list[Step]:
         """The finished steps of a transcript, in order, up to the first missing one."""
         held = self._steps.get(transcript, {})
-        out = []
+        out: list[Step] = []
         while len(out) in held:
             out.append(held[len(out)])
         return out

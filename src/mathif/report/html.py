@@ -285,7 +285,7 @@ def charts(runs: Sequence[Run], *, with_paper: bool = True) -> list[str]:
                                         for b in r.metrics.by_reasoning_length)
             for r in binned)
         figures.append(_figure("reasoning", svg.line_chart(
-            "HAcc by reasoning length (quantile bins)",
+            f"HAcc by reasoning length ({binned[0].metrics.length_binning} bins)",
             [f"Q{i + 1}" for i in range(n_bins)], series,
             x_title="reasoning-length bin, shortest to longest"),
             f"Length unit: {unit_text}. Bin ranges: {ranges}."))
@@ -430,11 +430,13 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
 def render(runs: Sequence[Run], comparisons: Sequence[Comparison], *, with_paper: bool = True,
            max_chars: int | None = DEFAULT_MAX_CHARS, title: str = "MathIF report") -> str:
     """The whole report as one HTML document."""
-    tables = all_tables(runs, comparisons, with_paper=with_paper)
+    from mathif.report.probes import probe_charts, probe_tables
+
+    tables = [*all_tables(runs, comparisons, with_paper=with_paper), *probe_tables(runs)]
     first = {"runs", "summary", "paired", "samples"}
     head_tables = "".join(_table_html(t) for t in tables if t.key in first)
     rest_tables = "".join(_table_html(t) for t in tables if t.key not in first)
-    figures = "".join(charts(runs, with_paper=with_paper))
+    figures = "".join([*charts(runs, with_paper=with_paper), *probe_charts(runs)])
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
