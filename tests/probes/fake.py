@@ -30,6 +30,7 @@ class FakeThinker:
 
     def __init__(self, *, min_len: int = 3, max_len: int = 12, eos_rate: float = 0.0,
                  sleep: float = 0.0, fail_on: set[tuple[str, int, int]] | None = None,
+                 # fail_on: (key, sample, number of prefix pieces) of requests that fail
                  marker_known: bool = True, with_ids: bool = True) -> None:
         self.min_len, self.max_len = min_len, max_len
         self.eos_rate = eos_rate
@@ -66,8 +67,8 @@ class FakeThinker:
         for request in requests:
             if self.sleep:
                 time.sleep(self.sleep)
-            step = len(request.prefix)
-            if (request.key, request.sample, step) in self.fail_on:
+            pieces = len(request.prefix)
+            if (request.key, request.sample, pieces) in self.fail_on:
                 on_complete(Completion.failed(request, "scripted failure"))
                 continue
             on_complete(self._one(request))
