@@ -29,6 +29,13 @@ from mathif.generation.progress import Progress
 from mathif.generation.protocol import PHASES, Backend, Completion, Request, Sampling, derive_seed
 from mathif.generation.store import RunStore
 from mathif.grading import DEFAULT_TIMEOUT
+from mathif.probes.settings import (
+    DEFAULT_BRIDGE,
+    DEFAULT_CONTINUE,
+    DEFAULT_MARKER,
+    DEFAULT_REMINDER,
+    ProbeSettings,
+)
 from mathif.responses import Entry, Response
 from mathif.run import (
     ScoreResult,
@@ -272,6 +279,14 @@ def evaluate(
     max_ungraded: float | None = MAX_UNGRADED_PERCENT,
     options: BackendOptions | Mapping[str, Any] | None = None,
     progress: bool = False,
+    force_continue: int | None = None,
+    remind_constraints: bool = False,
+    think_budget: int | None = None,
+    think_marker: str = DEFAULT_MARKER,
+    continue_text: str = DEFAULT_CONTINUE,
+    remind_template: str = DEFAULT_REMINDER,
+    budget_bridge: str = DEFAULT_BRIDGE,
+    scope: str = "answer",
 ) -> ScoreResult:
     """Generate MathIF responses with ``model``, store them in ``out``, score them.
 
@@ -285,6 +300,14 @@ def evaluate(
     for "correct w/o constraints". The filters (``sources``, ``counts``, ``limit``) apply to
     ``data`` whether it is a source or an already loaded :class:`~mathif.data.Dataset`.
     ``max_ungraded``: see :func:`mathif.score`; the files are written before the error.
+
+    Probes (:mod:`mathif.probes`, one per run): ``force_continue`` K replaces the first K ends
+    of the reasoning (``think_marker``) with ``continue_text``; ``remind_constraints``
+    replaces the first end with ``remind_template`` (``{constraints}``: the item's
+    constraints); ``think_budget`` N closes the reasoning after N tokens with the marker and
+    ``budget_bridge``. ``max_tokens`` bounds the tokens of all phases together. Several values
+    (a sweep) go to :func:`mathif.probes.sweep.evaluate_sweep`. ``scope`` ``"reasoning"`` (or
+    ``"both"``) also checks the constraints on the reasoning.
 
     The run folder ``out`` is resumable: calling again with the same settings generates only
     what is missing and retries failed requests; other settings raise
@@ -310,8 +333,12 @@ def evaluate(
         samples=samples,
         with_control=with_control,
         grading=GradeSettings(grader=grader, grade_timeout=grade_timeout, workers=workers,
-                              max_ungraded=max_ungraded),
+                              max_ungraded=max_ungraded, scope=scope),
         options=None if engine is not None else _options(name, options),
+        probe=ProbeSettings(force_continue=force_continue,
+                            remind_constraints=remind_constraints, think_budget=think_budget,
+                            think_marker=think_marker, continue_text=continue_text,
+                            remind_template=remind_template, budget_bridge=budget_bridge),
     )
     return evaluate_config(config, out=out, data=data,
                            selection=Selection.of(sources, counts, limit), engine=engine,

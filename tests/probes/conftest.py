@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from mathif.evaluation import evaluate_config
 from mathif.generation.protocol import Sampling
 from mathif.probes.settings import ProbeSettings
 from mathif.run import ScoreResult
+from tests.generation.conftest import tiny_model  # noqa: F401  (a fixture)
 from tests.probes.fake import FakeThinker
 
 
@@ -42,3 +44,43 @@ def run(cfg: RunConfig, out: Path, data: Path, fake: FakeThinker | None = None,
 
 def records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def thinking_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random model, built to end its reasoning often (about 5 ``</think>`` per
+    hundred tokens, whatever the prompt): the probes need ``</think>``."""
+    from tests.generation.conftest import needs
+
+    needs("torch")
+    needs("transformers")
+    from mathif.generation.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("thinking-model"), think_bias=1.7)
+
+
+@pytest.fixture(scope="session")
+def served_thinking_model(thinking_model: Path, tmp_path_factory: pytest.TempPathFactory
+                          ) -> Iterator[str]:
+    """``transformers serve`` on 127.0.0.1 with the thinking model; yields the base URL."""
+    import subprocess
+    import sys
+
+    from tests.generation.conftest import free_port, needs, stop, subprocess_env, wait_http
+
+    for module in ("fastapi", "uvicorn", "accelerate"):
+        needs(module)
+    tmp = tmp_path_factory.mktemp("serve-thinking")
+    port = free_port()
+    log = tmp / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "transformers.cli.transformers", "serve", str(thinking_model),
+             "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+            stdout=out, stderr=subprocess.STDOUT, env=subprocess_env(tmp),
+            start_new_session=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", proc, 180, log)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop(proc)

@@ -290,6 +290,7 @@ class OpenAIBackend:
         self.tokenizer_name = tokenizer
         self.local_tokenizer: Any = None
         self.rendered_prompts: dict[Any, str] = {}
+        self.chat_opening = ""  # chat mode: what the generation prompt adds after the header
 
     def describe(self) -> dict[str, Any]:
         import httpx

@@ -5,10 +5,12 @@
   exactly what the local engines feed the model, and works with any server that has the
   legacy completions endpoint (vLLM, SGLang, ``transformers serve``, llama.cpp).
 - ``chat``: ``POST /chat/completions`` with the text so far as a final assistant message,
-  ``continue_final_message: true`` and ``add_generation_prompt: false`` (vLLM's server). Many
-  reasoning models' templates rewrite a final assistant message (Qwen3 puts an empty think
-  block before it, DeepSeek-R1 drops everything before ``</think>``), so this mode is refused
-  unless the template renders the message verbatim after the generation prompt.
+  ``continue_final_message: true`` and ``add_generation_prompt: false`` (vLLM's server). The
+  message starts with what the generation prompt opens the turn with (``<think>\n`` in
+  reasoning templates), so that the server renders exactly the generation prompt followed by
+  the text. Many reasoning models' templates rewrite a final assistant message (Qwen3 puts an
+  empty think block before it, DeepSeek-R1 drops everything before ``</think>``), so this mode
+  is refused unless the template renders it that way, which is checked here first.
 
 Both modes need the model's tokenizer here (``--tokenizer``, default ``--model``): to render
 the chat, and to check the first request. That check is a preflight, sent before any work:
@@ -104,7 +106,8 @@ class Continuing:
         else:
             messages = request.chat()
             if request.prefix:
-                messages.append({"role": "assistant", "content": prefix_text(request.prefix)})
+                messages.append({"role": "assistant",
+                                 "content": b.chat_opening + prefix_text(request.prefix)})
                 body.update(continue_final_message=True, add_generation_prompt=False)
             body["messages"] = messages
             if b.chat_template_kwargs:
@@ -217,21 +220,30 @@ class Continuing:
         return "; the probes need the /completions endpoint (or --continuation chat on vLLM)"
 
     def _check_template(self, request: Request) -> None:
-        """Chat mode only works when a final assistant message is rendered verbatim after
-        the generation prompt: checked here with the model's template."""
+        """Chat mode works when a continued final assistant message, starting with what the
+        generation prompt opens the turn with, renders as the generation prompt followed by
+        the text: found and checked here with the model's template."""
         tokenizer = self.tokenizer()
         kwargs = dict(self.backend.chat_template_kwargs)
         chat = request.chat()
-        try:
-            expected = render_text(tokenizer, chat, kwargs) + PREFLIGHT_PREFIX
-            continued = tokenizer.apply_chat_template(
-                [*chat, {"role": "assistant", "content": PREFLIGHT_PREFIX}], tokenize=False,
+
+        def continued(content: str) -> str:
+            text = tokenizer.apply_chat_template(
+                [*chat, {"role": "assistant", "content": content}], tokenize=False,
                 add_generation_prompt=False, continue_final_message=True, **kwargs)
+            return str(text)
+
+        try:
+            prompt = render_text(tokenizer, chat, kwargs)
+            head = continued("\u00a7")[:-1]  # the rendering up to a message's content
+            opening = prompt[len(head):] if prompt.startswith(head) else ""
+            ok = continued(opening + PREFLIGHT_PREFIX) == prompt + PREFLIGHT_PREFIX
         except Exception as exc:
             raise BackendError(f"--continuation chat: the chat template cannot continue an "
                                f"assistant message ({exc}); use --continuation completions"
                                ) from None
-        if continued != expected:
+        self.backend.chat_opening = opening
+        if not ok:
             raise BackendError(
                 "--continuation chat: this model's chat template does not render a final "
                 "assistant message as the continuation of the generation prompt (reasoning "
