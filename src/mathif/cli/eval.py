@@ -29,6 +29,7 @@ from mathif.generation.engines import OPTIONS, BackendOptions, resolve_backend
 from mathif.generation.protocol import Sampling
 from mathif.options import option_fields
 from mathif.probes.settings import ProbeSettings
+from mathif.prompts import TEMPLATES
 
 log = logging.getLogger("mathif")
 
@@ -50,6 +51,8 @@ def add_eval_command(sub: Any) -> None:
     add_data_filters(p)
     gen = p.add_argument_group("generation")
     add_options(gen, RunConfig, skip=("model", "backend"))
+    gen.add_argument("--template", dest="prompt_template", choices=TEMPLATES,
+                     default=argparse.SUPPRESS, help="the same as --prompt-template")
     add_options(gen, Sampling)
     probes = p.add_argument_group(
         "probes", "intervene in the reasoning (one probe per run; see README, \"Reproducing "
