@@ -356,18 +356,27 @@ def continuation_params(request: Request) -> Any:
 def continued_completion(tokenizer: Any, request: Request, output: Any,
                          latency_s: float) -> Completion:
     """The completion of one continued request, with its token ids when they spell its text
-    exactly, and the stop string that ended it."""
+    exactly, and the stop string that ended it.
+
+    Without a stop string the ids are what the model generated, and the text is their
+    decoding: vLLM's incremental detokenizer can differ from it at the cut (a character whose
+    bytes are split over tokens), and the next phase must continue from the very tokens.
+    """
     base = completion_of(request, output, latency_s)
     if not base.ok:
         return base
     out = output.outputs[0]
+    text = base.text
     stop = out.stop_reason if isinstance(out.stop_reason, str) else None
-    if stop is not None and not base.text.endswith(stop):
+    if stop is not None and not text.endswith(stop):
         stop = None  # cannot happen with include_stop_str_in_output; never guess
-    ids = exact_ids(tokenizer, out.token_ids, base.text)
+    ids = exact_ids(tokenizer, out.token_ids, text)
+    if ids is None and stop is None:
+        ids = tuple(int(i) for i in out.token_ids)
+        text = str(tokenizer.decode(list(ids), skip_special_tokens=True))
     stop_tokens = stop_token_count(tokenizer, ids, stop) if ids and stop else None
     return Completion(
-        key=base.key, sample=base.sample, phase=base.phase, text=base.text,
+        key=base.key, sample=base.sample, phase=base.phase, text=text,
         finish_reason=base.finish_reason, prompt_tokens=base.prompt_tokens,
         completion_tokens=base.completion_tokens, latency_s=latency_s, seed=base.seed,
         token_ids=ids, stop_reason=stop, stop_tokens=stop_tokens,
