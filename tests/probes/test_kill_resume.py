@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from mathif.generation.store import COMPLETIONS_NAME, read_completions
 from mathif.probes.steps import STEPS_NAME, read_steps
 from tests.conftest import REPO
@@ -104,3 +106,29 @@ def test_sigkill_in_later_phases_then_resume(data_dir: Path, tmp_path: Path) -> 
     assert scores(resumed) == scores(reference)
     manifest = json.loads((resumed / "manifest.json").read_text())
     assert len(manifest["sessions"]) == kills + 1
+
+
+@pytest.mark.slow
+def test_sigkill_in_phase_two_with_the_hf_backend(thinking_model: Path, data_dir: Path,
+                                                  tmp_path: Path) -> None:
+    """The tiny thinking model on transformers, one row per batch (exactly repeatable): a
+    kill in the second phase, then a resume, gives the uninterrupted run's transcripts."""
+    base = [sys.executable, "-m", "mathif.cli", "eval", "--backend", "hf", "--model",
+            str(thinking_model), "--data", str(data_dir), "--limit", "3", "--samples", "2",
+            "--max-tokens", "64", "--batch-size", "1", "--quiet", "--seed", "3",
+            "--force-continue", "1"]
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    done = subprocess.run([*base, "--out", str(reference)], env=env(), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # six transcripts: phase 1 is the first six steps; kill once the seventh is stored
+    killed = kill_at([*base, "--out", str(resumed)], resumed / STEPS_NAME, 7, 0.0)
+    assert killed and lines(resumed / COMPLETIONS_NAME) < 6
+    done = subprocess.run([*base, "--out", str(resumed)], env=env(), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    stored = read_completions(resumed)
+    assert len(stored) == 6 == len({c.id for c in stored})
+    assert max(Counter((s.id, s.step) for s in read_steps(resumed)).values()) == 1
+    assert {c.id: c.text for c in stored} == {c.id: c.text for c in read_completions(reference)}
+    assert scores(resumed) == scores(reference)

@@ -192,12 +192,19 @@ class HFBackend:
         # Longest first: similar lengths share a batch (little padding) and an out-of-memory
         # error shows at once rather than hours in.
         encoded.sort(key=lambda pair: -len(pair[1]))
-        groups: dict[tuple[Sampling, tuple[str, ...]], list[tuple[Request, list[int]]]] = {}
+        groups: dict[tuple[Any, ...], list[tuple[Request, list[int]]]] = {}
         for request, ids in encoded:
-            groups.setdefault((request.sampling, request.stop), []).append((request, ids))
-        for (sampling, stop), pairs in groups.items():
+            s = request.sampling
+            # A probe's phases have each their own token limit (what is left of the whole
+            # transcript's): they share a batch, and each row is cut to its own limit.
+            limit = None if request.prefix or request.stop else s.max_tokens
+            key = (s.temperature, s.top_p, limit, request.stop)
+            groups.setdefault(key, []).append((request, ids))
+        for pairs in groups.values():
+            sampling = pairs[0][0].sampling
             for start in range(0, len(pairs), self.batch_size):
-                self._batch(pairs[start:start + self.batch_size], sampling, on_complete, stop)
+                self._batch(pairs[start:start + self.batch_size], sampling, on_complete,
+                            pairs[0][0].stop)
 
     # The continuation primitive (ContinuingBackend): probes only.
 
@@ -227,7 +234,7 @@ class HFBackend:
             gen.manual_seed(seed)
             generators.append(gen)
         config = GenerationConfig(
-            max_new_tokens=sampling.max_tokens,
+            max_new_tokens=max(request.sampling.max_tokens for request, _ in pairs),
             do_sample=False,
             eos_token_id=self.eos_ids,
             pad_token_id=self.pad_id,
@@ -260,7 +267,8 @@ class HFBackend:
         elapsed = time.perf_counter() - started
         new = output[:, width:].tolist()
         eos = set(self.eos_ids)
-        for (request, ids), tokens in zip(pairs, new, strict=True):
+        for (request, ids), row in zip(pairs, new, strict=True):
+            tokens = row[: request.sampling.max_tokens]
             end = next((i for i, t in enumerate(tokens) if t in eos), None)
             kept = tokens if end is None else tokens[: end + 1]
             finish = "stop" if end is not None else "length"

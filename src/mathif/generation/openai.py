@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mathif import jsonl
+from mathif.generation.chat import template_sha256
 from mathif.generation.protocol import (
     BackendError,
     Completion,
@@ -301,7 +302,9 @@ class OpenAIBackend:
             "base_urls": [e.url.removesuffix("/chat/completions") for e in self.endpoints],
             "concurrency": self.concurrency,
             "max_retries": self.retry.max_retries,
-            "chat_template_sha256": None,  # the server renders the template: unknown here
+            # The server renders the template (unknown here), unless the probes render it here.
+            "chat_template_sha256": template_sha256(self.local_tokenizer)
+            if self.local_tokenizer is not None else None,
         }
 
     def body(self, request: Request) -> dict[str, Any]:

@@ -211,6 +211,20 @@ class VLLMBackend:
 
     # The continuation primitive (ContinuingBackend): probes only.
 
+    @classmethod
+    def from_engine(cls, llm: Any, model: str,
+                    chat_template_kwargs: dict[str, Any] | None = None) -> VLLMBackend:
+        """A backend over an ``LLM`` built elsewhere (benchmarks, notebooks): it is not shut
+        down by :meth:`close`'s caller unless they close it."""
+        backend = cls.__new__(cls)
+        backend.model_name = model
+        backend.data_parallel_size = 1
+        backend.chat_template_kwargs = dict(chat_template_kwargs or {})
+        backend.options = {}
+        backend.llm = llm
+        backend._template_sha = template_sha256(llm.get_tokenizer())
+        return backend
+
     def _require_one_engine(self) -> None:
         if self.llm is None:
             raise BackendError(
