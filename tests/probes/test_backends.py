@@ -124,7 +124,7 @@ def test_openai_completions_against_transformers_serve(
              out=tmp_path / "budget", max_tokens=40, think_budget=6, **COMMON)
     assert check_budget(tmp_path / "budget", 6) >= 1
     # transformers serve has no continue_final_message: refused by the first request
-    with pytest.raises(BackendError, match="cannot continue an assistant turn.*422"):
+    with pytest.raises(BackendError, match=r"cannot continue an assistant turn.*422"):
         evaluate(str(thinking_model), backend="openai", data=str(data_dir),
                  options={**options, "continuation": "chat"}, out=tmp_path / "chat",
                  max_tokens=40, force_continue=1, **COMMON)
@@ -158,7 +158,7 @@ def test_openai_continues_on_a_server_that_can(mode: str, tokenizer: Any, thinki
 def test_a_server_that_ignores_continue_final_message_is_stopped_at_once(
         tokenizer: Any, thinking_model: Path, data_dir: Path, tmp_path: Path) -> None:
     with FakeServer(tokenizer, mode="ignores") as server, pytest.raises(
-            BackendError, match="does not continue the text as given.*continue_final_message"):
+            BackendError, match=r"does not continue the text as given.*continue_final_message"):
         evaluate(str(thinking_model), backend="openai", data=str(data_dir), out=tmp_path,
                  options={"base_url": [server.url], "continuation": "chat"}, max_tokens=80,
                  force_continue=2, **COMMON)
@@ -168,7 +168,7 @@ def test_a_server_that_ignores_continue_final_message_is_stopped_at_once(
 def test_a_server_without_completions_is_stopped_at_once(
         tokenizer: Any, thinking_model: Path, data_dir: Path, tmp_path: Path) -> None:
     with FakeServer(tokenizer, mode="no-completions") as server, pytest.raises(
-            BackendError, match="cannot continue an assistant turn.*404"):
+            BackendError, match=r"cannot continue an assistant turn.*404"):
         evaluate(str(thinking_model), backend="openai", data=str(data_dir), out=tmp_path,
                  options={"base_url": [server.url]}, max_tokens=80, think_budget=4, **COMMON)
     assert len(server.bodies) == 1

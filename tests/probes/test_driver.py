@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from mathif.data import Selection
 from mathif.generation.protocol import BackendError
 from mathif.generation.store import SettingsMismatchError, read_completions
 from mathif.probes.settings import ProbeSettings
 from mathif.probes.steps import STEPS_NAME, read_steps
 from mathif.probes.sweep import evaluate_sweep
-from mathif.data import Selection
 from mathif.split import split_output
 from tests.probes.conftest import config, records, run
 from tests.probes.fake import ANSWER, MARKER, FakeThinker
@@ -123,7 +123,7 @@ def test_the_plain_benchmark_records_no_probe(data_dir: Path, tmp_path: Path) ->
 
 def test_another_probe_value_cannot_resume_a_run(data_dir: Path, tmp_path: Path) -> None:
     run(config(ProbeSettings(force_continue=2)), tmp_path, data_dir)
-    with pytest.raises(SettingsMismatchError, match="probe.value: 2 in the run, 3 now"):
+    with pytest.raises(SettingsMismatchError, match=r"probe\.value: 2 in the run, 3 now"):
         run(config(ProbeSettings(force_continue=3)), tmp_path, data_dir)
     with pytest.raises(SettingsMismatchError, match="continue_text"):
         run(config(ProbeSettings(force_continue=2, continue_text="Hmm")), tmp_path, data_dir)
