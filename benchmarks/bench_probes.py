@@ -147,8 +147,11 @@ def main() -> int:
             print(f"  {side:18s} wall median {statistics.median(wall[side]):.3f}s "
                   f"{[round(v, 2) for v in wall[side]]}  cpu median "
                   f"{statistics.median(cpu[side]):.3f}s")
+        per_round = [round(a / b, 3) for a, b in zip(wall["probe run"],
+                                                      wall["bare LLM.generate"], strict=True)]
         print(f"  probe run / bare phases: wall {ratios['wall']:.3f}, cpu {ratios['cpu']:.3f} "
-              "(target <= 1.05)")
+              f"(target <= 1.05); per round (wall) {per_round}, median "
+              f"{statistics.median(per_round):.3f}")
         print(f"  probe run outside LLM.generate / inside: median "
               f"{statistics.median(outside):.4f} (rounds {[round(v, 4) for v in outside]})")
         if args.json:

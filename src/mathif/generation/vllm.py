@@ -170,6 +170,7 @@ class VLLMBackend:
         self.options.update(engine_args or {})
         self.llm: Any = None
         self._template_sha: str | None = None
+        self._prompts: dict[Any, list[int] | Exception] = {}  # probes: each chat rendered once
         if data_parallel_size == 1:
             self.llm = make_llm(model, self.options)
             self._template_sha = template_sha256(self.llm.get_tokenizer())
@@ -196,7 +197,8 @@ class VLLMBackend:
     def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
         if any(r.prefix or r.stop for r in requests):  # a probe's phase: see below
             self._require_one_engine()
-            generate_continuations(self.llm, requests, on_complete, self.chat_template_kwargs)
+            generate_continuations(self.llm, requests, on_complete, self.chat_template_kwargs,
+                                   self._prompts)
             return
         if self.llm is not None:
             run_engine(self.llm, requests, on_complete, self.chat_template_kwargs)
@@ -223,6 +225,7 @@ class VLLMBackend:
         backend.options = {}
         backend.llm = llm
         backend._template_sha = template_sha256(llm.get_tokenizer())
+        backend._prompts = {}
         return backend
 
     def _require_one_engine(self) -> None:
@@ -408,10 +411,18 @@ def generate_continuations(
     requests: Sequence[Request],
     emit: OnComplete,
     chat_template_kwargs: dict[str, Any] | None = None,
+    cache: dict[Any, list[int] | Exception] | None = None,
 ) -> None:
-    """Every request of one phase in one ``LLM.generate`` call over token ids."""
+    """Every request of one phase in one ``LLM.generate`` call over token ids.
+
+    ``cache`` keeps each chat's rendered ids between the phases of a run.
+    """
     tokenizer = llm.get_tokenizer()
-    rendered = render_requests(tokenizer, requests, chat_template_kwargs)
+    cache = {} if cache is None else cache
+    missing = [r for r in requests if r.messages not in cache]
+    if missing:
+        cache.update(render_requests(tokenizer, missing, chat_template_kwargs))
+    rendered = cache
     limit = _max_model_len(llm)
     prompts: list[dict[str, Any]] = []
     params: list[Any] = []
