@@ -4,8 +4,10 @@ typed-records rework (issue 10), except for documented additions.
 The golden files were written by that code from synthetic inputs (tests/golden/build.py);
 this test runs the same commands with today's code and compares bytes. The only accepted
 differences are the grading outcome counts that issue 10 added (``metrics.grading`` and
-``metrics.control.grading``, docs/results-schema.md) and the ``found_by`` field that issue 15
-added to graded samples (the rule that found the answer, docs/grading.md).
+``metrics.control.grading``, docs/results-schema.md), the ``found_by`` field that issue 15
+added to graded samples (the rule that found the answer, docs/grading.md), and the SAcc
+interval of each reasoning-length bin that issue 12 added
+(``metrics.by_reasoning_length[].sacc_ci``, docs/results-schema.md).
 
 Two deliberate changes of issue 11 were written into the golden ``samples.jsonl`` files (and
 nothing else changed in them): a scored line without a ``key`` field is keyed by what its
@@ -31,6 +33,7 @@ from tests.golden.build import COMMANDS, OUTPUTS
 EXPECTED = REPO / "tests" / "golden" / "expected"
 ADDED = ("grading",)  # documented additions to `metrics` (and `metrics.control`)
 FOUND_BY = re.compile(r', "found_by": (?:null|"[a-z]+")')  # added to graded samples
+ADDED_PER_BIN = ("sacc_ci",)  # documented additions to `metrics.by_reasoning_length[]`
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,9 @@ def _without_additions(text: str) -> str:
         results["metrics"].pop(name, None)
         if isinstance(results["metrics"].get("control"), dict):
             results["metrics"]["control"].pop(name, None)
+    for row in results["metrics"].get("by_reasoning_length") or ():
+        for name in ADDED_PER_BIN:
+            row.pop(name, None)
     return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
 
 

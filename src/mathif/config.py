@@ -35,12 +35,15 @@ from mathif.options import (
     option,
     spec_of,
 )
+from mathif.probes.settings import ProbeSettings
 from mathif.prompts import TEMPLATES
 
 # Answers the grader could not decide (timeouts, grader errors), in percent of the graded
 # answers, above which a run fails loudly: its correctness would be too low by that much.
 MAX_UNGRADED_PERCENT = 1.0
 GRADER_CHOICES = (*GRADERS, "none")
+# Where the constraints are checked: the answer part (the benchmark), the reasoning, or both.
+SCOPES = ("answer", "reasoning", "both")
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,14 @@ class GradeSettings:
         help="fail (exit 3, after writing the results) when more than this share of the "
         f"answers could not be graded: timeouts or grader errors (default "
         f"{MAX_UNGRADED_PERCENT:g}; 100 accepts any number)")
+    scope: str = option(
+        "answer", choices=SCOPES,
+        help="where the constraints are checked: answer (default: the answer part, as the "
+        "benchmark), reasoning (the reasoning part too, reported beside it) or both (the same)")
 
     def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {self.scope!r}")
         if self.grader == "none":
             object.__setattr__(self, "grader", None)
         check_fields(self)
@@ -103,9 +112,19 @@ class RunConfig:
     grading: GradeSettings = field(default_factory=GradeSettings)
     # The backend's options (the class of the backend's name); None: its defaults.
     options: BackendOptions | None = None
+    # A probe of the reasoning (mathif.probes); part of the settings only when one is given,
+    # so that the plain benchmark's settings (and old run folders) stay as they were.
+    probe: ProbeSettings = field(default_factory=ProbeSettings, metadata={"output": True})
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.probe.kind == "think_budget":
+            too_big = [v for v in self.probe.values() if v >= self.sampling.max_tokens]
+            if too_big:
+                raise ValueError(
+                    f"--think-budget {too_big[0]} leaves no tokens to answer within "
+                    f"--max-tokens {self.sampling.max_tokens} (which bounds the reasoning and "
+                    "the answer together): raise --max-tokens")
 
     def backend_options(self) -> BackendOptions:
         """The options of the (resolved) backend; refused when they belong to another one."""
@@ -135,7 +154,11 @@ class RunConfig:
             if not (f.metadata.get("output") or (spec is not None and spec.output)):
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, Sampling):
+            if isinstance(value, ProbeSettings):
+                if not value.active:
+                    continue
+                value = value.to_settings()
+            elif isinstance(value, Sampling):
                 value = value.to_dict()
             elif f.name == "chat_template_kwargs":
                 value = dict(value or {})

@@ -29,6 +29,13 @@ from mathif.generation.progress import Progress
 from mathif.generation.protocol import PHASES, Backend, Completion, Request, Sampling, derive_seed
 from mathif.generation.store import RunStore, stored_successes
 from mathif.grading import DEFAULT_TIMEOUT
+from mathif.probes.settings import (
+    DEFAULT_BRIDGE,
+    DEFAULT_CONTINUE,
+    DEFAULT_MARKER,
+    DEFAULT_REMINDER,
+    ProbeSettings,
+)
 from mathif.responses import Entry, Response
 from mathif.run import (
     ScoreResult,
@@ -77,12 +84,22 @@ def entries_of_run(
 ) -> list[Entry]:
     """The responses of ``phase``, item by item, sample by sample (a missing completion is an
     error response, never an empty answer)."""
-    return [
-        Entry(item, s, Response.from_completion(answers.get((phase, item.key, s))),
-              item.to_record())
-        for item in items
-        for s in range(samples)
-    ]
+    out = []
+    for item in items:
+        for s in range(samples):
+            completion = answers.get((phase, item.key, s))
+            fields = item.to_record()
+            if completion is not None and completion.phases:
+                fields.update(probe_fields(completion))
+            out.append(Entry(item, s, Response.from_completion(completion), fields))
+    return out
+
+
+def probe_fields(completion: Completion) -> dict[str, Any]:
+    """What a probe's sample line says about its phases (the step log has everything)."""
+    return {"probe_phases": len(completion.phases),
+            "probe_inserted": [p.get("inserted") for p in completion.phases
+                               if p.get("inserted")]}
 
 
 def _generate(
@@ -134,6 +151,35 @@ def preflight(engine: Backend, first: Request) -> None:
         check(first)
 
 
+def _generate_missing(
+    store: RunStore,
+    requests: Sequence[Request],
+    config: RunConfig,
+    dataset: Dataset,
+    engine: Backend | None,
+    progress: bool,
+) -> None:
+    """Generate the requests the store has no success for (a named backend is built, checked
+    and closed again, only when there is something to generate)."""
+    pending = [r for r in requests if not store.has_success(r.id)]
+    if not pending:
+        return
+    if engine is not None:
+        _generate(store, pending, total=len(requests), engine=engine, progress=progress)
+        return
+    built = start_backend(config, dataset, pending[0])  # another process left work after all
+    try:
+        _generate(store, pending, total=len(requests), engine=built, progress=progress)
+    finally:
+        built.close()
+
+
+def resolve_config(config: RunConfig, engine: Backend | None) -> RunConfig:
+    """``config`` ready to run: for ``engine`` (a backend object), or resolved for this
+    machine (see :meth:`RunConfig.resolved`)."""
+    return _for_backend_object(config, engine) if engine is not None else config.resolved()
+
+
 def _for_backend_object(config: RunConfig, engine: Backend) -> RunConfig:
     """The config of a run whose backend is an object the caller built."""
     if config.options is not None and config.options.given():
@@ -141,6 +187,53 @@ def _for_backend_object(config: RunConfig, engine: Backend) -> RunConfig:
     model = config.model or str(getattr(engine, "model_name", None)
                                 or getattr(engine, "model", None) or engine.name)
     return replace(config, backend=engine.name, model=model, options=None)
+
+
+def load_selected(data: str | os.PathLike[str] | Dataset | None,
+                  selection: Selection) -> Dataset:
+    """The run's items: ``data`` (a source or a loaded data set) filtered by ``selection``."""
+    if isinstance(data, Dataset):
+        return data.select(selection)
+    return load(data, selection=selection)
+
+
+def run_requests(config: RunConfig, dataset: Dataset) -> list[Request]:
+    """Every request of the run ``config`` over ``dataset``."""
+    phases = PHASES if config.with_control else ("main",)
+    return build_requests(dataset.items, samples=config.samples, sampling=config.sampling,
+                          seed=config.seed, phases=phases,
+                          prompt_template=config.prompt_template,
+                          system_prompt=config.system_prompt)
+
+
+def score_run(
+    config: RunConfig,
+    dataset: Dataset,
+    settings: Mapping[str, Any],
+    answers: Mapping[tuple[str, str, int], Completion | None],
+    engine_facts: Mapping[str, Any],
+    out: str | os.PathLike[str],
+    *,
+    progress: bool = False,
+) -> ScoreResult:
+    """Score the completions of a run and write its ``samples.jsonl`` and ``results.json``."""
+    grading = config.grading
+    manifest = manifest_of(
+        dataset, model=config.model, backend=config.backend, samples=config.samples,
+        with_control=config.with_control, grader=grading.grader, run=dict(settings),
+        engine=dict(engine_facts), run_dir=str(Path(out).resolve()),
+        scope=grading.scope if grading.scope != "answer" else None,
+    )
+    control = (entries_of_run(dataset.items, answers, phase="control", samples=config.samples)
+               if config.with_control else None)
+    result = score_entries(
+        entries_of_run(dataset.items, answers, phase="main", samples=config.samples),
+        grader=grading.grader, control=control, manifest=manifest,
+        timeout=grading.grade_timeout, workers=grading.workers, progress=progress,
+        scope=grading.scope,
+    )
+    write_run(out, result)
+    return result
 
 
 def evaluate_config(
@@ -155,57 +248,44 @@ def evaluate_config(
     """Run ``config`` on ``data`` (filtered by ``selection``) into the run folder ``out``.
 
     ``engine``: a backend object to generate with instead of the one ``config.backend``
-    names. See :func:`evaluate` for the rest.
+    names. A probe (``config.probe``) runs its phases through :mod:`mathif.probes`; a sweep
+    (several values) is :func:`mathif.probes.sweep.evaluate_sweep`. See :func:`evaluate` for
+    the rest.
     """
+    if config.probe.is_sweep:
+        raise ValueError("several probe values make a sweep: use "
+                         "mathif.probes.sweep.evaluate_sweep (or `mathif eval`)")
     selection = selection or Selection()
     check_out_dir(out)
-    if isinstance(data, Dataset):
-        dataset = data.select(selection)
-    else:
-        dataset = load(data, selection=selection)
-    config = _for_backend_object(config, engine) if engine is not None else config.resolved()
+    dataset = load_selected(data, selection)
+    config = resolve_config(config, engine)
     settings = config.settings(data_checksum=dataset.checksum,
                                engine={} if engine is not None else None)
-    phases = PHASES if config.with_control else ("main",)
-    requests = build_requests(dataset.items, samples=config.samples, sampling=config.sampling,
-                              seed=config.seed, phases=phases,
-                              prompt_template=config.prompt_template,
-                              system_prompt=config.system_prompt)
+    requests = run_requests(config, dataset)
     # Settings and the model are checked before the run folder is created or touched.
     done = stored_successes(out, settings)
     pending = [r for r in requests if r.id not in done]
     built: Backend | None = None
     if pending and engine is None:
         built = start_backend(config, dataset, pending[0])
+    backend = engine if engine is not None else built
     try:
         with RunStore.open(out, settings=settings, data=dataset.manifest()) as store:
-            todo = [r for r in requests if not store.has_success(r.id)]
-            if todo:
-                if built is None and engine is None:  # another process left work after all
-                    built = start_backend(config, dataset, todo[0])
-                backend = engine if engine is not None else built
-                assert backend is not None
-                _generate(store, todo, total=len(requests), engine=backend, progress=progress)
+            if config.probe.active:
+                from mathif.probes.driver import generate_lanes
+
+                generate_lanes([(config, store)], requests, dataset, backend,
+                               progress=progress)
+            else:
+                _generate_missing(store, requests, config, dataset, backend, progress)
             answers = {r.id: store.get(*r.id) for r in requests}
             engine_facts = dict(store.manifest.get("engine") or {})
     finally:
         if built is not None:
             built.close()
-    grading = config.grading
-    manifest = manifest_of(
-        dataset, model=config.model, backend=config.backend, samples=config.samples,
-        with_control=config.with_control, grader=grading.grader, run=settings,
-        engine=engine_facts, run_dir=str(Path(out).resolve()),
-    )
-    control = (entries_of_run(dataset.items, answers, phase="control", samples=config.samples)
-               if config.with_control else None)
-    result = score_entries(
-        entries_of_run(dataset.items, answers, phase="main", samples=config.samples),
-        grader=grading.grader, control=control, manifest=manifest,
-        timeout=grading.grade_timeout, workers=grading.workers, progress=progress,
-    )
-    write_run(out, result)
-    check_grading(result, grading.max_ungraded)
+    result = score_run(config, dataset, settings, answers, engine_facts, out,
+                       progress=progress)
+    check_grading(result, config.grading.max_ungraded)
     return result
 
 
@@ -234,6 +314,14 @@ def evaluate(
     max_ungraded: float | None = MAX_UNGRADED_PERCENT,
     options: BackendOptions | Mapping[str, Any] | None = None,
     progress: bool = False,
+    force_continue: int | None = None,
+    remind_constraints: bool = False,
+    think_budget: int | None = None,
+    think_marker: str = DEFAULT_MARKER,
+    continue_text: str = DEFAULT_CONTINUE,
+    remind_template: str = DEFAULT_REMINDER,
+    budget_bridge: str = DEFAULT_BRIDGE,
+    scope: str = "answer",
 ) -> ScoreResult:
     """Generate MathIF responses with ``model``, store them in ``out``, score them.
 
@@ -248,6 +336,14 @@ def evaluate(
     ``quick``: see :class:`~mathif.data.Selection`) apply to ``data`` whether it is a source
     or an already loaded :class:`~mathif.data.Dataset`.
     ``max_ungraded``: see :func:`mathif.score`; the files are written before the error.
+
+    Probes (:mod:`mathif.probes`, one per run): ``force_continue`` K replaces the first K ends
+    of the reasoning (``think_marker``) with ``continue_text``; ``remind_constraints``
+    replaces the first end with ``remind_template`` (``{constraints}``: the item's
+    constraints); ``think_budget`` N closes the reasoning after N tokens with the marker and
+    ``budget_bridge``. ``max_tokens`` bounds the tokens of all phases together. Several values
+    (a sweep) go to :func:`mathif.probes.sweep.evaluate_sweep`. ``scope`` ``"reasoning"`` (or
+    ``"both"``) also checks the constraints on the reasoning.
 
     The run folder ``out`` is resumable: calling again with the same settings generates only
     what is missing and retries failed requests; other settings raise
@@ -277,8 +373,12 @@ def evaluate(
         samples=samples,
         with_control=with_control,
         grading=GradeSettings(grader=grader, grade_timeout=grade_timeout, workers=workers,
-                              max_ungraded=max_ungraded),
+                              max_ungraded=max_ungraded, scope=scope),
         options=None if engine is not None else _options(name, options),
+        probe=ProbeSettings(force_continue=force_continue,
+                            remind_constraints=remind_constraints, think_budget=think_budget,
+                            think_marker=think_marker, continue_text=continue_text,
+                            remind_template=remind_template, budget_bridge=budget_bridge),
     )
     return evaluate_config(config, out=out, data=data,
                            selection=Selection.of(sources, counts, limit, quick),

@@ -39,6 +39,7 @@ from mathif.results import (
     Quadrants,
     Rates,
     ReasoningBin,
+    ReasoningScope,
     SamplesPerItem,
     Total,
     Truncation,
@@ -52,6 +53,7 @@ ROUND = 4
 DEFAULT_CI = CISettings()
 # The paper plots HAcc against reasoning length in six quantile bins of reasoning tokens.
 REASONING_BINS = 6
+LENGTH_BINNINGS = ("quantile", "equal-width")
 
 
 def pct(value: float) -> float:
@@ -300,41 +302,120 @@ def by_reasoning_length(
     lengths: Sequence[tuple[float, float] | None],
     ci: CISettings | None = None,
     bins: int = REASONING_BINS,
+    binning: str = "quantile",
 ) -> list[ReasoningBin]:
-    """HAcc (and SAcc, correctness) in quantile bins of reasoning length, over samples.
+    """HAcc, SAcc (and correctness) in bins of reasoning length, over samples.
 
-    Samples are ranked by length (ties kept in input order) and cut into ``bins`` groups of
-    equal size, so bins stay equal even when many lengths tie. Intervals resample items within
-    a bin.
+    ``quantile`` (the default, as the paper): samples are ranked by length (ties kept in input
+    order) and cut into ``bins`` groups of equal size, so bins stay equal even when many
+    lengths tie. ``equal-width``: ``bins`` equal stretches of length from the shortest to the
+    longest (a bin may then be empty: no rates). Intervals resample items within a bin.
     """
+    if binning not in LENGTH_BINNINGS:
+        raise ValueError(f"binning must be one of {', '.join(LENGTH_BINNINGS)}")
     ranked = sorted(
         ((ln[0], i) for i, ln in enumerate(lengths) if ln is not None), key=lambda t: t[0]
     )
     if not ranked:
         return []
-    n_bins = min(bins, len(ranked))
-    out = []
-    for b in range(n_bins):
-        chunk = ranked[b * len(ranked) // n_bins:(b + 1) * len(ranked) // n_bins]
-        members = [samples[i] for _, i in chunk]
-        hard: dict[str, list[float]] = defaultdict(list)
-        for v in members:
-            hard[v.key].append(float(v.hard))
-        graded = [v.correct for v in members]
-        correct = None
-        if all(c is not None for c in graded):
-            correct = pct(fmean(float(c or False) for c in graded))
-        out.append(ReasoningBin(
-            bin=b + 1,
-            min=chunk[0][0],
-            max=chunk[-1][0],
-            n_samples=len(chunk),
-            hacc=pct(fmean(float(v.hard) for v in members)),
-            sacc=pct(fmean(v.soft for v in members)),
-            hacc_ci=_ci(list(hard.values()), ci, pooled=True),
-            correct=correct,
-        ))
+    chunks: list[tuple[list[tuple[float, int]], tuple[float, float] | None]]
+    if binning == "quantile":
+        n_bins = min(bins, len(ranked))
+        chunks = [(ranked[b * len(ranked) // n_bins:(b + 1) * len(ranked) // n_bins], None)
+                  for b in range(n_bins)]
+    else:
+        chunks = list(_equal_width(ranked, bins))
+    return [_length_bin(b + 1, chunk, edges, samples, ci)
+            for b, (chunk, edges) in enumerate(chunks)]
+
+
+def _equal_width(ranked: Sequence[tuple[float, int]], bins: int
+                 ) -> list[tuple[list[tuple[float, int]], tuple[float, float]]]:
+    """Equal stretches of length; the last one includes the longest sample."""
+    low, high = ranked[0][0], ranked[-1][0]
+    if high == low:
+        return [(list(ranked), (low, high))]
+    width = (high - low) / bins
+    out: list[tuple[list[tuple[float, int]], tuple[float, float]]] = [
+        ([], (low + b * width, low + (b + 1) * width if b < bins - 1 else high))
+        for b in range(bins)]
+    for value, index in ranked:
+        b = min(bins - 1, int((value - low) / width))
+        out[b][0].append((value, index))
     return out
+
+
+def _length_bin(number: int, chunk: Sequence[tuple[float, int]],
+                edges: tuple[float, float] | None, samples: Sequence[Sample],
+                ci: CISettings | None) -> ReasoningBin:
+    low, high = edges if edges is not None else (chunk[0][0], chunk[-1][0])
+    if not chunk:
+        return ReasoningBin(bin=number, min=round(low, 2), max=round(high, 2), n_samples=0,
+                            hacc=None, sacc=None)
+    members = [samples[i] for _, i in chunk]
+    hard: dict[str, list[float]] = defaultdict(list)
+    soft: dict[str, list[float]] = defaultdict(list)
+    for v in members:
+        hard[v.key].append(float(v.hard))
+        soft[v.key].append(v.soft)
+    graded = [v.correct for v in members]
+    correct = None
+    if all(c is not None for c in graded):
+        correct = pct(fmean(float(c or False) for c in graded))
+    if edges is not None:
+        low, high = round(low, 2), round(high, 2)
+    return ReasoningBin(
+        bin=number,
+        min=low,
+        max=high,
+        n_samples=len(chunk),
+        hacc=pct(fmean(float(v.hard) for v in members)),
+        sacc=pct(fmean(v.soft for v in members)),
+        hacc_ci=_ci(list(hard.values()), ci, pooled=True),
+        correct=correct,
+        sacc_ci=_ci(list(soft.values()), ci, pooled=True),
+    )
+
+
+def reasoning_scope(samples: Sequence[Sample], ci: CISettings | None = None
+                    ) -> ReasoningScope | None:
+    """The constraints checked on the reasoning, grouped as the answer's are (``None`` when
+    the samples were judged on the answer only)."""
+    from dataclasses import replace
+
+    from mathif.samples import Verdict
+    from mathif.scoring import REASONING_MEANINGFUL
+
+    shadow = []
+    for s in samples:
+        v = s.verdict
+        if v is None or v.reasoning_follow is None:
+            if s.scored:
+                return None
+            shadow.append(s)
+            continue
+        follow = v.reasoning_follow
+        shadow.append(replace(s, grade=None, verdict=Verdict(
+            follow=follow, hard=all(follow), soft=sum(follow) / len(follow) if follow else 0.0,
+            answer_part=v.reasoning, reasoning=v.reasoning)))
+    if not any(s.scored for s in shadow):
+        return None
+    scores = item_scores(shadow)
+    rates, per_item = _rates_by(
+        scores, lambda name: "meaningful" if name in REASONING_MEANINGFUL else "other")
+    meaningful = None
+    if rates.get("meaningful"):
+        meaningful = PassRate(n=len(rates["meaningful"]),
+                              pass_rate=pct(fmean(rates["meaningful"])),
+                              pass_rate_ci=_ci(per_item["meaningful"], ci, pooled=True))
+    return ReasoningScope(
+        overall=summary(scores, ci),
+        by_count=_group(scores, lambda s: s.item.count_name, COUNT_NAMES, ci),
+        by_constraint=by_constraint(scores, ci),
+        meaningful=meaningful,
+        meaningful_constraints=tuple(c for c in constraints.CONSTRAINT_IDS
+                                     if c in REASONING_MEANINGFUL),
+    )
 
 
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "reasoning_tokens", "latency_s")
@@ -392,12 +473,15 @@ def aggregate(
     control: Sequence[Sample] | None = None,
     *,
     ci: CISettings | None = DEFAULT_CI,
+    length_binning: str = "quantile",
 ) -> Metrics:
     """All metrics of a run (the ``metrics`` part of ``results.json``).
 
     Truncation, usage and token-based lengths come from the generation facts of each sample's
     response (``finish_reason``, token counts, ``latency_s``), when the run recorded them.
-    ``ci=None`` leaves the intervals out (faster, e.g. for RL rewards).
+    ``ci=None`` leaves the intervals out (faster, e.g. for RL rewards). ``length_binning``
+    chooses the bins of ``by_reasoning_length`` (``quantile``, as the paper, or
+    ``equal-width``).
     """
     scores = item_scores(samples)
     rates = summary(scores, ci)
@@ -430,13 +514,16 @@ def aggregate(
         lengths=Lengths(unit=unit,
                         reasoning=_describe([ln[0] for ln in lengths if ln is not None]),
                         answer=_describe([ln[1] for ln in lengths if ln is not None])),
-        by_reasoning_length=tuple(by_reasoning_length(samples, lengths, ci)),
+        by_reasoning_length=tuple(by_reasoning_length(samples, lengths, ci,
+                                                      binning=length_binning)),
         errors=_errors(samples),
         truncation=_truncation(usages),
         usage=_usage(usages),
         control=control_part,
         correctness=_correctness(scores, control, ci) if rates.correct is not None else None,
         grading=grading_counts(samples),
+        reasoning_scope=reasoning_scope(samples, ci),
+        length_binning=length_binning,
     )
 
 

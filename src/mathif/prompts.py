@@ -14,14 +14,19 @@ if TYPE_CHECKING:
     from mathif.data import Item
 
 BOX_INSTRUCTION = "Let's think step by step and output the final answer within \\boxed{}."
-TEMPLATES = ("paper", "spaced")
+# Where the constraints go, for the sensitivity probes: after the question (paper, spaced),
+# before it (constraints-first), or in a system message (system).
+TEMPLATES = ("paper", "spaced", "constraints-first", "system")
 
 
 def build_prompt(item: Item, *, template: str = "paper", constraints: bool = True) -> str:
     """The user-message text for ``item``.
 
     ``template="paper"`` reproduces the official concatenation byte for byte;
-    ``template="spaced"`` puts blank lines between the parts (an explicit, non-paper option).
+    ``template="spaced"`` puts blank lines between the parts (an explicit, non-paper option);
+    ``"constraints-first"`` puts the constraints first, then a blank line, the question and
+    the box instruction; ``"system"`` leaves them out of the user message, which is then the
+    paper's control prompt (they go to the system message: :func:`system_text`).
     ``constraints=False`` gives the "w/o constraint" control prompt.
     """
     if template not in TEMPLATES:
@@ -29,7 +34,22 @@ def build_prompt(item: Item, *, template: str = "paper", constraints: bool = Tru
     constraint_text = " ".join(item.constraint_desc) if constraints else ""
     if template == "paper":
         return item.question + BOX_INSTRUCTION + constraint_text
+    if template == "system":
+        return item.question + BOX_INSTRUCTION
     parts = [item.question.strip(), BOX_INSTRUCTION]
+    if template == "constraints-first":
+        parts = [constraint_text.strip(), *parts] if constraint_text.strip() else parts
+        return "\n\n".join(parts)
     if constraint_text.strip():
         parts.append(constraint_text.strip())
     return "\n\n".join(parts)
+
+
+def system_text(item: Item, *, template: str = "paper", constraints: bool = True
+                ) -> str | None:
+    """What the template puts in a system message: the constraints for ``"system"``
+    (``None`` for the other templates, and without constraints)."""
+    if template != "system" or not constraints:
+        return None
+    text = " ".join(item.constraint_desc).strip()
+    return text or None

@@ -128,6 +128,7 @@ class Response:
             finish_reason=completion.finish_reason,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
+            reasoning_tokens=completion.reasoning_tokens,
             latency_s=completion.latency_s,
         )
         return cls(completion.text, reasoning=completion.reasoning, error=completion.error,
@@ -147,6 +148,8 @@ class Response:
             latency_s=self.usage.latency_s,
             seed=self.seed,
         )
+        if self.usage.reasoning_tokens is not None:  # probes count them exactly
+            fields["reasoning_tokens"] = self.usage.reasoning_tokens
         return fields
 
 

@@ -253,7 +253,7 @@ class Lengths:
 
 @dataclass(frozen=True)
 class ReasoningBin:
-    """One quantile bin of reasoning length (over samples)."""
+    """One bin of reasoning length (over samples): quantile bins, or equal-width ones."""
 
     bin: int
     min: float
@@ -263,12 +263,14 @@ class ReasoningBin:
     sacc: float | None
     hacc_ci: Interval | None = None
     correct: float | None = None
+    sacc_ci: Interval | None = None
 
     def to_record(self, intervals: bool) -> Record:
         row: Record = {"bin": self.bin, "min": self.min, "max": self.max,
                        "n_samples": self.n_samples, "hacc": self.hacc, "sacc": self.sacc}
         if intervals:
             row["hacc_ci"] = _ci_out(self.hacc_ci)
+            row["sacc_ci"] = _ci_out(self.sacc_ci)
         if self.correct is not None:
             row["correct"] = self.correct
         return row
@@ -277,7 +279,53 @@ class ReasoningBin:
     def from_record(cls, record: Mapping[str, Any]) -> ReasoningBin:
         return cls(_get(record, "bin"), _get(record, "min"), _get(record, "max"),
                    _get(record, "n_samples"), record.get("hacc"), record.get("sacc"),
-                   _ci_in(record.get("hacc_ci")), record.get("correct"))
+                   _ci_in(record.get("hacc_ci")), record.get("correct"),
+                   _ci_in(record.get("sacc_ci")))
+
+
+@dataclass(frozen=True)
+class ReasoningScope:
+    """The constraints checked on the reasoning (``--scope reasoning``/``both``).
+
+    The same groups as the answer's (``overall``, ``by_count``, ``by_constraint``), without
+    correctness; ``meaningful`` pools the instances of the constraints whose check means
+    something on a reasoning trace (``meaningful_constraints``, see
+    :data:`mathif.scoring.REASONING_MEANINGFUL`).
+    """
+
+    overall: Rates
+    by_count: Mapping[str, Rates]
+    by_constraint: Mapping[str, PassRate]
+    meaningful: PassRate | None
+    meaningful_constraints: tuple[str, ...]
+
+    def to_record(self, intervals: bool) -> Record:
+        by_constraint = {}
+        for name, rate in self.by_constraint.items():
+            row = rate.to_record(intervals)
+            row["meaningful"] = name in self.meaningful_constraints
+            by_constraint[name] = row
+        return {
+            "meaningful_constraints": list(self.meaningful_constraints),
+            "overall": self.overall.to_record(intervals),
+            "by_count": {k: v.to_record(intervals) for k, v in self.by_count.items()},
+            "by_constraint": by_constraint,
+            "meaningful": None if self.meaningful is None
+            else self.meaningful.to_record(intervals),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> ReasoningScope | None:
+        if record is None:
+            return None
+        meaningful = record.get("meaningful")
+        return cls(
+            Rates.from_record(_get(record, "overall")),
+            {k: Rates.from_record(v) for k, v in (record.get("by_count") or {}).items()},
+            {k: PassRate.from_record(v) for k, v in (record.get("by_constraint") or {}).items()},
+            PassRate.from_record(meaningful) if meaningful else None,
+            tuple(record.get("meaningful_constraints") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -491,6 +539,9 @@ class Metrics:
     control: Control | None = None
     correctness: Correctness | None = None
     grading: Grading | None = None
+    reasoning_scope: ReasoningScope | None = None
+    # how by_reasoning_length was binned: "quantile" (results.json) or "equal-width"
+    length_binning: str = "quantile"
 
     @property
     def graded(self) -> bool:
@@ -527,6 +578,10 @@ class Metrics:
             out["correctness"] = self.correctness.to_record()
         if self.grading is not None:
             out["grading"] = self.grading.to_record()
+        if self.reasoning_scope is not None:
+            out["reasoning_scope"] = self.reasoning_scope.to_record(intervals)
+        if self.length_binning != "quantile":
+            out["length_binning"] = self.length_binning
         return out
 
     @classmethod
@@ -560,6 +615,8 @@ class Metrics:
             control=Control.from_record(record.get("control")),
             correctness=Correctness.from_record(record.get("correctness")),
             grading=Grading.from_record(record.get("grading")),
+            reasoning_scope=ReasoningScope.from_record(record.get("reasoning_scope")),
+            length_binning=str(record.get("length_binning") or "quantile"),
         )
 
 

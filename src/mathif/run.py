@@ -81,8 +81,8 @@ def manifest_of(dataset: Dataset | None, **extra: Any) -> dict[str, Any]:
     return manifest
 
 
-def _judged(entries: Sequence[Entry]) -> list[Sample]:
-    return [judge_sample(Sample(e.item, e.index, e.response, fields=e.fields))
+def _judged(entries: Sequence[Entry], scope: str = "answer") -> list[Sample]:
+    return [judge_sample(Sample(e.item, e.index, e.response, fields=e.fields), scope=scope)
             for e in entries]
 
 
@@ -95,15 +95,19 @@ def score_entries(
     timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
     progress: bool = False,
+    scope: str = "answer",
 ) -> ScoreResult:
-    """Judge and grade every sample of ``entries`` (and of ``control``); aggregate."""
+    """Judge and grade every sample of ``entries`` (and of ``control``); aggregate.
+
+    ``scope`` ``"reasoning"``/``"both"`` also checks the constraints on the reasoning.
+    """
     if control is not None and grader is None:
         raise ValueError("a control run is compared on correctness: it needs a grader")
     if grader is not None and len(entries) >= WARM_UP_AT:
         from mathif.grading import warm_up
 
         warm_up(grader)  # a grading worker starts on the other core while constraints are checked
-    samples = _judged(entries)
+    samples = _judged(entries, scope)
     if grader is not None:
         samples = grade_samples(samples, grader=grader, timeout=timeout, workers=workers,
                                 progress=progress)
@@ -149,6 +153,7 @@ def score(
     timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
     max_ungraded: float | None = MAX_UNGRADED_PERCENT,
+    scope: str = "answer",
 ) -> ScoreResult:
     """Score responses to MathIF items.
 
@@ -158,13 +163,15 @@ def score(
     ``"mathif"`` (default), ``"reference"`` (the official grader's verdicts) or ``None`` (no
     correctness). ``control`` holds the responses of the run without constraints.
     ``max_ungraded``: the share (percent) of answers that may time out or fail in the grader
-    before :class:`UngradedAnswersError` is raised (``None``: no limit).
+    before :class:`UngradedAnswersError` is raised (``None``: no limit). ``scope``
+    ``"reasoning"`` (or ``"both"``) also checks the constraints on the reasoning.
 
     >>> items = mathif.load("MathIF/", limit=2)                      # doctest: +SKIP
     >>> result = mathif.score(items, ["<think>..</think> \\boxed{3}", "..."])  # doctest: +SKIP
     >>> result.samples[0].follow, result.metrics.overall.hacc       # doctest: +SKIP
     """
-    manifest = manifest_of(items if isinstance(items, Dataset) else None, grader=grader)
+    manifest = manifest_of(items if isinstance(items, Dataset) else None, grader=grader,
+                           scope=scope if scope != "answer" else None)
     result = score_entries(
         entries_of(items, responses),
         grader=grader,
@@ -172,6 +179,7 @@ def score(
         manifest=manifest,
         timeout=timeout,
         workers=workers,
+        scope=scope,
     )
     check_grading(result, max_ungraded)
     return result
@@ -191,6 +199,7 @@ def score_file(
     progress: bool = False,
     max_ungraded: float | None = MAX_UNGRADED_PERCENT,
     quick: int | None = None,
+    scope: str = "answer",
 ) -> ScoreResult:
     """Score a responses file, as ``mathif score`` does.
 
@@ -225,10 +234,11 @@ def score_file(
         selection=_selection_record(selection) if dataset is None else None,
         model=harness.pop("model", None),
         harness=harness or None,
+        scope=scope if scope != "answer" else None,
     )
     result = score_entries(entries, grader=grader, control=control_entries,
                            manifest=manifest, timeout=timeout, workers=workers,
-                           progress=progress)
+                           progress=progress, scope=scope)
     check_grading(result, max_ungraded)
     return result
 

@@ -45,6 +45,17 @@ class Verdict:
     soft: float
     answer_part: str
     reasoning: str = ""
+    # --scope reasoning/both: the same constraints checked on the reasoning (else None)
+    reasoning_follow: tuple[bool, ...] | None = None
+
+    @property
+    def reasoning_hard(self) -> bool | None:
+        return None if self.reasoning_follow is None else all(self.reasoning_follow)
+
+    @property
+    def reasoning_soft(self) -> float | None:
+        rf = self.reasoning_follow
+        return None if rf is None else (sum(rf) / len(rf) if rf else 0.0)
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,11 @@ class Sample:
         record["hard"] = self.hard
         record["soft"] = self.soft
         record["answer_part"] = self.answer_part
+        verdict = self.verdict
+        if verdict is not None and verdict.reasoning_follow is not None:
+            record["reasoning_follow"] = list(verdict.reasoning_follow)
+            record["reasoning_hard"] = verdict.reasoning_hard
+            record["reasoning_soft"] = verdict.reasoning_soft
         if self.grade is not None:
             record["correct"] = self.grade.correct
             record["extracted_answer"] = self.grade.extracted_answer
@@ -174,12 +190,15 @@ class Sample:
             reasoning = split_output(text, response.reasoning)[0]
         elif response.reasoning is not None:
             reasoning = response.reasoning
+        inside = record.get("reasoning_follow")
         verdict = Verdict(
             follow=tuple(bool(f) for f in follow),
             hard=bool(hard),
             soft=float(soft),
             answer_part=str(record.get("answer_part") or ""),
             reasoning=reasoning,
+            reasoning_follow=tuple(bool(f) for f in inside) if isinstance(inside, list)
+            and len(inside) == len(follow) else None,
         )
         correct = record.get("correct")
         grade = None

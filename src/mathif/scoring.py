@@ -18,8 +18,21 @@ from mathif.responses import Response
 from mathif.samples import Sample, Verdict
 from mathif.split import split_output
 
-__all__ = ["Response", "Sample", "Verdict", "follow_constraints", "grade_samples", "judge",
-           "judge_sample"]
+__all__ = ["REASONING_MEANINGFUL", "Response", "Sample", "Verdict", "follow_constraints",
+           "grade_samples", "judge", "judge_sample", "reasoning_text"]
+
+# The constraints whose check means something on a reasoning trace: properties the whole text
+# can have (its language, its letter case, its commas). The others are about the final
+# answer's length, layout or edges (word limits, bullets, sections, highlights, quotes, start
+# and end), or are met or broken just by quoting the instruction while reasoning about it
+# (keywords to include, forbidden words), which reasoning traces do all the time.
+REASONING_MEANINGFUL = frozenset({
+    "language:response_language",
+    "change_case:english_capital",
+    "change_case:english_lowercase",
+    "change_case:capital_word_frequency",
+    "punctuation:no_comma",
+})
 
 
 def follow_constraints(item: Item, answer_part: str) -> list[bool]:
@@ -33,26 +46,43 @@ def follow_constraints(item: Item, answer_part: str) -> list[bool]:
     return constraints.check_all(item.constraint_name, answer_part, item.constraint_args)
 
 
-def judge(item: Item, response: str | Response) -> Verdict | None:
-    """Instruction-following verdict for one response; ``None`` for a generation error."""
+def reasoning_text(response: Response) -> str:
+    """The reasoning a response holds: the text before the end of thinking, or all of it when
+    the reasoning never ended (a truncated output: the model never stopped thinking)."""
+    reasoning, answer = split_output(response.text, response.reasoning)
+    if response.reasoning is None and "</think>" not in response.text:
+        return answer
+    return reasoning
+
+
+def judge(item: Item, response: str | Response, *, scope: str = "answer") -> Verdict | None:
+    """Instruction-following verdict for one response; ``None`` for a generation error.
+
+    The verdict is always the benchmark's, on the answer part. ``scope`` ``"reasoning"`` or
+    ``"both"`` also checks the constraints on the reasoning (``reasoning_follow``).
+    """
     if isinstance(response, str):
         response = Response(response)
     if response.error is not None:
         return None
     reasoning, answer = split_output(response.text, response.reasoning)
     follow = follow_constraints(item, answer)
+    inside = None
+    if scope != "answer":
+        inside = tuple(follow_constraints(item, reasoning_text(response)))
     return Verdict(
         follow=tuple(follow),
         hard=all(follow),
         soft=sum(follow) / len(follow),
         answer_part=answer,
         reasoning=reasoning,
+        reasoning_follow=inside,
     )
 
 
-def judge_sample(sample: Sample) -> Sample:
+def judge_sample(sample: Sample, *, scope: str = "answer") -> Sample:
     """``sample`` with its verdict."""
-    return replace(sample, verdict=judge(sample.item, sample.response))
+    return replace(sample, verdict=judge(sample.item, sample.response, scope=scope))
 
 
 def grade_samples(

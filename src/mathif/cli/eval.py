@@ -32,6 +32,8 @@ from mathif.generation.engines import OPTIONS, BackendOptions, resolve_backend
 from mathif.generation.protocol import Sampling
 from mathif.metrics import error_message
 from mathif.options import option_fields
+from mathif.probes.settings import ProbeSettings
+from mathif.prompts import TEMPLATES
 from mathif.samples import Sample
 
 log = logging.getLogger("mathif")
@@ -54,7 +56,14 @@ def add_eval_command(sub: Any) -> None:
     add_data_filters(p)
     gen = p.add_argument_group("generation")
     add_options(gen, RunConfig, skip=("model", "backend"))
+    gen.add_argument("--template", dest="prompt_template", choices=TEMPLATES,
+                     default=argparse.SUPPRESS, help="the same as --prompt-template")
     add_options(gen, Sampling)
+    probes = p.add_argument_group(
+        "probes", "intervene in the reasoning (one probe per run; see README, \"Reproducing "
+        "the paper's analyses\"); several values of --force-continue or --think-budget run a "
+        "sweep: one run folder per value under --out, and --out/sweep.json")
+    add_options(probes, ProbeSettings)
     _add_backend_options(p)
     add_grading_options(p)
     p.add_argument("--json", action="store_true", help="print results.json, not a table")
@@ -98,8 +107,36 @@ def config_of(args: argparse.Namespace) -> RunConfig:
         sampling=Sampling(**values_of(args, Sampling)),
         grading=grading_of(args),
         options=backend_options_of(args, backend),
+        probe=ProbeSettings(**values_of(args, ProbeSettings)),
         **{**values_of(args, RunConfig), "backend": backend},
     )
+
+
+def cmd_sweep(args: argparse.Namespace, config: RunConfig) -> int:
+    """Several values of a probe: one run folder per value, and the curve."""
+    from mathif.cli.summary import format_sweep
+    from mathif.probes.sweep import evaluate_sweep
+    from mathif.run import UngradedAnswersError
+
+    try:
+        result = evaluate_sweep(config, out=args.out, data=args.data,
+                                selection=selection_of(args), progress=not args.quiet)
+    except UngradedAnswersError as exc:  # every folder is written: point at them, then fail
+        print(f"mathif: the sweep's folders and {args.out}/sweep.json are written",
+              file=sys.stderr)
+        raise exc
+    if args.json:
+        print(json.dumps(result.summary, indent=2))
+    else:
+        print(format_sweep(result.summary))
+        print(f"\nwrote {len(result.folders)} run folders and {args.out}/sweep.json")
+    failed = sum(1 for r in result.results for s in (*r.samples, *(r.control_samples or ()))
+                 if not s.scored)
+    if failed:
+        print(f"mathif: incomplete: {failed} transcript(s) failed and are not scored; run the "
+              "same command again to retry them (what succeeded is kept)", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -111,6 +148,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from mathif.hub import silence_libraries
 
         silence_libraries()  # transformers' "Loading weights" bar, the Hub's download bars
+    if config.probe.is_sweep:
+        return cmd_sweep(args, config)
     try:
         result = evaluate_config(config, out=args.out, data=args.data,
                                  selection=selection_of(args), progress=not args.quiet)

@@ -43,6 +43,10 @@ def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
                         help=f"bootstrap seed (default {DEFAULT_SEED})")
     parser.add_argument("--level", type=OPEN_UNIT.parse, default=DEFAULT_LEVEL,
                         help=f"interval level (default {DEFAULT_LEVEL})")
+    parser.add_argument("--length-bins", choices=("quantile", "equal-width"),
+                        default="quantile",
+                        help="bins of reasoning length: quantile (default, six bins of equal "
+                        "size, as the paper) or equal-width (six equal stretches of length)")
     parser.add_argument("--max-chars", type=NON_NEGATIVE_INT.parse, default=None, metavar="N",
                         help="shorten each reasoning/answer text in the HTML to N characters "
                         "(default 4000; 0 keeps them whole)")
@@ -56,7 +60,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     rep = report.build(args.runs, labels=args.label,
                        ci=CISettings(n_boot=args.n_boot, seed=args.seed, level=args.level),
-                       with_paper=not args.no_paper)
+                       with_paper=not args.no_paper, length_binning=args.length_bins)
     for comparison in rep.comparisons:
         warn = "warning: " if not comparison.complete else ""
         print(f"mathif: {warn}{comparison.describe()}", file=sys.stderr)

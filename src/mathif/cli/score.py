@@ -68,6 +68,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         workers=grading.workers,
         progress=not args.quiet,
         max_ungraded=None,  # checked below, once the results are written and shown
+        scope=grading.scope,
     )
     if args.out:
         write_run(args.out, result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mathif.results import Grading, Interval, Metrics, Rates, Truncation
 
 
@@ -99,10 +101,40 @@ def format_summary(metrics: Metrics) -> str:
             (q.wrong_not_followed, "wrong+not followed"),
         )
         lines.append("quadrants  " + "  ".join(f"{label} {_fmt(v)}" for v, label in labels))
+    scope = metrics.reasoning_scope
+    if scope is not None:
+        meaningful = scope.meaningful
+        lines.append("")
+        lines.append(
+            f"inside the reasoning: HAcc {_fmt(scope.overall.hacc)}  SAcc "
+            f"{_fmt(scope.overall.sacc)}  meaningful constraints' pass rate "
+            f"{_fmt(meaningful.pass_rate if meaningful else None)}"
+            f" (n={meaningful.n if meaningful else 0})")
     lines.append("")
     lines.append("pass rate by constraint type:")
     width = max((len(k) for k in metrics.by_constraint), default=0)
     for name, rate in metrics.by_constraint.items():
         lines.append(f"  {name.ljust(width)}  {_fmt(rate.pass_rate).rjust(6)}  "
                      f"(n={rate.n})")
+    return "\n".join(lines)
+
+
+def format_sweep(summary: dict[str, Any]) -> str:
+    """The curve of a sweep (``sweep.json``): one line per value."""
+    rows = [["value", "items", "HAcc", "SAcc", "Correct", "single", "double", "triple",
+             "reasoning"]]
+    for point in summary.get("points", []):
+        overall = point["overall"]
+        by_count = point.get("by_count", {})
+        length = point.get("reasoning_length") or {}
+        rows.append([str(point["value"]), str(point["n_items"]), _fmt(overall.get("hacc")),
+                     _fmt(overall.get("sacc")), _fmt(overall.get("correct")),
+                     *(_fmt((by_count.get(c) or {}).get("hacc"))
+                       for c in ("single", "double", "triple")),
+                     _fmt(length.get("mean"))])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [f"{summary.get('kind', '')} sweep (single/double/triple: HAcc; reasoning: mean "
+             "length)", ""]
+    for r in rows:
+        lines.append("  ".join(c.rjust(widths[i]) for i, c in enumerate(r)))
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mathif.generation.protocol import BackendError, Message, Request
-from mathif.prompts import build_prompt
+from mathif.prompts import build_prompt, system_text
 
 if TYPE_CHECKING:
     from mathif.data import Item
@@ -26,11 +26,17 @@ def build_messages(
     constraints: bool = True,
     system_prompt: str | None = None,
 ) -> tuple[Message, ...]:
-    """The chat for ``item``: an optional system message, then the benchmark's user message."""
+    """The chat for ``item``: an optional system message, then the benchmark's user message.
+
+    The ``system`` template puts the constraints in the system message (after
+    ``system_prompt`` when there is one, separated by a blank line).
+    """
     user = Message("user", build_prompt(item, template=template, constraints=constraints))
-    if system_prompt is None:
+    placed = system_text(item, template=template, constraints=constraints)
+    system = "\n\n".join(p for p in (system_prompt, placed) if p is not None) or None
+    if system is None and system_prompt is None:
         return (user,)
-    return (Message("system", system_prompt), user)
+    return (Message("system", system if system is not None else ""), user)
 
 
 def template_sha256(tokenizer: Any) -> str | None:
@@ -51,6 +57,12 @@ def _render_text(tokenizer: Any, messages: Sequence[Mapping[str, str]],
     if not isinstance(text, str):
         raise BackendError(f"apply_chat_template returned {type(text).__name__}, not text")
     return text
+
+
+def render_text(tokenizer: Any, messages: Sequence[Mapping[str, str]],
+                template_kwargs: Mapping[str, Any] | None = None) -> str:
+    """One chat rendered for generation, as text (for servers that take a prompt text)."""
+    return _render_text(tokenizer, messages, template_kwargs)
 
 
 def render_many(

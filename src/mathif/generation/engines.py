@@ -135,6 +135,13 @@ class OpenAIOptions(BackendOptions):
     extra_body: Mapping[str, Any] | None = option(
         help="extra request fields, e.g. '{\"top_k\": 20}' (null removes one)",
         kind=JSON_OBJECT, metavar="JSON", output=True)
+    continuation: str | None = option(
+        help="how the probes continue an assistant turn: completions (default: the "
+        "/completions endpoint, chat template applied here) or chat (vLLM's "
+        "continue_final_message)", choices=("completions", "chat"), metavar="MODE")
+    tokenizer: str | None = option(
+        help="probes: the tokenizer (name or path) whose chat template renders the prompt "
+        "here (default: --model)", metavar="NAME_OR_PATH")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from mathif.generation.chat import render_requests, template_sha256
+from mathif.generation.continuation import (
+    check_marker,
+    continued_ids,
+    cut_tokens,
+    exact_ids,
+    stop_token_count,
+)
 from mathif.generation.protocol import (
     BackendError,
     Completion,
@@ -81,6 +88,30 @@ class SeededSampler:
         out = torch.full_like(scores, float("-inf"))
         out.scatter_(-1, chosen.unsqueeze(-1), 0.0)
         return out
+
+
+class StopOnStrings:
+    """A stopping criterion: a row is done once the tail of its new text holds a stop string.
+
+    Only the last few tokens of each row are decoded at each step (a stop string is short),
+    so the cost does not grow with the length of the generation.
+    """
+
+    def __init__(self, tokenizer: Any, start: int, stops: Sequence[str]) -> None:
+        self.tokenizer = tokenizer
+        self.start = start
+        self.stops = [s for s in stops if s]
+        self.window = max((len(s) for s in self.stops), default=0) + 4
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = []
+        begin = max(self.start, input_ids.shape[1] - self.window)
+        for row in input_ids[:, begin:].tolist():
+            tail = str(self.tokenizer.decode(row, skip_special_tokens=True))
+            done.append(any(s in tail for s in self.stops))
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 class HFBackend:
@@ -157,19 +188,34 @@ class HFBackend:
             if isinstance(ids, Exception):
                 on_complete(Completion.failed(request, f"chat template: {ids}"))
             else:
-                encoded.append((request, ids))
+                encoded.append((request, continued_ids(self.tokenizer, ids, request)))
         # Longest first: similar lengths share a batch (little padding) and an out-of-memory
         # error shows at once rather than hours in.
         encoded.sort(key=lambda pair: -len(pair[1]))
-        groups: dict[Sampling, list[tuple[Request, list[int]]]] = {}
+        groups: dict[tuple[Any, ...], list[tuple[Request, list[int]]]] = {}
         for request, ids in encoded:
-            groups.setdefault(request.sampling, []).append((request, ids))
-        for sampling, pairs in groups.items():
+            s = request.sampling
+            # A probe's phases have each their own token limit (what is left of the whole
+            # transcript's): they share a batch, and each row is cut to its own limit.
+            limit = None if request.prefix or request.stop else s.max_tokens
+            key = (s.temperature, s.top_p, limit, request.stop)
+            groups.setdefault(key, []).append((request, ids))
+        for pairs in groups.values():
+            sampling = pairs[0][0].sampling
             for start in range(0, len(pairs), self.batch_size):
-                self._batch(pairs[start:start + self.batch_size], sampling, on_complete)
+                self._batch(pairs[start:start + self.batch_size], sampling, on_complete,
+                            pairs[0][0].stop)
+
+    # The continuation primitive (ContinuingBackend): probes only.
+
+    def check_continuation(self, marker: str, request: Request) -> None:
+        check_marker(self.tokenizer, marker, self.model_name)
+
+    def decode(self, ids: Sequence[int]) -> str | None:
+        return str(self.tokenizer.decode(list(ids), skip_special_tokens=True))
 
     def _batch(self, pairs: list[tuple[Request, list[int]]], sampling: Sampling,
-               on_complete: OnComplete) -> None:
+               on_complete: OnComplete, stop: tuple[str, ...] = ()) -> None:
         import random
 
         from transformers import GenerationConfig, LogitsProcessorList
@@ -188,11 +234,17 @@ class HFBackend:
             gen.manual_seed(seed)
             generators.append(gen)
         config = GenerationConfig(
-            max_new_tokens=sampling.max_tokens,
+            max_new_tokens=max(request.sampling.max_tokens for request, _ in pairs),
             do_sample=False,
             eos_token_id=self.eos_ids,
             pad_token_id=self.pad_id,
         )
+        extra: dict[str, Any] = {}
+        if stop:
+            from transformers import StoppingCriteriaList
+
+            extra["stopping_criteria"] = StoppingCriteriaList(
+                [StopOnStrings(self.tokenizer, width, stop)])
         started = time.perf_counter()
         try:
             with torch.inference_mode():
@@ -201,6 +253,7 @@ class HFBackend:
                     attention_mask=mask.to(self.device),
                     generation_config=config,
                     logits_processor=LogitsProcessorList([SeededSampler(generators, sampling)]),
+                    **extra,
                 )
         except torch.cuda.OutOfMemoryError as exc:
             raise BackendError(f"out of GPU memory in a batch of {len(pairs)}: lower "
@@ -214,10 +267,14 @@ class HFBackend:
         elapsed = time.perf_counter() - started
         new = output[:, width:].tolist()
         eos = set(self.eos_ids)
-        for (request, ids), tokens in zip(pairs, new, strict=True):
+        for (request, ids), row in zip(pairs, new, strict=True):
+            tokens = row[: request.sampling.max_tokens]
             end = next((i for i, t in enumerate(tokens) if t in eos), None)
             kept = tokens if end is None else tokens[: end + 1]
             finish = "stop" if end is not None else "length"
+            if request.stop or request.prefix:
+                on_complete(self._continued(request, ids, kept, finish, elapsed))
+                continue
             text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
             on_complete(Completion(
                 key=request.key,
@@ -230,6 +287,25 @@ class HFBackend:
                 latency_s=elapsed,
                 seed=request.seed,
             ))
+
+    def _continued(self, request: Request, ids: list[int], kept: list[int], finish: str,
+                   elapsed: float) -> Completion:
+        """A continued request's completion: cut after its first stop string (a batch runs
+        on until every row stops), with its ids when they spell its text exactly."""
+        if request.stop:
+            kept, text, stop = cut_tokens(self.tokenizer, kept, request.stop)
+        else:
+            text, stop = str(self.tokenizer.decode(kept, skip_special_tokens=True)), None
+        if stop is not None:
+            finish = "stop"
+        exact = exact_ids(self.tokenizer, kept, text)
+        return Completion(
+            key=request.key, sample=request.sample, phase=request.phase, text=text,
+            finish_reason=finish, prompt_tokens=len(ids), completion_tokens=len(kept),
+            latency_s=elapsed, seed=request.seed, token_ids=exact, stop_reason=stop,
+            stop_tokens=stop_token_count(self.tokenizer, exact, stop) if exact and stop
+            else None,
+        )
 
     def close(self) -> None:
         self.model = None

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mathif import jsonl
+from mathif.generation.chat import template_sha256
 from mathif.generation.protocol import (
     BackendError,
     Completion,
@@ -292,6 +293,8 @@ class OpenAIBackend:
         rng_seed: int | None = None,
         transport: Any = None,
         max_reply_bytes: int = MAX_REPLY_BYTES,
+        continuation: str = "completions",
+        tokenizer: str | None = None,
     ) -> None:
         try:
             import httpx  # noqa: F401
@@ -318,6 +321,13 @@ class OpenAIBackend:
         self.transport = transport
         self.max_reply_bytes = max_reply_bytes
         self._turn = 0
+        # The probes' continuation (mathif.generation.openai_continue): how, and with which
+        # tokenizer the chat is rendered here.
+        self.continuation = continuation
+        self.tokenizer_name = tokenizer
+        self.local_tokenizer: Any = None
+        self.rendered_prompts: dict[Any, str] = {}
+        self.chat_opening = ""  # chat mode: what the generation prompt adds after the header
 
     def describe(self) -> dict[str, Any]:
         import httpx
@@ -328,7 +338,9 @@ class OpenAIBackend:
             "base_urls": [e.url.removesuffix("/chat/completions") for e in self.endpoints],
             "concurrency": self.concurrency,
             "max_retries": self.retry.max_retries,
-            "chat_template_sha256": None,  # the server renders the template: unknown here
+            # The server renders the template (unknown here), unless the probes render it here.
+            "chat_template_sha256": template_sha256(self.local_tokenizer)
+            if self.local_tokenizer is not None else None,
         }
 
     def body(self, request: Request) -> dict[str, Any]:
@@ -491,7 +503,8 @@ class OpenAIBackend:
         """
         import httpx
 
-        body = self.body(request)
+        continued = bool(request.prefix or request.stop)
+        body = self.body(request) if not continued else self._continuing().body(request)
         error = "no attempt made"
         latency = 0.0
         for attempt in range(self.retry.max_retries + 1):
@@ -500,9 +513,10 @@ class OpenAIBackend:
             refused = False
             endpoint.inflight += 1
             started = time.perf_counter()
+            url = endpoint.url if not continued else self._continuing().url(endpoint.url)
             try:
                 got = await _within(self.request_timeout,
-                                    self._attempt(client, endpoint.url, body))
+                                    self._attempt(client, url, body))
             except asyncio.TimeoutError:
                 error = (f"no complete reply within {self.request_timeout:g}s "
                          "(--request-timeout: the deadline of one attempt)")
@@ -546,6 +560,10 @@ class OpenAIBackend:
                  started: float) -> Completion | tuple[str, float | None]:
         """A finished attempt: a completion (success or a final error), else what to retry."""
         status = got.status
+        if status == 200 and (request.prefix or request.stop):
+            outcome: Completion | tuple[str, float | None] = self._continuing().outcome(
+                request, got.body, attempt, started)
+            return outcome
         if status == 200:
             try:
                 data, replaced = jsonl.parse(got.body)
@@ -571,6 +589,19 @@ class OpenAIBackend:
             return Completion.failed(request, error, latency_s=time.perf_counter() - started,
                                      attempts=attempt + 1)
         return error, parse_retry_after(got.retry_after)
+
+    # The continuation primitive (ContinuingBackend): probes only, in openai_continue.
+
+    def _continuing(self) -> Any:
+        from mathif.generation.openai_continue import Continuing
+
+        return Continuing(self)
+
+    def check_continuation(self, marker: str, request: Request) -> None:
+        self._continuing().check(marker, request)
+
+    def decode(self, ids: Sequence[int]) -> str | None:
+        return None  # servers return text, not token ids
 
     def close(self) -> None:
         pass

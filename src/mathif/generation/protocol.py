@@ -63,12 +63,30 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A stretch of an assistant turn that is already written (see :attr:`Request.prefix`).
+
+    ``ids`` are its token ids when they are known exactly (a local engine generated them);
+    ``None`` means "tokenise ``text``" (inserted text, or text from a server).
+    """
+
+    text: str
+    ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Request:
     """One generation to do: the sample ``sample`` of item ``key`` in run phase ``phase``.
 
     ``phase`` is ``"main"`` (the prompt with constraints) or ``"control"`` (the same question
-    without them). ``seed`` is the per-(item, sample) seed from :func:`derive_seed`, or
+    without them); backends copy it into the completion as it is (the probe driver uses it to
+    route continuations). ``seed`` is the per-(item, sample) seed from :func:`derive_seed`, or
     ``None`` for unseeded sampling.
+
+    The continuation primitive (:class:`ContinuingBackend` only; the plain benchmark leaves
+    both empty): ``prefix`` is assistant text already written, which the model continues
+    (the prompt is the chat rendered for generation followed by the pieces, no end-of-turn in
+    between); ``stop`` are strings that end the generation, kept at the end of the text.
     """
 
     key: str
@@ -77,6 +95,8 @@ class Request:
     sampling: Sampling = field(default_factory=Sampling)
     seed: int | None = None
     phase: str = "main"
+    prefix: tuple[Piece, ...] = ()
+    stop: tuple[str, ...] = ()
 
     @property
     def id(self) -> tuple[str, str, int]:
@@ -116,6 +136,16 @@ class Completion:
     attempts: int = 1
     null_content: bool = False
     replaced_surrogates: int = 0
+    # Continuations and probes only (absent from the records of the plain benchmark):
+    # ``token_ids`` the generated ids when exactly known, ``stop_reason`` the stop string
+    # that ended the text (which ends with it), ``stop_tokens`` how many trailing ids spell
+    # it, ``reasoning_tokens`` generated tokens up to the end of the reasoning, ``phases``
+    # one record per generation step of a probe (see :mod:`mathif.probes`).
+    token_ids: tuple[int, ...] | None = None
+    stop_reason: str | None = None
+    stop_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    phases: tuple[dict[str, Any], ...] = ()
 
     @property
     def id(self) -> tuple[str, str, int]:
@@ -152,7 +182,18 @@ class Completion:
             "error": self.error,
             "null_content": self.null_content,
             "replaced_surrogates": self.replaced_surrogates,
+            **self._probe_fields(),
         }
+
+    def _probe_fields(self) -> dict[str, Any]:
+        """The fields of a probe's transcript (none for the plain benchmark, whose records
+        stay as they were). Token ids are not stored here: the step log keeps them."""
+        out: dict[str, Any] = {}
+        if self.reasoning_tokens is not None:
+            out["reasoning_tokens"] = self.reasoning_tokens
+        if self.phases:
+            out["phases"] = [dict(p) for p in self.phases]
+        return out
 
     @classmethod
     def from_record(cls, record: Any, *, file: str, line: int, replaced: int = 0) -> Completion:
@@ -197,6 +238,9 @@ class Completion:
             attempts=as_int(record.get("attempts")) or 1,
             null_content=record.get("null_content") is True,
             replaced_surrogates=max(0, as_int(record.get("replaced_surrogates")) or 0) + replaced,
+            reasoning_tokens=as_int(record.get("reasoning_tokens")),
+            phases=tuple(p for p in record.get("phases") or () if isinstance(p, dict))
+            if isinstance(record.get("phases"), list) else (),
         )
 
 
@@ -222,6 +266,22 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class ContinuingBackend(Backend, Protocol):
+    """A backend that honours :attr:`Request.prefix` and :attr:`Request.stop`: the probes
+    (:mod:`mathif.probes`) run on these only.
+
+    ``check_continuation`` raises :class:`BackendError` when this model or server cannot
+    continue an assistant turn at ``marker`` (a model without think tags, a server without
+    continuation); ``request`` is the run's first request, for a preflight. ``decode`` turns
+    token ids into text, or returns ``None`` when the backend has no token ids.
+    """
+
+    def check_continuation(self, marker: str, request: Request) -> None: ...
+
+    def decode(self, ids: Sequence[int]) -> str | None: ...
+
+
 def derive_seed(seed: int | None, key: str, sample: int) -> int | None:
     """The seed of sample ``sample`` of item ``key`` in a run seeded with ``seed``.
 
@@ -232,6 +292,18 @@ def derive_seed(seed: int | None, key: str, sample: int) -> int | None:
     if seed is None:
         return None
     digest = hashlib.sha256(f"mathif\0{seed}\0{key}\0{sample}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & 0x7FFFFFFF
+
+
+def step_seed(seed: int | None, key: str, sample: int, step: int) -> int | None:
+    """The seed of generation step ``step`` of a multi-phase transcript.
+
+    Step 0 has the sample's own seed (:func:`derive_seed`), so a probe's first phase is what
+    the plain benchmark would generate up to its first stop; each later step draws afresh.
+    """
+    if seed is None or step == 0:
+        return derive_seed(seed, key, sample)
+    digest = hashlib.sha256(f"mathif-step\0{seed}\0{key}\0{sample}\0{step}".encode()).digest()
     return int.from_bytes(digest[:8], "big") & 0x7FFFFFFF
 
 

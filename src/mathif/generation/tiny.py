@@ -72,10 +72,16 @@ def build_tiny_model(
     heads: int = 2,
     head_dim: int = 32,
     seed: int = 0,
+    think_bias: float = 0.0,
 ) -> Path:
     """Write a random-weight Llama-architecture chat model and its tokenizer to ``path``.
 
     ``head_dim`` defaults to 32 because vLLM's CPU attention kernels need at least that.
+    ``think_bias`` > 0 makes the model end its reasoning often, whatever the prompt (tests of
+    the probes, which need ``</think>``): every input embedding gets a shared component along
+    one direction, which the residual stream carries to the last layer, and the output row of
+    ``</think>`` points along it with length ``think_bias`` (1.7: about 5 ``</think>`` per
+    hundred tokens).
     The result loads with ``AutoModelForCausalLM``/``AutoTokenizer``, vLLM and
     ``transformers serve``; building it takes about a second.
     """
@@ -123,6 +129,8 @@ def build_tiny_model(
         # An untied, larger output layer gives peaked but varied random logits: outputs
         # that change with the seed and contain every kind of token, think tags included.
         model.lm_head.weight.normal_(0.0, 0.5)
+        if think_bias:
+            _favour_think_end(model, tokenizer, think_bias)
     # Sampling by default, as real chat models ship it: servers that start from the model's
     # generation config (``transformers serve``) then honour temperature, top_p and seed.
     model.generation_config = GenerationConfig(
@@ -131,6 +139,19 @@ def build_tiny_model(
     )
     model.float().save_pretrained(out)
     return out
+
+
+def _favour_think_end(model, tokenizer, scale: float) -> None:  # type: ignore[no-untyped-def]
+    """A shared embedding component along ``u`` and the ``</think>`` output row ``scale * u``
+    (see :func:`build_tiny_model`)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(1)
+    u = torch.randn(model.config.hidden_size, generator=generator)
+    u /= u.norm()
+    model.model.embed_tokens.weight += 0.3 * u
+    row = tokenizer.convert_tokens_to_ids(THINK_TOKENS[1])
+    model.lm_head.weight[row] = scale * u
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,12 @@ from typing import Any
 
 from mathif.generation import vllm_engine
 from mathif.generation.chat import render_requests, template_sha256
+from mathif.generation.continuation import (
+    check_marker,
+    continued_ids,
+    exact_ids,
+    stop_token_count,
+)
 from mathif.generation.protocol import BackendError, Completion, OnComplete, Request
 
 ENGINE_OPTIONS = (
@@ -154,6 +160,7 @@ class VLLMBackend:
         self.options.update(engine_args or {})
         self.llm: Any = None
         self._template_sha: str | None = None
+        self._prompts: dict[Any, list[int] | Exception] = {}  # probes: each chat rendered once
         if data_parallel_size == 1:
             self.llm = make_llm(model, self.options)
             self._template_sha = template_sha256(self.llm.get_tokenizer())
@@ -178,6 +185,11 @@ class VLLMBackend:
         }
 
     def generate(self, requests: Sequence[Request], on_complete: OnComplete) -> None:
+        if any(r.prefix or r.stop for r in requests):  # a probe's phase: see below
+            self._require_one_engine()
+            generate_continuations(self.llm, requests, on_complete, self.chat_template_kwargs,
+                                   self._prompts)
+            return
         if self.llm is not None:
             run_engine(self.llm, requests, on_complete, self.chat_template_kwargs)
             return
@@ -188,6 +200,38 @@ class VLLMBackend:
         llm, self.llm = self.llm, None
         if llm is not None:
             shutdown(llm)
+
+    # The continuation primitive (ContinuingBackend): probes only.
+
+    @classmethod
+    def from_engine(cls, llm: Any, model: str,
+                    chat_template_kwargs: dict[str, Any] | None = None) -> VLLMBackend:
+        """A backend over an ``LLM`` built elsewhere (benchmarks, notebooks): it is not shut
+        down by :meth:`close`'s caller unless they close it."""
+        backend = cls.__new__(cls)
+        backend.model_name = model
+        backend.data_parallel_size = 1
+        backend.chat_template_kwargs = dict(chat_template_kwargs or {})
+        backend.options = {}
+        backend.llm = llm
+        backend._template_sha = template_sha256(llm.get_tokenizer())
+        backend._prompts = {}
+        return backend
+
+    def _require_one_engine(self) -> None:
+        if self.llm is None:
+            raise BackendError(
+                "the probes run on one vLLM engine (--data-parallel-size 1): each phase "
+                "continues from the last, which separate engine processes would restart for; "
+                "use --tensor-parallel-size, or serve replicas and use the openai backend")
+
+    def check_continuation(self, marker: str, request: Request) -> None:
+        self._require_one_engine()
+        check_marker(self.llm.get_tokenizer(), marker, self.model_name)
+
+    def decode(self, ids: Sequence[int]) -> str | None:
+        self._require_one_engine()
+        return str(self.llm.get_tokenizer().decode(list(ids), skip_special_tokens=True))
 
 
 def _gpu_groups(ranks: int, per_rank: int) -> list[str | None]:
@@ -298,3 +342,101 @@ def run_data_parallel(
                     proc.kill()
     if failure is not None:
         raise BackendError(failure)
+
+
+# --- continuation (probes) ------------------------------------------------------------------
+# Kept apart from the plain path above: a phase of a probe is one public ``LLM.generate`` call
+# over token ids (the rendered chat, then the assistant text already written), so prefix
+# caching reuses the earlier phases' computation.
+
+
+def continuation_params(request: Request) -> Any:
+    """Sampling parameters of a continued request: the stop strings end it and stay in the
+    text (the probe sees where the reasoning ended)."""
+    from vllm import SamplingParams
+
+    s = request.sampling
+    return SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p,
+                          max_tokens=s.max_tokens, seed=request.seed,
+                          skip_special_tokens=True, stop=list(request.stop) or None,
+                          include_stop_str_in_output=True)
+
+
+def continued_completion(tokenizer: Any, request: Request, output: Any,
+                         latency_s: float) -> Completion:
+    """The completion of one continued request, with its token ids when they spell its text
+    exactly, and the stop string that ended it.
+
+    Without a stop string the ids are what the model generated, and the text is their
+    decoding: vLLM's incremental detokenizer can differ from it at the cut (a character whose
+    bytes are split over tokens), and the next phase must continue from the very tokens.
+    """
+    base = completion_of(request, output, latency_s)
+    if not base.ok:
+        return base
+    out = output.outputs[0]
+    text = base.text
+    stop = out.stop_reason if isinstance(out.stop_reason, str) else None
+    if stop is not None and not text.endswith(stop):
+        stop = None  # cannot happen with include_stop_str_in_output; never guess
+    ids = exact_ids(tokenizer, out.token_ids, text)
+    if ids is None and stop is None:
+        ids = tuple(int(i) for i in out.token_ids)
+        text = str(tokenizer.decode(list(ids), skip_special_tokens=True))
+    stop_tokens = stop_token_count(tokenizer, ids, stop) if ids and stop else None
+    return Completion(
+        key=base.key, sample=base.sample, phase=base.phase, text=text,
+        finish_reason=base.finish_reason, prompt_tokens=base.prompt_tokens,
+        completion_tokens=base.completion_tokens, latency_s=latency_s, seed=base.seed,
+        token_ids=ids, stop_reason=stop, stop_tokens=stop_tokens,
+    )
+
+
+def _max_model_len(llm: Any) -> int | None:
+    config = getattr(getattr(llm, "llm_engine", None), "model_config", None)
+    value = getattr(config, "max_model_len", None)
+    return value if isinstance(value, int) else None
+
+
+def generate_continuations(
+    llm: Any,
+    requests: Sequence[Request],
+    emit: OnComplete,
+    chat_template_kwargs: dict[str, Any] | None = None,
+    cache: dict[Any, list[int] | Exception] | None = None,
+) -> None:
+    """Every request of one phase in one ``LLM.generate`` call over token ids.
+
+    ``cache`` keeps each chat's rendered ids between the phases of a run.
+    """
+    tokenizer = llm.get_tokenizer()
+    cache = {} if cache is None else cache
+    missing = [r for r in requests if r.messages not in cache]
+    if missing:
+        cache.update(render_requests(tokenizer, missing, chat_template_kwargs))
+    rendered = cache
+    limit = _max_model_len(llm)
+    prompts: list[dict[str, Any]] = []
+    params: list[Any] = []
+    live: list[Request] = []
+    for request in requests:
+        ids = rendered[request.messages]
+        if isinstance(ids, Exception):
+            emit(Completion.failed(request, f"{type(ids).__name__}: {ids}"))
+            continue
+        full = continued_ids(tokenizer, ids, request)
+        if limit is not None and len(full) >= limit:
+            # One over-long prompt would fail the whole call: fail it alone.
+            emit(Completion.failed(request, f"the prompt and the text so far take {len(full)} "
+                                   f"tokens, more than the engine's --max-model-len {limit}"))
+            continue
+        prompts.append({"prompt_token_ids": full})
+        params.append(continuation_params(request))
+        live.append(request)
+    if not live:
+        return
+    started = time.perf_counter()
+    outputs = llm.generate(prompts, params, use_tqdm=False)
+    latency = time.perf_counter() - started
+    for request, output in zip(live, outputs, strict=True):
+        emit(continued_completion(tokenizer, request, output, latency))

@@ -20,7 +20,7 @@ from mathif.report import exports
 from mathif.report import html as html_page
 from mathif.report import markdown as markdown_text
 from mathif.report.compare import Comparison, compare_all
-from mathif.report.runs import Run, load_run, load_runs
+from mathif.report.runs import Run, load_run, load_runs, sweep_members
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,29 @@ def build(
     labels: Sequence[str] | None = None,
     ci: CISettings | None = None,
     with_paper: bool = True,
+    length_binning: str = "quantile",
 ) -> Report:
-    """Load run folders, recompute their metrics and compare each with the first."""
+    """Load run folders, recompute their metrics and compare each with the first.
+
+    A sweep folder (``sweep.json``, written by ``mathif eval --force-continue 0,2,4``) stands
+    for its runs, in value order. ``length_binning``: the bins of reasoning length
+    (``quantile``, as the paper, or ``equal-width``).
+    """
     if not paths:
         raise ValueError("give at least one run folder")
-    runs = load_runs([os.fspath(p) for p in paths], labels=list(labels or []), ci=ci)
+    given = list(labels or [])
+    folders: list[str] = []
+    names: list[str] = []
+    suffixes: list[str | None] = []
+    for index, path in enumerate(paths):
+        name = given[index] if index < len(given) else ""
+        members: list[tuple[Path, str | None]] = list(sweep_members(path) or [])
+        for folder, suffix in members or [(Path(path), None)]:
+            folders.append(os.fspath(folder))
+            names.append(name)
+            suffixes.append(suffix)
+    runs = load_runs(folders, labels=[n or None for n in names], ci=ci, suffixes=suffixes,
+                     length_binning=length_binning)
     return Report(tuple(runs), tuple(compare_all(runs, ci)), with_paper)
 
 

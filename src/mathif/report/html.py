@@ -305,7 +305,7 @@ def _bin_edges(run: Run) -> tuple[str, tuple[tuple[float, float], ...]]:
 
 
 def _reasoning_chart(runs: Sequence[Run]) -> list[str]:
-    """HAcc by reasoning-length bin. Bins are quantiles of each run's own lengths: runs whose
+    """HAcc by reasoning-length bin. Bins come from each run's own lengths: runs whose
     bin edges (or length units) differ get one axis each, labelled with their own ranges,
     rather than a shared Q1-Q6 axis that would put different lengths side by side."""
     binned = [(k, r) for k, r in enumerate(runs) if r.metrics.by_reasoning_length]
@@ -321,15 +321,15 @@ def _reasoning_chart(runs: Sequence[Run]) -> list[str]:
                                             for b in r.metrics.by_reasoning_length]), colour=k)
                   for k, r in group]
         unit = LENGTH_UNIT_NAMES.get(first.metrics.lengths.unit, first.metrics.lengths.unit)
-        title = "HAcc by reasoning length (quantile bins)" + (
+        title = f"HAcc by reasoning length ({first.metrics.length_binning} bins)" + (
             "" if shared else f": {first.label}")
         svgs.append(svg.line_chart(
             title, [f"Q{i + 1}" for i in range(len(bins))], series,
             x_sublabels=[f"{b.min:g}–{b.max:g}" for b in bins],
             x_title=f"reasoning length ({unit}), shortest to longest"))
     note = ("Each bin's range is under its label." if shared else
-            "The runs' bins have different edges (quantiles of each run's own lengths, or "
-            "other length units), so each run has its own axis.")
+            "The runs' bins have different edges (bins of each run's own lengths, or other "
+            "length units), so each run has its own axis.")
     return [_figure("reasoning", "".join(svgs), note)]
 
 
@@ -553,11 +553,13 @@ def item_table(runs: Sequence[Run], *, max_chars: int | None = DEFAULT_MAX_CHARS
 def render(runs: Sequence[Run], comparisons: Sequence[Comparison], *, with_paper: bool = True,
            max_chars: int | None = DEFAULT_MAX_CHARS, title: str = "MathIF report") -> str:
     """The whole report as one HTML document."""
-    tables = all_tables(runs, comparisons, with_paper=with_paper)
+    from mathif.report.probes import probe_charts, probe_tables
+
+    tables = [*all_tables(runs, comparisons, with_paper=with_paper), *probe_tables(runs)]
     first = {"runs", "summary", "paired", "samples"}
     head_tables = "".join(_table_html(t) for t in tables if t.key in first)
     rest_tables = "".join(_table_html(t) for t in tables if t.key not in first)
-    figures = "".join(charts(runs, with_paper=with_paper))
+    figures = "".join([*charts(runs, with_paper=with_paper), *probe_charts(runs)])
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',

@@ -62,6 +62,8 @@ def render(runs: Sequence[Run], comparisons: Sequence[Comparison],
         "SAcc: mean share of constraints followed; both in percent, micro-averaged over items. "
         "Rows in italics are the paper's published numbers (one unseeded sample per item).",
     ]
-    for table in all_tables(runs, comparisons, with_paper=with_paper):
+    from mathif.report.probes import probe_tables
+
+    for table in [*all_tables(runs, comparisons, with_paper=with_paper), *probe_tables(runs)]:
         parts += ["", render_table(table)]
     return "\n".join(parts) + "\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,12 @@ def load_run(
     *,
     label: str | None = None,
     ci: CISettings | None = None,
+    length_binning: str = "quantile",
 ) -> Run:
-    """Read a run folder (or a ``samples.jsonl`` file) and recompute its metrics."""
+    """Read a run folder (or a ``samples.jsonl`` file) and recompute its metrics.
+
+    ``length_binning``: the bins of reasoning length (``quantile`` or ``equal-width``).
+    """
     ci = CISettings() if ci is None else ci
     given = Path(path)
     folder = given.parent if given.is_file() else given
@@ -166,7 +170,7 @@ def load_run(
                 break
     if not samples:
         raise InputError("no samples of the main run", file=str(samples_path))
-    metrics = aggregate(samples, control, ci=ci)
+    metrics = aggregate(samples, control, ci=ci, length_binning=length_binning)
     unit, lengths = sample_lengths(samples)
     return Run(
         label=name,
@@ -182,13 +186,50 @@ def load_run(
     )
 
 
+def sweep_members(path: str | os.PathLike[str]) -> list[tuple[Path, str]] | None:
+    """The run folders of a sweep folder (one with ``sweep.json``) and each value's label,
+    in value order; ``None`` for any other path."""
+    from mathif.probes.analysis import SWEEP_FILE, SWEEP_FORMAT, value_label
+
+    file = Path(path) / SWEEP_FILE
+    if not file.is_file():
+        return None
+    try:
+        summary = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"unreadable sweep summary: {exc}", file=str(file)) from None
+    points = summary.get("points") if isinstance(summary, dict) else None
+    if summary.get("format") != SWEEP_FORMAT or not isinstance(points, list):
+        raise InputError(f"not a mathif sweep summary ({SWEEP_FORMAT})", file=str(file))
+    out = []
+    for point in points:
+        run, value = (point.get("run"), point.get("value")) if isinstance(point, dict) \
+            else (None, None)
+        if not isinstance(run, str) or Path(run).name != run or run in ("", ".", ".."):
+            raise InputError("a point's run must be a folder name inside the sweep",
+                             file=str(file), field="points[].run")
+        kind = str(summary.get("kind", ""))
+        out.append((Path(path) / run, value_label(kind, value if isinstance(value, int)
+                                                  else None)))
+    return out
+
+
 def load_runs(
-    paths: list[str], *, labels: list[str] | None = None, ci: CISettings | None = None
+    paths: list[str], *, labels: Sequence[str | None] | None = None,
+    ci: CISettings | None = None, suffixes: list[str | None] | None = None,
+    length_binning: str = "quantile",
 ) -> list[Run]:
-    """Load several runs; labels are made unique so tables and charts can tell them apart."""
-    labels = labels or []
-    runs = [load_run(p, label=labels[i] if i < len(labels) else None, ci=ci)
+    """Load several runs; labels are made unique so tables and charts can tell them apart.
+
+    ``suffixes`` are appended to the labels (a sweep's values: ``"K=4"``).
+    """
+    labels = list(labels or [])
+    runs = [load_run(p, label=labels[i] if i < len(labels) else None, ci=ci,
+                     length_binning=length_binning)
             for i, p in enumerate(paths)]
+    for run, suffix in zip(runs, suffixes or [], strict=False):
+        if suffix:
+            run.label = f"{run.label} · {suffix}"
     seen: dict[str, int] = {}
     for run in runs:
         count = seen.get(run.label, 0)

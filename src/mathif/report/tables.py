@@ -334,13 +334,16 @@ def reasoning_table(run: Run) -> Table | None:
     if not bins:
         return None
     unit = run.metrics.lengths.unit
+    how = ("six quantile bins of reasoning length, as in the paper (Fig. 6)"
+           if run.metrics.length_binning == "quantile"
+           else "six equal-width bins of reasoning length (a bin may be empty)")
     table = Table(f"reasoning_{run.label}", f"HAcc by reasoning length: {run.label}",
                   ["Bin", f"Reasoning length ({unit})", "Samples", "HAcc", "SAcc", "Correct"],
-                  note=f"Six quantile bins of reasoning length, as in the paper; length unit: "
+                  note=f"{how[0].upper()}{how[1:]}; length unit: "
                   f"{LENGTH_UNIT_NAMES.get(unit, unit)}.")
     for b in bins:
         table.add([_t(b.bin), _t(f"{b.min:g}–{b.max:g}"), _t(b.n_samples),
-                   Cell(b.hacc, b.hacc_ci), Cell(b.sacc), Cell(b.correct)])
+                   Cell(b.hacc, b.hacc_ci), Cell(b.sacc, b.sacc_ci), Cell(b.correct)])
     return table
 
 
