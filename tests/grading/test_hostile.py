@@ -103,6 +103,57 @@ def test_unclosed_boxes() -> None:
     assert finishes(lambda: grade(text, "7").reason, "2 MB", WORKER_HANG_SECONDS) == "match"
 
 
+@pytest.fixture
+def raised_recursion_limit() -> Iterator[None]:
+    """The calling process's recursion limit as torch's compiler leaves it (vLLM on CPU
+    compiles with inductor, which raises it to 2,000): more depth for pylatexenc to
+    backtrack through before ``RecursionError`` stops it."""
+    import sys
+
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, 3_000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+NESTED_LATEX = [
+    "1" + "\\frac{" * 80,               # the hostile sample that ran for hours in CI
+    "\\frac{" * 20 + "}",
+    "\\dfrac { x + " * 30,
+    "\\sqrt[" * 40 + "]" * 40,
+    "x = \\frac{1}{2} " + "\\tfrac{" * 12,
+]
+
+
+@pytest.mark.parametrize("text", NESTED_LATEX, ids=lambda t: t[:12])
+def test_unclosed_latex_nesting_is_bounded_whatever_the_recursion_limit(
+        text: str, raised_recursion_limit: None) -> None:
+    """pylatexenc backtracks exponentially on unclosed arguments: in process it only ever
+    sees text the nesting scan lets through; the rest goes to a worker (deadline)."""
+    assert reference.latex_is_explosive(text)
+    assert api._fast(("reference", text, "1/2", "", False, "")) is None
+    assert api._fast(("reference", "1/2", text, "", False, "")) is None
+    for answer in (text, "\\boxed{" + text + "}"):
+        result = finishes(lambda a=answer: grade(a, "1/2", grader="reference", timeout=2.0),
+                          f"reference grade of {text[:20]!r}", WORKER_HANG_SECONDS)
+        assert result.reason in ("mismatch", "timeout", "error")
+
+
+def test_the_nesting_scan() -> None:
+    """Golden cases of ``latex_is_explosive``: unclosed ``{`` at the end and ``[`` depth."""
+    limit = reference._LATEX_NEST_LIMIT
+    assert not reference.latex_is_explosive("\\frac{" * limit)
+    assert reference.latex_is_explosive("\\frac{" * (limit + 1))
+    assert not reference.latex_is_explosive("\\frac{" * 50 + "}" * 50)  # closed: fast
+    assert not reference.latex_is_explosive("}" * 50 + "{" * limit)  # stray closes
+    assert not reference.latex_is_explosive("[" * limit + "]" * limit)
+    assert reference.latex_is_explosive("[" * (limit + 1) + "]" * (limit + 1))
+    assert not reference.latex_is_explosive("[]" * 100 + "{}" * 100)
+    assert not reference.latex_is_explosive("\\frac{1}{2} + \\sqrt[3]{8}")
+
+
 def test_nested_boxes_keep_their_meaning() -> None:
     assert extract.last_boxed("\\boxed{" * 5000 + "1" + "}" * 5000) == "1"  # the innermost
     assert extract.last_boxed("\\boxed{" * 5000 + "\\boxed{}" + "}" * 5000) == "\\boxed{}"
@@ -146,7 +197,7 @@ def _in_process_stages(text: str) -> None:
         api._fast(("reference", ref_found, gold, "", False, ""))
 
 
-def test_fuzz_extraction_and_graders_in_process() -> None:
+def test_fuzz_extraction_and_graders_in_process(raised_recursion_limit: None) -> None:
     """~1,500 generated strings of ~20,000 characters through every in-process stage.
 
     Each string has its own bound, and the whole loop one more (a stage that is quadratic
@@ -196,7 +247,7 @@ def test_fuzz_both_graders_end_to_end() -> None:
 
 
 @pytest.mark.slow
-def test_hostile_batch_within_count_times_deadline() -> None:
+def test_hostile_batch_within_count_times_deadline(raised_recursion_limit: None) -> None:
     """1,000 hostile answers (1 % past the in-process limit) through both graders: a verdict
     for every one, no exception, and far less wall time than count x deadline (the
     10,000-answer version is ``benchmarks/bench_hostile.py``)."""
