@@ -392,12 +392,6 @@ def continued_completion(tokenizer: Any, request: Request, output: Any,
     )
 
 
-def _max_model_len(llm: Any) -> int | None:
-    config = getattr(getattr(llm, "llm_engine", None), "model_config", None)
-    value = getattr(config, "max_model_len", None)
-    return value if isinstance(value, int) else None
-
-
 def generate_continuations(
     llm: Any,
     requests: Sequence[Request],
@@ -415,7 +409,7 @@ def generate_continuations(
     if missing:
         cache.update(render_requests(tokenizer, missing, chat_template_kwargs))
     rendered = cache
-    limit = _max_model_len(llm)
+    limit = vllm_engine.max_model_len(llm)
     prompts: list[dict[str, Any]] = []
     params: list[Any] = []
     live: list[Request] = []

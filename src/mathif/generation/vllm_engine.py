@@ -115,6 +115,13 @@ def sampling_params(temperature: float, top_p: float, max_tokens: int, seed: int
                           output_kind=RequestOutputKind.FINAL_ONLY)
 
 
+def max_model_len(llm: Any) -> int | None:
+    """The context length ``llm``'s engine was configured with (None when it cannot say)."""
+    config = getattr(getattr(llm, "llm_engine", None), "model_config", None)
+    value = getattr(config, "max_model_len", None)
+    return value if isinstance(value, int) else None
+
+
 def shutdown(llm: Any) -> None:
     """Stop ``llm``'s engine process now.
 
@@ -134,6 +141,7 @@ __all__ = [
     "StreamingEngine",
     "check_installed",
     "check_version",
+    "max_model_len",
     "release",
     "request_id_of",
     "sampling_params",
