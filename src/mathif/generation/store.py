@@ -282,15 +282,61 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_json_atomic(path: Path, value: Any) -> None:
+class JsonlAppender:
+    """An append-only JSONL file: each written line is in the kernel on return (safe from the
+    process dying) and on disk after the background flush (:class:`_GroupSync`),
+    :meth:`flush` or :meth:`close`. ``what`` names the file in the error after closing."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self._what = what
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._syncer: _GroupSync | None = _GroupSync(self._fd)
+
+    def check_open(self) -> None:
+        if self._fd is None or self._syncer is None:
+            raise MathIFError(f"the {self._what} is closed")
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self.check_open()
+        assert self._fd is not None and self._syncer is not None
+        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode()
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self._fd, view):]
+        self._syncer.wrote()
+
+    def flush(self) -> None:
+        """Wait until every written line is on disk."""
+        if self._syncer is not None:
+            self._syncer.flush()
+
+    def close(self) -> None:
+        try:
+            if self._syncer is not None:
+                self._syncer.close()
+                self._syncer = None
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Replace ``path`` with ``value`` as indented JSON, all or nothing (a temporary file,
+    fsynced, then renamed; the temporary file never stays behind)."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
     _fsync_dir(path.parent)
+
 
 
 def _lock(path: Path) -> int:
@@ -362,8 +408,7 @@ class RunStore:
         self.root = root
         self.manifest = manifest
         self._lock_fd = lock_fd
-        self._fd: int | None = None
-        self._syncer: _GroupSync | None = None
+        self._log: JsonlAppender | None = None
         self._best: dict[CompletionId, Completion] = {}
         self.lines = 0
         self.dropped_bytes = 0
@@ -416,7 +461,7 @@ class RunStore:
                 "versions": versions,
                 "sessions": [session],
             }
-            _write_json_atomic(file, manifest)
+            write_json_atomic(file, manifest)
             return manifest
         manifest = _checked_manifest(path, settings)
         changed = {
@@ -432,7 +477,7 @@ class RunStore:
                 stacklevel=4,
             )
         manifest.setdefault("sessions", []).append(session)
-        _write_json_atomic(file, manifest)
+        write_json_atomic(file, manifest)
         return manifest
 
     def _load(self) -> None:
@@ -451,9 +496,8 @@ class RunStore:
                 self._remember(completion_from_record(record, file=str(path), line=number,
                                                       replaced=replaced))
                 self.lines += 1
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._log = JsonlAppender(path, "run store")
         _fsync_dir(self.root)
-        self._syncer = _GroupSync(self._fd)
 
     def _remember(self, completion: Completion) -> bool:
         held = self._best.get(completion.id)
@@ -476,18 +520,13 @@ class RunStore:
         On return the line is in the kernel (safe from the process dying); it is on disk
         after the background flush, :meth:`flush` or :meth:`close`.
         """
-        if self._fd is None or self._syncer is None:
+        if self._log is None:
             raise MathIFError("the run store is closed")
+        self._log.check_open()
         if self.has_success(completion.id):
             return False
         completion = clean_completion(completion)
-        line = (json.dumps(completion_record(completion), ensure_ascii=False, allow_nan=False)
-                + "\n").encode()
-        view = memoryview(line)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self._syncer.wrote()
+        self._log.write(completion_record(completion))
         self._remember(completion)
         self.lines += 1
         return True
@@ -511,22 +550,18 @@ class RunStore:
         merged = {**facts, **{k: v for k, v in stored.items() if v is not None}}
         if merged != stored:
             self.manifest["engine"] = merged
-            _write_json_atomic(self.root / MANIFEST_NAME, self.manifest)
+            write_json_atomic(self.root / MANIFEST_NAME, self.manifest)
 
     def flush(self) -> None:
         """Wait until every appended completion is on disk."""
-        if self._syncer is not None:
-            self._syncer.flush()
+        if self._log is not None:
+            self._log.flush()
 
     def close(self) -> None:
         try:
-            if self._syncer is not None:
-                self._syncer.close()
-                self._syncer = None
+            if self._log is not None:
+                self._log.close()
         finally:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
             self._close_lock()
 
     def _close_lock(self) -> None:

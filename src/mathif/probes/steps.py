@@ -17,7 +17,6 @@ its last step on the next run).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from mathif import jsonl
-from mathif.errors import InputError, MathIFError
+from mathif.errors import InputError
 from mathif.generation.protocol import Piece, as_int, as_str
 
 # The run store's reader and background flusher: one crash semantics for both logs.
-from mathif.generation.store import _GroupSync, _read_lines
+from mathif.generation.store import JsonlAppender, _read_lines
 
 STEPS_NAME = "phases.jsonl"
 TranscriptId = tuple[str, str, int]
@@ -167,9 +166,7 @@ class StepLog:
             for number, record, _ in records:
                 step = Step.from_record(record, file=str(self.path), line=number)
                 self._steps.setdefault(step.id, {}).setdefault(step.step, step)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT,
-                                       0o644)
-        self._syncer: _GroupSync | None = _GroupSync(self._fd)
+        self._log = JsonlAppender(self.path, "step log")
 
     def steps(self, transcript: TranscriptId) -> list[Step]:
         """The finished steps of a transcript, in order, up to the first missing one."""
@@ -184,28 +181,15 @@ class StepLog:
             yield from steps.values()
 
     def append(self, step: Step) -> None:
-        if self._fd is None or self._syncer is None:
-            raise MathIFError("the step log is closed")
+        self._log.check_open()
         if step.step in self._steps.get(step.id, {}):
             return
-        record = {**step.to_record(),
-                  "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode()
-        view = memoryview(line)
-        while view:
-            view = view[os.write(self._fd, view):]
-        self._syncer.wrote()
+        self._log.write({**step.to_record(),
+                         "time": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         self._steps.setdefault(step.id, {})[step.step] = step
 
     def close(self) -> None:
-        try:
-            if self._syncer is not None:
-                self._syncer.close()
-                self._syncer = None
-        finally:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+        self._log.close()
 
 
 def read_steps(root: str | os.PathLike[str]) -> list[Step]:

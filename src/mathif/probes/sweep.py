@@ -12,7 +12,6 @@ paper): each value's rates overall and by number of constraints, with intervals.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from mathif.config import RunConfig
 from mathif.data import Dataset, Selection
 from mathif.evaluation import load_selected, resolve_config, run_requests, score_run
 from mathif.generation.protocol import Backend
-from mathif.generation.store import RunStore
+from mathif.generation.store import RunStore, write_json_atomic
 from mathif.probes.analysis import SWEEP_FILE, sweep_record
 from mathif.probes.driver import generate_lanes
 from mathif.run import ScoreResult, check_grading, check_out_dir
@@ -38,16 +37,6 @@ class SweepResult:
     results: tuple[ScoreResult, ...]
     summary: dict[str, Any]
 
-
-def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def evaluate_sweep(
@@ -90,7 +79,7 @@ def evaluate_sweep(
     summary = sweep_record(kind, config.probe.to_settings(),
                            [(v, folder.name, r.metrics)
                             for v, folder, r in zip(values, folders, results, strict=True)])
-    _write_json(root / SWEEP_FILE, summary)
+    write_json_atomic(root / SWEEP_FILE, summary)
     for result in results:
         check_grading(result, config.grading.max_ungraded)
     return SweepResult(kind, values, tuple(folders), tuple(results), summary)
