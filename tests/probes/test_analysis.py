@@ -187,3 +187,36 @@ def test_obedience_inside_the_reasoning(items: dict[str, list[Item]], tmp_path: 
         3, pytest.approx(200 / 3, abs=1e-3))
     markdown = report.to_markdown(report.build([tmp_path / "s"], ci=CI))
     assert "Instructions followed in the answer and inside the reasoning" in markdown
+
+
+def test_probe_sections_render_hostile_fields_as_text(items: dict[str, list[Item]],
+                                                      tmp_path: Path) -> None:
+    """A sweep and a reminder pair whose model name and probe texts are markup: the sweep
+    and reminder tables, the Fig. 7 charts and their captions show them as text only."""
+    from tests.report.conftest import payload
+    from tests.report.test_hostile import _unescaped, elements
+
+    model = payload("probe-model")
+    chosen = items["single"][:2] + items["double"][:2]
+    for k in (0, 2):
+        write_run(tmp_path / f"k{k}", [(item, [k == 0] * item.n_constraints, True, 10 + k)
+                                       for item in chosen],
+                  model=model, probe={"kind": "force_continue", "value": k,
+                                      "marker": payload("marker"),
+                                      "continue_text": payload("continue")})
+    write_run(tmp_path / "plain", [(item, [False] * item.n_constraints, True, 10)
+                                   for item in chosen], model=model)
+    write_run(tmp_path / "remind", [(item, [True] * item.n_constraints, True, 12)
+                                    for item in chosen], model=model,
+              probe={"kind": "remind_constraints", "value": None, "marker": "</think>",
+                     "remind_template": payload("template") + "{constraints}"})
+    rep = report.build([tmp_path / f for f in ("k0", "k2", "plain", "remind")], ci=CI)
+    assert sweeps(rep.runs) and reminder_table(rep.runs) is not None
+    page = report.to_html(rep)
+    got = elements(page)
+    assert got.tags["script"] == 1 and got.tags["img"] == got.tags["iframe"] == 0
+    assert not any(name.startswith("on") for _, name in got.attributes)
+    assert "probe-model\"'><script>" in "".join(got.text)
+    text = report.to_markdown(rep)
+    assert "probe-model" in text
+    assert all(_unescaped(line, "<") == 0 for line in text.splitlines())  # every < escaped
