@@ -1038,7 +1038,13 @@ def _decided_isclose(a: float, b: float, tolerance: float) -> bool | None:
 
 
 def judge(extracted: str, gold: str, *, sympy_ok: bool) -> bool:
-    """Official ``compute_score(...)[0]`` given the official extraction."""
+    """Official ``compute_score(...)[0]`` given the official extraction.
+
+    With ``sympy_ok=False`` (the calling process, no deadline) text that pylatexenc could
+    take long on raises :class:`NeedsSympy`: a worker decides it (see latex_is_explosive).
+    """
+    if not sympy_ok and (latex_is_explosive(extracted) or latex_is_explosive(gold)):
+        raise NeedsSympy("nested unclosed LaTeX: decided under the worker's deadline")
     if grade_answer(extracted, gold, sympy_ok=sympy_ok):
         return True
     try:
