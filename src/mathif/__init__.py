@@ -16,17 +16,60 @@ The public API is small:
 
 from __future__ import annotations
 
-from mathif.builder import build
-from mathif.data import Dataset, Item, load
-from mathif.errors import InputError, MathIFError
-from mathif.evaluation import RunConfig, evaluate
-from mathif.prompts import build_prompt
-from mathif.responses import Response
-from mathif.results import Results
-from mathif.run import ScoreResult, score, score_file
-from mathif.samples import Sample, Verdict
-from mathif.split import answer_part, split_output
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from mathif.version import __version__
+
+if TYPE_CHECKING:
+    from mathif.builder import build
+    from mathif.data import Dataset, Item, load
+    from mathif.errors import InputError, MathIFError
+    from mathif.evaluation import RunConfig, evaluate
+    from mathif.prompts import build_prompt
+    from mathif.responses import Response
+    from mathif.results import Results
+    from mathif.run import ScoreResult, score, score_file
+    from mathif.samples import Sample, Verdict
+    from mathif.split import answer_part, split_output
+
+# The public names and the module that defines each. They are imported on first use, so that
+# ``import mathif`` (and every ``mathif`` command, which imports a submodule) loads only what
+# it needs: scoring a file does not load the generation backends or the set builder.
+_HOME = {
+    "build": "mathif.builder",
+    "Dataset": "mathif.data",
+    "Item": "mathif.data",
+    "load": "mathif.data",
+    "InputError": "mathif.errors",
+    "MathIFError": "mathif.errors",
+    "RunConfig": "mathif.evaluation",
+    "evaluate": "mathif.evaluation",
+    "build_prompt": "mathif.prompts",
+    "Response": "mathif.responses",
+    "Results": "mathif.results",
+    "ScoreResult": "mathif.run",
+    "score": "mathif.run",
+    "score_file": "mathif.run",
+    "Sample": "mathif.samples",
+    "Verdict": "mathif.samples",
+    "answer_part": "mathif.split",
+    "split_output": "mathif.split",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mathif' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "Dataset",

@@ -123,3 +123,40 @@ def test_counts_equal_the_pinned_environment_live() -> None:
     verdicts = o.check([(name, args, text) for name, args, text, _ in cases])
     wrong = [case for case, verdict in zip(cases, verdicts, strict=True) if verdict is not case[3]]
     assert wrong == []
+    # and the checkers (which decide from bounds when they can) give the official verdicts
+    ours = [check(name, text, args) for name, args, text, _ in cases]
+    assert [c for c, a, b in zip(cases, ours, verdicts, strict=True) if a is not b] == []
+
+
+def test_capital_range_golden() -> None:
+    assert T.capital_word_range("no capitals here") == (0, 0)
+    assert T.capital_word_range("THE END is NEAR. (OK) Fine") == (4, 4)  # plain chunks: exact
+    assert T.capital_word_range("IT'S done") == (0, 3)  # "IT'S": 2 tokens, 3 capitals
+    assert T.capital_word_range("WORD—WORD X") == (1, 9)
+
+
+def _capital_texts() -> list[str]:
+    return [t for t, _, _ in GOLDEN] + generated_texts(3000, seed=1)
+
+
+def test_capital_range_bounds_the_count() -> None:
+    for text in _capital_texts():
+        low, high = T.capital_word_range(text)
+        assert low <= T.reference_capital_word_count(text) <= high, text
+
+
+@pytest.mark.parametrize("relation", ["less than", "at least"])
+def test_capital_checker_decides_as_the_exact_count(relation: str) -> None:
+    name = "change_case:capital_word_frequency"
+    decided_by_bounds = 0
+    for text in _capital_texts():
+        if not text.strip():
+            continue
+        exact = T.reference_capital_word_count(text)
+        low, high = T.capital_word_range(text)
+        for n in range(max(1, low - 1), high + 3):
+            expected = exact < n if relation == "less than" else exact >= n
+            args = {"capital_frequency": n, "capital_relation": relation}
+            assert check(name, text, args) is expected, (text, n)
+            decided_by_bounds += (low < n) == (high < n)
+    assert decided_by_bounds > 1000  # the shortcut is exercised, not only the tokenizer

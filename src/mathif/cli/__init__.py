@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import sys
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from mathif.cli.codes import EXIT_BUG, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_UNGRADED
 from mathif.errors import InputError, MathIFError
@@ -29,7 +29,19 @@ __all__ = ["EXIT_BUG", "EXIT_INCOMPLETE", "EXIT_INPUT", "EXIT_UNGRADED", "build_
 DEBUG_ENV = "MATHIF_DEBUG"
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Each command: the module that registers it and its one-line help. Only the command that
+# runs is imported (the others are listed by name and help), so `mathif score` does not load
+# the generation backends or the set builder.
+COMMANDS = {
+    "score": ("mathif.cli.score", "score model responses"),
+    "eval": ("mathif.cli.eval", "generate responses with a model, then score them"),
+    "report": ("mathif.cli.report", "Markdown/HTML/CSV/LaTeX reports of one or more runs"),
+    "build": ("mathif.cli.build", "attach MathIF constraints to math problems (training sets)"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``mathif`` parser; with ``only``, the other commands are listed but not loaded."""
     from mathif.version import __version__
 
     parser = argparse.ArgumentParser(
@@ -40,23 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help=f"show the traceback of an unexpected error (or set {DEBUG_ENV}=1)")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    for register in _commands():
-        register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).add_command(sub, name, help_text)
+        else:
+            sub.add_parser(name, help=help_text)
     for command in sub.choices.values():  # `mathif score ... --debug` works too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show the traceback of an unexpected error")
     return parser
 
 
-def _commands() -> list[Any]:
-    """The subcommands, one module each."""
-    from mathif.cli.build import add_build_command
-    from mathif.cli.eval import add_eval_command
-    from mathif.cli.report import add_report_command
-    from mathif.cli.score import add_score_command
-
-    return [add_score_command, add_eval_command, add_report_command, add_build_command]
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command named on the line (the first word that is not an option), if known."""
+    word = next((arg for arg in argv if not arg.startswith("-")), None)
+    return word if word in COMMANDS else None
 
 
 @contextlib.contextmanager
@@ -91,7 +101,8 @@ def _log_to_stderr() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_of(argv))
     args = parser.parse_args(argv)
     debug = bool(args.debug or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"))
     from mathif.run import UngradedAnswersError

@@ -28,14 +28,14 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
-def add_build_command(sub: Any) -> None:
+def add_command(sub: Any, name: str, help_text: str) -> None:
     """Register ``mathif build`` on the CLI's subparsers."""
     from mathif.builder import OVERLAP_MODES, SCHEMES
     from mathif.builder.problems import ANSWER_FORMATS
 
     p = sub.add_parser(
-        "build",
-        help="attach MathIF constraints to math problems (training sets)",
+        name,
+        help=help_text,
         description="Attach MathIF constraints to the problems of a JSONL file or a Hub "
         "dataset (hf://datasets/ORG/NAME). Writes OUT/items.jsonl (or train/dev/test.jsonl "
         "with --split) in the benchmark's schema, and OUT/build.json (settings, "

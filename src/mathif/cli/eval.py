@@ -39,11 +39,11 @@ from mathif.samples import Sample
 log = logging.getLogger("mathif")
 
 
-def add_eval_command(sub: Any) -> None:
+def add_command(sub: Any, name: str, help_text: str) -> None:
     """Register ``mathif eval`` on the CLI's subparsers."""
     p = sub.add_parser(
-        "eval",
-        help="generate responses with a model, then score them",
+        name,
+        help=help_text,
         description="Generate the MathIF responses of a model (resumable: re-run the same "
         "command after a crash), score them, and write RUN_DIR/samples.jsonl and "
         "RUN_DIR/results.json as `mathif score` does.",

@@ -10,11 +10,11 @@ from mathif.options import NON_NEGATIVE_INT, OPEN_UNIT, POSITIVE_INT
 from mathif.stats import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
 
 
-def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``report`` on the main parser's subcommands."""
+def add_command(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """Register ``mathif report`` on the CLI's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "report",
-        help="Markdown/HTML/CSV/LaTeX reports of one or more runs",
+        name,
+        help=help_text,
         description="Report one or more run folders (written by `mathif score --out` or "
         "`mathif eval`). Several runs are shown side by side, with paired differences "
         "against the first run (items paired by what they are, not by file and line; runs "

@@ -11,11 +11,11 @@ from mathif.cli.summary import format_summary
 from mathif.errors import InputError
 
 
-def add_score_command(sub: Any) -> None:
+def add_command(sub: Any, name: str, help_text: str) -> None:
     """Register ``mathif score`` on the CLI's subparsers."""
     p = sub.add_parser(
-        "score",
-        help="score model responses",
+        name,
+        help=help_text,
         description="Score responses: either a JSONL of item fields plus `response` (string) "
         "or `output` (list of strings), or responses matched to the items of --data (by "
         "key, question, or line position). The filters choose the items that are scored.",

@@ -17,7 +17,7 @@ from typing import Any
 
 from .length import compare
 from .registry import Checker, Param, non_blank, positive, register, relation
-from .text import capital_word_count, detect_language, user_pattern
+from .text import capital_word_count, capital_word_range, detect_language, user_pattern
 
 _STAR_BULLET = re.compile(r"\*(?=[^*])", re.DOTALL)
 _DASH_BULLET = re.compile(r"-")
@@ -196,8 +196,12 @@ def _describe_capital_words(args: Mapping[str, Any]) -> str:
 
 
 def _check_capital_words(text: str, args: Mapping[str, Any]) -> bool:
-    count = capital_word_count(text)
-    return compare(count, args["capital_relation"], args["capital_frequency"])
+    relation, frequency = args["capital_relation"], args["capital_frequency"]
+    low, high = capital_word_range(text)
+    decided = compare(low, relation, frequency)
+    if decided == compare(high, relation, frequency):
+        return decided  # the threshold is not between the bounds: no sentence splitting
+    return compare(capital_word_count(text), relation, frequency)
 
 
 CAPITAL_WORD_FREQUENCY = register(

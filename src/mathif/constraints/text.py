@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -394,9 +394,39 @@ def capital_word_count(text: str) -> int:
     if not _has_upper(text):
         return 0
     text = squeeze_space(text)
+    scan = _scan_chunks(text)
+    if not scan.hard:
+        return scan.plain_total
+    return _count_with_sentences(text, scan.plain_at, scan.hard)
+
+
+def capital_word_range(text: str) -> tuple[int, int]:
+    """Bounds ``(low, high)`` of :func:`capital_word_count`, without the tokenizers.
+
+    ``low`` counts the plain chunks (each adds ``W.isupper()`` in any sentence context, see
+    :func:`capital_word_count`); every other chunk adds at least nothing and at most its
+    number of upper-case characters (its tokens are disjoint pieces of it, and an upper-case
+    token holds at least one). A check against a threshold that both bounds decide alike
+    needs no sentence splitting.
+    """
+    if not _has_upper(text):
+        return 0, 0
+    scan = _scan_chunks(squeeze_space(text))
+    return scan.plain_total, scan.plain_total + scan.hard_upper
+
+
+class _ChunkScan(NamedTuple):
+    plain_total: int  # plain chunks whose word is upper-case
+    plain_at: list[tuple[int, int]]  # (start of W, W.isupper()) for upper plain chunks
+    hard: list[tuple[int, int]]  # spans of chunks that need the real tokenizer
+    hard_upper: int  # upper-case characters in those chunks
+
+
+def _scan_chunks(text: str) -> _ChunkScan:
     plain_total = 0
-    plain_at: list[tuple[int, int]] = []  # (start of W, W.isupper()) for plain chunks
-    hard: list[tuple[int, int]] = []  # spans of chunks that need the real tokenizer
+    hard_upper = 0
+    plain_at: list[tuple[int, int]] = []
+    hard: list[tuple[int, int]] = []
     fullmatch = _PLAIN_CHUNK.fullmatch
     for m in _CHUNK.finditer(text):
         chunk = m.group()
@@ -410,9 +440,8 @@ def capital_word_count(text: str) -> int:
                 plain_at.append((m.start() + plain.start(1), is_upper))
             continue
         hard.append(m.span())
-    if not hard:
-        return plain_total
-    return _count_with_sentences(text, plain_at, hard)
+        hard_upper += sum(1 for ch in chunk if ch.isupper())
+    return _ChunkScan(plain_total, plain_at, hard, hard_upper)
 
 
 def _count_with_sentences(
@@ -451,6 +480,7 @@ __all__ = [
     "USER_REGEX_TIMEOUT",
     "UserPattern",
     "capital_word_count",
+    "capital_word_range",
     "clear_caches",
     "count_words",
     "detect_language",
