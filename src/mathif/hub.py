@@ -22,8 +22,6 @@ import logging
 import os
 import re
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +61,9 @@ def cache_dir() -> str | None:
 def unreachable(timeout: float = PROBE_TIMEOUT_S) -> str | None:
     """Why the Hub cannot be reached, or ``None`` when it answers (any HTTP status counts:
     the server is there). Bounded by ``timeout`` seconds in total."""
+    import urllib.error  # here, not at import: scoring never reaches the network
+    import urllib.request
+
     url = endpoint() + "/api/whoami-v2"
     outcome: list[str | None] = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from mathif.cli.options import add_data_filters, add_grading_options, grading_of, selection_of
@@ -47,11 +48,28 @@ def _input_path(args: argparse.Namespace) -> str:
     return str(args.responses or args.input)
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    from mathif.run import check_grading, check_out_dir, score_file, write_run
+# Inputs from this size on (about a hundred responses) start a grading worker before the
+# scoring code is even imported: its start-up then overlaps the whole run.
+WARM_UP_BYTES = 64 * 1024
 
+
+def _warm_up(path: str, grader: str | None) -> None:
+    from mathif.grading.workers import warm_up
+
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return  # reading it reports the problem
+    if size >= WARM_UP_BYTES:
+        warm_up(grader)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
     path = _input_path(args)
     grading = grading_of(args)
+    _warm_up(path, grading.grader)
+    from mathif.run import check_grading, check_out_dir, score_file, write_run
+
     selection = selection_of(args)
     if args.out:
         check_out_dir(args.out)  # before the work, not after it

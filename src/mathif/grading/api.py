@@ -39,20 +39,15 @@ on machine load.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mathif.grading import equivalence, prose, reference
+from mathif.grading import DEFAULT_TIMEOUT, GRADERS, reference
 from mathif.grading.reference import NeedsSympy
-from mathif.grading.workers import Job, Outcome, shared_pool
-
-GRADERS: tuple[str, ...] = ("mathif", "reference")
-# The hard time limit of one grading call, in seconds: the one default every caller uses.
-DEFAULT_TIMEOUT = 5.0
+from mathif.grading.workers import Job, Outcome, shared_pool, usable_cpus
 
 # In-process limits at the default deadline (see the module docstring); both scale down
 # with shorter deadlines.  Answer texts longer than _INLINE_MAX_CHARS are extracted in a
@@ -102,6 +97,8 @@ class Grade:
 def extract_answer(answer_text: str, question: str | None = None) -> str | None:
     """mathif's extraction: last box (any case), ``####``, then the closing passage as prose
     (answer phrases in many languages, concluding sentences), read against ``question``."""
+    from mathif.grading import prose
+
     return prose.find_answer(answer_text, question).answer
 
 
@@ -138,20 +135,6 @@ class _LRU:
 _CACHE = _LRU(_CACHE_SIZE)
 
 
-def warm_up(grader: str | None = None) -> None:
-    """Start one grading worker now, so that its start-up (an interpreter plus sympy, about a
-    second) overlaps whatever the caller does next instead of delaying the first slow verdict.
-
-    Not for ``grader="reference"``: it decides nearly every answer in process (no answer of
-    the 2,904 in benchmarks/bench_score.py needs sympy), so a worker started ahead would
-    mostly take a core away from the caller; ``grade_many`` still starts one as soon as an
-    answer needs it.
-    """
-    if grader == "reference":
-        return
-    shared_pool().prestart(1)
-
-
 def clear_cache() -> None:
     """Forget cached verdicts (benchmarks use this to time cold runs)."""
     _CACHE.clear()
@@ -166,6 +149,8 @@ def _fast(job: Job, limit: int = _FAST_PATH_MAX_CHARS) -> Outcome | None:
         if grader == "reference":
             ok = reference.judge(extracted, gold, sympy_ok=False)
         else:
+            from mathif.grading import equivalence
+
             ok = equivalence.judge(extracted, gold, kind, sympy_ok=False)
     except NeedsSympy:
         return None
@@ -190,14 +175,18 @@ def _prepare(
     text = answer_text if isinstance(answer_text, str) else str(answer_text)
     gold = gold if isinstance(gold, str) else str(gold)
     q = question if isinstance(question, str) else None
-    kind = equivalence.source_kind(source) if grader == "mathif" else ""
-    if len(text) > inline:
-        return None, (grader, text, gold, kind, True, q or ""), None, None
     if grader == "reference":
+        if len(text) > inline:
+            return None, (grader, text, gold, "", True, q or ""), None, None
         _, extracted = reference.extract(text)
         if not extracted.strip():
             return extracted, None, Grade(False, extracted, grader, "no_answer"), None
-        return extracted, (grader, extracted, gold, kind, False, ""), None, None
+        return extracted, (grader, extracted, gold, "", False, ""), None, None
+    from mathif.grading import equivalence, prose  # the mathif grader's modules, when used
+
+    kind = equivalence.source_kind(source)
+    if len(text) > inline:
+        return None, (grader, text, gold, kind, True, q or ""), None, None
     found = prose.find_answer(text, q)
     if found.ambiguous:
         listed = " | ".join(found.candidates)
@@ -342,7 +331,7 @@ class _Batch:
 
 
 def _worker_cap(workers: int | None) -> int:
-    return max(1, workers if workers is not None else (os.cpu_count() or 1))
+    return max(1, workers if workers is not None else usable_cpus())
 
 
 def _progress_bar(total: int):  # type: ignore[no-untyped-def]

@@ -386,3 +386,25 @@ def _set_pool(pool: WorkerPool) -> None:
     _POOL = pool
     _POOL_PID = os.getpid()
     atexit.register(pool.close)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def warm_up(grader: str | None = None) -> None:
+    """Start one grading worker now, so that its start-up (an interpreter plus sympy and
+    math-verify, about a second) overlaps whatever the caller does next instead of delaying
+    the first verdict that needs it. Cheap to call: it imports none of the graders.
+
+    With one CPU only for the mathif grader: the reference grader decides nearly every answer
+    in process (1 of the 2,904 in benchmarks/bench_score.py needs sympy), so there a worker
+    started ahead is worth it only when it does not take the caller's core.
+    """
+    if grader is None or (grader == "reference" and usable_cpus() < 2):
+        return
+    shared_pool().prestart(1)
+
