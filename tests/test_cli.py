@@ -416,3 +416,21 @@ def test_ungraded_answers_are_counted_shown_and_fail_loudly(dataset, tmp_path, c
 
     markdown = report.to_markdown(report.build([out]))
     assert "Ungraded answers" in markdown and "10 (20.0%: 10 timeout, 0 error)" in markdown
+
+
+def test_score_starts_a_grading_worker_early_only_for_sizable_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mathif.cli import score as score_cli
+    from mathif.grading import workers
+
+    calls: list[str | None] = []
+    monkeypatch.setattr(workers, "warm_up", calls.append)
+    small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    small.write_text("{}\n")
+    big.write_text("{}\n" * (score_cli.WARM_UP_BYTES // 3 + 1))
+    score_cli._warm_up(str(small), "mathif")
+    score_cli._warm_up(str(tmp_path / "missing.jsonl"), "mathif")
+    assert calls == []
+    score_cli._warm_up(str(big), "reference")
+    assert calls == ["reference"]

@@ -204,3 +204,54 @@ def test_timeout_kills_worker_and_run_goes_on(monkeypatch: pytest.MonkeyPatch) -
     finally:
         pool.close()
         api.clear_cache()
+
+
+def test_streaming_run_decides_jobs_while_the_caller_works() -> None:
+    """A job submitted to a streaming run starts at once: polled without waiting, its result
+    arrives while the caller is still busy, before ``finish``; outcomes keep job order."""
+    pool = WorkerPool()
+    job_a = ("mathif", r"\frac{\sqrt{3}}{2}", r"\sin(\pi/3)", "", False, "")
+    job_b = ("mathif", r"\frac{1}{2}", r"\sin(\pi/3)", "", False, "")
+    try:
+        with pool.streaming(timeout=30.0) as run:
+            assert run.submit(job_a, workers=1) == 0
+            assert len(run.busy) == 1  # sent to a worker, not queued for the end
+            deadline = time.monotonic() + 60
+            while run.results[0] is None and time.monotonic() < deadline:
+                run.poll(workers=1)  # the caller's other work would go here
+                time.sleep(0.01)
+            assert run.results[0] is not None and run.results[0][:2] == (True, "match")
+            assert run.submit(job_b, workers=1) == 1
+            outcomes = run.finish(workers=1)
+        assert [o[:2] for o in outcomes] == [(True, "match"), (False, "mismatch")]
+        assert not run.busy
+    finally:
+        pool.close()
+
+
+def test_streaming_run_kills_busy_workers_when_the_caller_fails() -> None:
+    pool = WorkerPool()
+    job = ("mathif", r"\frac{\sqrt{3}}{2}", r"\sin(\pi/3)", "", False, "")
+    try:
+        with pytest.raises(KeyError), pool.streaming(timeout=30.0) as run:
+            run.submit(job, workers=1)
+            worker = next(iter(run.busy.values()))
+            raise KeyError("the caller failed")
+        assert not worker.alive() and not run.busy
+    finally:
+        pool.close()
+
+
+def test_warm_up_starts_no_reference_worker_on_one_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mathif.grading import workers
+
+    started: list[int] = []
+    monkeypatch.setattr(workers.WorkerPool, "prestart", lambda self, n: started.append(n))
+    monkeypatch.setattr(workers, "usable_cpus", lambda: 1)
+    workers.warm_up("reference")
+    workers.warm_up(None)
+    assert started == []
+    workers.warm_up("mathif")
+    monkeypatch.setattr(workers, "usable_cpus", lambda: 2)
+    workers.warm_up("reference")
+    assert started == [1, 1]

@@ -47,7 +47,7 @@ from typing import Any
 
 from mathif.grading import DEFAULT_TIMEOUT, GRADERS, reference
 from mathif.grading.reference import NeedsSympy
-from mathif.grading.workers import Job, Outcome, shared_pool, usable_cpus
+from mathif.grading.workers import Job, Outcome, WorkerRun, shared_pool, usable_cpus
 
 # In-process limits at the default deadline (see the module docstring); both scale down
 # with shorter deadlines.  Answer texts longer than _INLINE_MAX_CHARS are extracted in a
@@ -57,6 +57,7 @@ _FAST_PATH_MAX_CHARS = 20_000
 _LIMITS_DEADLINE = 5.0  # the deadline at which the two limits take their full values
 _CACHE_SIZE = 100_000
 _JOBS_PER_EXTRA_WORKER = 8
+_POLL_EVERY = 16  # answers between two looks at the workers' results
 
 _log = logging.getLogger("mathif.grading")
 
@@ -237,35 +238,46 @@ def grade_many(
     if not timeout > 0 or timeout == float("inf"):
         raise ValueError("timeout must be a positive, finite number of seconds")
     bar = _progress_bar(len(pairs)) if progress else None
-    batch = _Batch(grader, timeout, workers, bar, len(pairs))
-    for i, row in enumerate(pairs):
-        question = row[3] if len(row) > 3 else None
-        batch.add(i, row[0], row[1], row[2], question)
-    batch.run_workers()
+    on_done = (lambda n: _tick(bar, n)) if bar is not None else None
+    with shared_pool().streaming(timeout=timeout, on_done=on_done) as run:
+        batch = _Batch(grader, timeout, workers, bar, len(pairs), run)
+        for i, row in enumerate(pairs):
+            question = row[3] if len(row) > 3 else None
+            batch.add(i, row[0], row[1], row[2], question)
+        batch.run_workers()
     if bar is not None:
         bar.close()
     return [g if g is not None else Grade(False, None, grader, "error") for g in batch.out]
 
 
 class _Batch:
-    """One ``grade_many`` call: in-process verdicts as answers arrive, then the worker stage."""
+    """One ``grade_many`` call: in-process verdicts as answers arrive; the answers that need
+    sympy go to worker processes as soon as they are found, and are collected at the end."""
 
-    def __init__(self, grader: str, timeout: float, workers: int | None, bar: Any, n: int) -> None:
+    def __init__(
+        self, grader: str, timeout: float, workers: int | None, bar: Any, n: int, run: WorkerRun
+    ) -> None:
         self.grader = grader
+        self.run = run
+        self.added = 0
         self.timeout = timeout
         self.workers = workers
         self.bar = bar
         self.inline = inline_limit(timeout)
         self.fast = fast_limit(timeout)
         self.out: list[Grade | None] = [None] * n
-        self.slow: dict[Job, list[int]] = {}
+        self.slow: dict[Job, list[int]] = {}  # job -> answers it decides
+        self.submitted: dict[Job, int] = {}  # job -> its index in the worker run
         self.extracted_of: dict[int, str] = {}
         self.rule_of: dict[int, str | None] = {}
 
     def add(
         self, i: int, answer_text: str, gold: str, source: str | None, question: str | None
     ) -> None:
-        """Extraction, cache and in-process decision; the rest waits for a worker."""
+        """Extraction, cache and in-process decision; the rest goes to a worker."""
+        self.added += 1
+        if self.run.busy and self.added % _POLL_EVERY == 0:
+            self.run.poll(self.worker_limit())  # collect finished jobs, start waiting ones
         extracted, job, final, rule = _prepare(
             answer_text, gold, source, self.grader, question, self.inline
         )
@@ -286,31 +298,24 @@ class _Batch:
                 _CACHE.put(job[:4], outcome)
         if outcome is None:
             self.slow[job] = [i]
-            n = len(self.slow)
-            if n == 1 or n == _JOBS_PER_EXTRA_WORKER + 1:
-                # start worker processes now: their start-up overlaps the rest of this loop
-                wanted = 1 + n // _JOBS_PER_EXTRA_WORKER
-                shared_pool().prestart(min(_worker_cap(self.workers), wanted))
+            self.submitted[job] = self.run.submit(job, self.worker_limit())
             return
         self.out[i] = Grade(outcome[0], extracted, self.grader, outcome[1], rule)
         _tick(self.bar, 1)
 
+    def worker_limit(self) -> int:
+        """Worker processes for the jobs so far: one per ``_JOBS_PER_EXTRA_WORKER``, capped."""
+        needed = 1 + max(0, len(self.slow) - 1) // _JOBS_PER_EXTRA_WORKER
+        return max(1, min(_worker_cap(self.workers), needed))
+
     def run_workers(self) -> None:
-        """Decide the remaining jobs in worker processes, under the deadline."""
+        """Wait for the jobs given to worker processes (each under the deadline)."""
         if not self.slow:
             return
-        jobs = list(self.slow)
-        needed = 1 + (len(jobs) - 1) // _JOBS_PER_EXTRA_WORKER
-        bar = self.bar
-        outcomes = shared_pool().run(
-            jobs,
-            timeout=self.timeout,
-            workers=max(1, min(_worker_cap(self.workers), needed)),
-            on_done=(lambda n: _tick(bar, n)) if bar is not None else None,
-        )
+        outcomes = self.run.finish(self.worker_limit())
         failed = {"timeout": 0, "error": 0}
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            correct, reason, found, found_by = outcome
+        for job in self.slow:
+            correct, reason, found, found_by = outcome = outcomes[self.submitted[job]]
             if reason in failed:
                 failed[reason] += len(self.slow[job])
             elif not job[4]:

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -249,6 +249,22 @@ class WorkerPool:
             while len(self._idle) < count:
                 self._idle.append(self._spawn())
 
+    @contextlib.contextmanager
+    def streaming(
+        self, *, timeout: float, on_done: Callable[[int], None] | None = None
+    ) -> Iterator[WorkerRun]:
+        """A run that takes jobs while the caller is still finding them: each job goes to a
+        worker as soon as one is free (``submit``), so workers decide slow answers while the
+        caller decides the easy ones; ``finish`` waits for the rest. Callers take turns."""
+        with self._lock:
+            run = WorkerRun(self, [], timeout, on_done)
+            try:
+                yield run
+            finally:
+                for worker in run.busy.values():  # left running only if the caller failed
+                    worker.kill()
+                run.busy.clear()
+
     def _spawn(self) -> _Worker:
         return _Worker()
 
@@ -259,24 +275,14 @@ class WorkerPool:
         workers: int,
         on_done: Callable[[int], None] | None,
     ) -> list[Outcome]:
-        run = _Run(self, jobs, timeout, on_done)
-        limit = min(workers, len(jobs))
+        run = WorkerRun(self, list(jobs), timeout, on_done)
+        run.pending.extend(range(len(jobs)))
         try:
-            while run.pending or run.busy:
-                while run.pending and len(run.busy) < limit:
-                    worker = self._idle.pop() if self._idle else self._spawn()
-                    if not worker.alive():
-                        worker.kill()
-                        continue
-                    run.assign(worker)
-                if run.busy:
-                    run.wait_and_collect()
-                    run.expire()
+            return run.finish(workers)
         except BaseException:
             for worker in run.busy.values():
                 worker.kill()
             raise
-        return [r if r is not None else (False, "error", None, None) for r in run.results]
 
     def close(self) -> None:
         """Kill the idle workers: they hold nothing, and asking one that is still starting
@@ -288,13 +294,13 @@ class WorkerPool:
             self._idle.clear()
 
 
-class _Run:
-    """The state of one ``WorkerPool.run``: pending jobs, busy workers, results."""
+class WorkerRun:
+    """The state of one run of the pool: pending jobs, busy workers, results."""
 
     def __init__(
         self,
         pool: WorkerPool,
-        jobs: Sequence[Job],
+        jobs: list[Job],
         timeout: float,
         on_done: Callable[[int], None] | None,
     ) -> None:
@@ -303,8 +309,42 @@ class _Run:
         self.timeout = timeout
         self.on_done = on_done
         self.results: list[Outcome | None] = [None] * len(jobs)
-        self.pending = deque(range(len(jobs)))
+        self.pending: deque[int] = deque()
         self.busy: dict[Connection, _Worker] = {}
+
+    def submit(self, job: Job, workers: int) -> int:
+        """Queue ``job`` (its index in the results) and start it if fewer than ``workers``
+        workers are busy."""
+        self.jobs.append(job)
+        self.results.append(None)
+        self.pending.append(len(self.jobs) - 1)
+        self.fill(workers)
+        return len(self.jobs) - 1
+
+    def poll(self, workers: int) -> None:
+        """Without waiting: take the finished results and hand out the next jobs."""
+        if self.busy:
+            self.wait_and_collect(block=False)
+            self.expire()
+        self.fill(workers)
+
+    def finish(self, workers: int) -> list[Outcome]:
+        """Wait until every job is decided; outcomes in job order."""
+        while self.pending or self.busy:
+            self.fill(workers)
+            if self.busy:
+                self.wait_and_collect()
+                self.expire()
+        return [r if r is not None else (False, "error", None, None) for r in self.results]
+
+    def fill(self, workers: int) -> None:
+        """Start pending jobs on idle (or new) workers, up to ``workers`` busy at once."""
+        while self.pending and len(self.busy) < max(1, workers):
+            worker = self.pool._idle.pop() if self.pool._idle else self.pool._spawn()
+            if not worker.alive():
+                worker.kill()
+                continue
+            self.assign(worker)
 
     def _finish(self, idx: int, outcome: Outcome) -> None:
         self.results[idx] = outcome
@@ -329,10 +369,12 @@ class _Run:
         worker.deadline = time.monotonic() + wait_for
         self.busy[worker.conn] = worker
 
-    def wait_and_collect(self) -> None:
-        """Wait until the nearest deadline for messages; record results, reassign workers."""
+    def wait_and_collect(self, block: bool = True) -> None:
+        """Wait until the nearest deadline for messages (``block=False``: take only those
+        already there); record results, reassign workers."""
         nearest = min(w.deadline for w in self.busy.values())
-        ready = wait(list(self.busy), timeout=max(0.0, nearest - time.monotonic()))
+        wait_s = max(0.0, nearest - time.monotonic()) if block else 0.0
+        ready = wait(list(self.busy), timeout=wait_s)
         for conn in ready:
             worker = self.busy.pop(conn)  # type: ignore[call-overload]
             try:
