@@ -430,7 +430,10 @@ def _scan_chunks(text: str) -> _ChunkScan:
     fullmatch = _PLAIN_CHUNK.fullmatch
     for m in _CHUNK.finditer(text):
         chunk = m.group()
-        if chunk.islower() or not _has_upper(chunk):
+        if chunk.isascii():
+            if chunk.lower() == chunk:  # in ASCII, lower() changes exactly A-Z
+                continue
+        elif chunk.islower() or not _has_upper(chunk):
             continue
         plain = fullmatch(chunk)
         if plain is not None and plain.group(1).lower() not in _SPLIT_WORDS:
