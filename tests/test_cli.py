@@ -151,6 +151,32 @@ def test_console_script_runs(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mathif.cli", "--version"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "mathif" in proc.stdout
+    # the process entry keeps main()'s exit codes
+    missing = subprocess.run([sys.executable, "-m", "mathif.cli", "score",
+                              str(tmp_path / "missing.jsonl")],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "missing.jsonl" in missing.stderr
+
+
+def test_process_entry_tunes_the_collector_only_in_its_own_process() -> None:
+    """``run()`` (the console script) changes the collector's settings, ``main()`` (the API
+    tests and embedders call) does not."""
+    import gc
+
+    before = gc.get_threshold()
+    assert main(["score", "missing.jsonl"]) == 2
+    code = (
+        "import gc, sys\n"
+        "from mathif import cli\n"
+        "sys.argv = ['mathif', 'score', 'missing.jsonl']\n"
+        "try:\n    cli.run()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, gc.get_threshold()[0], gc.get_freeze_count() > 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout.split() == ["2", "200000", "True"]
+    assert gc.get_threshold() == before
 
 
 def test_output_files_are_readable_by_others(dataset, tmp_path) -> None:

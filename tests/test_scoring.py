@@ -147,3 +147,30 @@ def test_huge_responses_are_scored_by_every_checker(dataset, text: str) -> None:
     item = _all_constraints_item(dataset)
     verdict = judge(item, text)  # completes: bounded, linear-time checkers
     assert verdict is not None and len(verdict.follow) == 15
+
+
+@pytest.mark.parametrize("grader", ["mathif", "reference"])
+def test_judge_and_grade_equals_the_two_steps(dataset, grader: str) -> None:
+    """One pass (each answer graded as soon as it is judged, slow ones in a worker meanwhile)
+    gives the samples that judging everything, then grading everything gives."""
+    from mathif.scoring import grade_samples, judge_and_grade, judge_sample
+
+    items = list(dataset)[:40]
+    texts = [
+        "<think>x</think>The answer is $\\boxed{{{gold}}}$.",
+        "</think>THE ANSWER IS \\BOXED{{{upper}}}",
+        "no answer here, sorry",
+        "<think>r</think>$\\boxed{{\\frac{{\\sqrt{{3}}}}{{2}}}}$",  # needs sympy: a worker
+    ]
+    samples = []
+    for n, item in enumerate(items):
+        text = texts[n % len(texts)].format(gold=item.answer, upper=item.answer.upper())
+        error = "server error" if n % 11 == 5 else None
+        samples.append(Sample(item, 0, Response(text if error is None else "", error=error)))
+    one_pass = judge_and_grade(samples, grader=grader)
+    two_steps = grade_samples([judge_sample(s) for s in samples], grader=grader)
+    assert one_pass == two_steps
+    assert sum(s.grade is None for s in one_pass) == sum(s.response.error is not None
+                                                         for s in samples) > 0
+    assert any(s.correct for s in one_pass) and not all(s.correct for s in one_pass
+                                                        if s.grade is not None)

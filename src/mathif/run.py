@@ -35,7 +35,7 @@ from mathif.responses import (
 )
 from mathif.results import Metrics, Results
 from mathif.samples import Sample
-from mathif.scoring import grade_samples, judge_sample
+from mathif.scoring import judge_and_grade, judge_sample
 from mathif.version import __version__
 
 # From this many responses on, a grading worker is started before the constraints are checked.
@@ -81,9 +81,14 @@ def manifest_of(dataset: Dataset | None, **extra: Any) -> dict[str, Any]:
     return manifest
 
 
-def _judged(entries: Sequence[Entry], scope: str = "answer") -> list[Sample]:
-    return [judge_sample(Sample(e.item, e.index, e.response, fields=e.fields), scope=scope)
-            for e in entries]
+def _scored(entries: Sequence[Entry], grader: str | None, timeout: float,
+            workers: int | None, progress: bool, scope: str) -> list[Sample]:
+    """Verdicts (and grades, with a grader) of ``entries``' samples."""
+    samples = [Sample(e.item, e.index, e.response, fields=e.fields) for e in entries]
+    if grader is None:
+        return [judge_sample(s, scope=scope) for s in samples]
+    return judge_and_grade(samples, grader=grader, timeout=timeout, workers=workers,
+                           progress=progress, scope=scope)
 
 
 def score_entries(
@@ -107,14 +112,10 @@ def score_entries(
         from mathif.grading import warm_up
 
         warm_up(grader)  # a grading worker starts on the other core while constraints are checked
-    samples = _judged(entries, scope)
-    if grader is not None:
-        samples = grade_samples(samples, grader=grader, timeout=timeout, workers=workers,
-                                progress=progress)
+    samples = _scored(entries, grader, timeout, workers, progress, scope)
     control_samples = None
     if control is not None and grader is not None:
-        control_samples = grade_samples(_judged(control), grader=grader, timeout=timeout,
-                                        workers=workers, progress=progress)
+        control_samples = _scored(control, grader, timeout, workers, progress, "answer")
     results = Results(aggregate(samples, control_samples), dict(manifest or {}))
     return ScoreResult(tuple(samples), results,
                        tuple(control_samples) if control_samples is not None else None)

@@ -14,12 +14,13 @@ from dataclasses import replace
 from mathif import constraints
 from mathif.data import Item
 from mathif.grading import DEFAULT_TIMEOUT, grade_many
+from mathif.grading.api import grading_session
 from mathif.responses import Response
 from mathif.samples import Sample, Verdict
 from mathif.split import split_output
 
 __all__ = ["REASONING_MEANINGFUL", "Response", "Sample", "Verdict", "follow_constraints",
-           "grade_samples", "judge", "judge_sample", "reasoning_text"]
+           "grade_samples", "judge", "judge_and_grade", "judge_sample", "reasoning_text"]
 
 # The constraints whose check means something on a reasoning trace: properties the whole text
 # can have (its language, its letter case, its commas). The others are about the final
@@ -83,6 +84,37 @@ def judge(item: Item, response: str | Response, *, scope: str = "answer") -> Ver
 def judge_sample(sample: Sample, *, scope: str = "answer") -> Sample:
     """``sample`` with its verdict."""
     return replace(sample, verdict=judge(sample.item, sample.response, scope=scope))
+
+
+def judge_and_grade(
+    samples: Sequence[Sample],
+    *,
+    grader: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+    progress: bool = False,
+    scope: str = "answer",
+) -> list[Sample]:
+    """:func:`judge_sample` and :func:`grade_samples` in one pass: each answer goes to the
+    grader as soon as its verdict is in, so the answers that need a worker process are decided
+    there while the next samples are judged. The same samples as the two steps one after
+    the other."""
+    total = sum(1 for s in samples if s.response.error is None)
+    judged: list[Sample] = []
+    graded_at: list[int] = []  # positions in ``judged`` of the samples sent to the grader
+    with grading_session(grader, total, timeout=timeout, workers=workers,
+                         progress=progress) as session:
+        for sample in samples:
+            sample = judge_sample(sample, scope=scope)
+            judged.append(sample)
+            verdict, item = sample.verdict, sample.item
+            if verdict is not None:
+                session.add(len(graded_at), verdict.answer_part, item.answer, item.source,
+                            item.question)
+                graded_at.append(len(judged) - 1)
+    for position, grade in zip(graded_at, session.grades(), strict=True):
+        judged[position] = replace(judged[position], grade=grade)
+    return judged
 
 
 def grade_samples(

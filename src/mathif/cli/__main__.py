@@ -1,7 +1,5 @@
 """``python -m mathif.cli``."""
 
-import sys
+from mathif.cli import run
 
-from mathif.cli import main
-
-sys.exit(main())
+run()

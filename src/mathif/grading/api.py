@@ -38,10 +38,11 @@ on machine load.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,21 +234,43 @@ def grade_many(
     (default: CPU count); they are started only when items need them, one per ~8 such
     items, so small runs pay for at most one.
     """
+    with grading_session(grader, len(pairs), timeout=timeout, workers=workers,
+                         progress=progress) as session:
+        for i, row in enumerate(pairs):
+            session.add(i, row[0], row[1], row[2], row[3] if len(row) > 3 else None)
+    return session.grades()
+
+
+@contextlib.contextmanager
+def grading_session(
+    grader: str,
+    total: int,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+    progress: bool = False,
+) -> Iterator[_Batch]:
+    """Grade answers as the caller produces them: ``session.add(i, answer_text, gold, source,
+    question)`` for ``i`` in ``range(total)``, in any order; after the ``with`` block,
+    ``session.grades()`` holds them in order (see :func:`grade_many` for the settings).
+
+    An answer that needs sympy goes to a worker process when it is added, so the workers
+    decide it while the caller goes on (checking constraints, reading the next answers).
+    """
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; expected one of {GRADERS}")
     if not timeout > 0 or timeout == float("inf"):
         raise ValueError("timeout must be a positive, finite number of seconds")
-    bar = _progress_bar(len(pairs)) if progress else None
+    bar = _progress_bar(total) if progress else None
     on_done = (lambda n: _tick(bar, n)) if bar is not None else None
-    with shared_pool().streaming(timeout=timeout, on_done=on_done) as run:
-        batch = _Batch(grader, timeout, workers, bar, len(pairs), run)
-        for i, row in enumerate(pairs):
-            question = row[3] if len(row) > 3 else None
-            batch.add(i, row[0], row[1], row[2], question)
-        batch.run_workers()
-    if bar is not None:
-        bar.close()
-    return [g if g is not None else Grade(False, None, grader, "error") for g in batch.out]
+    try:
+        with shared_pool().streaming(timeout=timeout, on_done=on_done) as run:
+            batch = _Batch(grader, timeout, workers, bar, total, run)
+            yield batch
+            batch.run_workers()
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 class _Batch:
@@ -333,6 +356,11 @@ class _Batch:
                 "error; they are scored wrong (reasons 'timeout' and 'error')",
                 self.grader, failed["timeout"], self.timeout, failed["error"],
             )
+
+    def grades(self) -> list[Grade]:
+        """Every answer's grade, in order (an answer never added is an "error")."""
+        return [g if g is not None else Grade(False, None, self.grader, "error")
+                for g in self.out]
 
 
 def _worker_cap(workers: int | None) -> int:
