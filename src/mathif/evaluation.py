@@ -267,7 +267,10 @@ def evaluate_config(
     pending = [r for r in requests if r.id not in done]
     built: Backend | None = None
     if pending and engine is None:
-        built = start_backend(config, dataset, pending[0])
+        first = pending[0]
+        if config.probe.active:  # its first step stops at the marker: the continuation
+            first = replace(first, stop=(config.probe.think_marker,))  # endpoint is checked
+        built = start_backend(config, dataset, first)
     backend = engine if engine is not None else built
     try:
         with RunStore.open(out, settings=settings, data=dataset.manifest()) as store:

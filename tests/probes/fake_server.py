@@ -7,7 +7,9 @@ reports in ``stop_reason`` as vLLM does; otherwise an answer. ``mode``:
 
 - ``honest``: ``/completions`` and ``/chat/completions`` with ``continue_final_message``;
 - ``ignores``: the chat endpoint ignores ``continue_final_message`` (renders a new turn);
-- ``no-completions``: ``/completions`` answers 404.
+- ``no-completions``: ``/completions`` answers 404;
+- ``no-chat``: ``/chat/completions`` answers 400, as a server of a base model without a chat
+  template does (the probes' completions mode renders the chat itself and never needs it).
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class FakeServer:
         chat = path.endswith("/chat/completions")
         if not chat and self.mode == "no-completions":
             return 404, {"error": "not found"}
+        if chat and self.mode == "no-chat":
+            return 400, {"error": "this model has no chat template"}
         prompt = self.prompt(path, body)
         prompt_tokens = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
         seed = hashlib.sha256(f"{body.get('seed')}|{prompt}".encode()).digest()

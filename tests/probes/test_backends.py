@@ -152,11 +152,30 @@ def test_openai_continues_on_a_server_that_can(mode: str, tokenizer: Any, thinki
         assert continued and all(b["messages"][-1]["content"].startswith("<think>\n")
                                  for b in continued)
     else:
-        # Every generation goes to /v1/completions; the one preflight request (one token,
-        # before the run folder exists) is a plain chat request.
+        # Every request goes to /v1/completions, the server check (one token, before the run
+        # folder exists) too: the run never needs the chat endpoint.
         generations = [p for p, b in server.bodies if b.get("max_tokens") != 1]
         assert not continued and generations
-        assert all(p.endswith("/v1/completions") for p in generations)
+        assert all(p.endswith("/v1/completions") for p, _ in server.bodies)
+
+
+def test_completions_probes_work_on_a_server_without_chat(
+        tokenizer: Any, thinking_model: Path, data_dir: Path, tmp_path: Path) -> None:
+    """A base-model server refuses /chat/completions; the probes' completions mode renders the
+    chat itself, so its checks and its run go through /completions only."""
+    with FakeServer(tokenizer, mode="no-chat") as server:
+        evaluate(str(thinking_model), backend="openai", data=str(data_dir), out=tmp_path,
+                 options={"base_url": [server.url]}, max_tokens=80, force_continue=1,
+                 **COMMON)
+    assert check_force_continue(tmp_path, 1) == 6
+    assert all(p.endswith("/v1/completions") for p, _ in server.bodies)
+    # a plain run (no probe) on that server is refused by its first request, at once
+    with FakeServer(tokenizer, mode="no-chat") as server, pytest.raises(
+            BackendError, match=r"rejected the check request.*400"):
+        evaluate(str(thinking_model), backend="openai", data=str(data_dir),
+                 out=tmp_path / "plain", options={"base_url": [server.url]}, max_tokens=80,
+                 **COMMON)
+    assert len(server.bodies) == 1 and not (tmp_path / "plain").exists()
 
 
 def test_a_server_that_ignores_continue_final_message_is_stopped_at_once(
@@ -173,10 +192,12 @@ def test_a_server_that_ignores_continue_final_message_is_stopped_at_once(
 def test_a_server_without_completions_is_stopped_at_once(
         tokenizer: Any, thinking_model: Path, data_dir: Path, tmp_path: Path) -> None:
     with FakeServer(tokenizer, mode="no-completions") as server, pytest.raises(
-            BackendError, match=r"cannot continue an assistant turn.*404"):
+            BackendError, match=r"/v1/completions was not found.*404.*--continuation chat"):
         evaluate(str(thinking_model), backend="openai", data=str(data_dir), out=tmp_path,
                  options={"base_url": [server.url]}, max_tokens=80, think_budget=4, **COMMON)
-    assert len(server.bodies) == 2 and all(b["max_tokens"] == 1 for _, b in server.bodies)
+    # the server check itself goes to the endpoint the probes use: one request of one token
+    assert len(server.bodies) == 1 and all(b["max_tokens"] == 1 for _, b in server.bodies)
+    assert not (tmp_path / "manifest.json").exists()
 
 
 def test_a_model_without_think_tags_is_refused(data_dir: Path, tmp_path: Path,

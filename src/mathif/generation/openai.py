@@ -365,7 +365,9 @@ class OpenAIBackend:
         _run(self.agenerate(requests, on_complete))
 
     def preflight(self, request: Request) -> None:
-        """One request to every server before the run (``request`` capped at one token).
+        """One request to every server before the run (``request`` capped at one token), at
+        the endpoint the run will use: ``/chat/completions``, or for a continued request (the
+        probes') the continuation's endpoint (``/completions`` by default).
 
         Stops (:class:`BackendError`, one line) on what no retry can fix: a refused
         connection (when every server refuses), an unusable URL, a 404, a refused API key, a
@@ -373,11 +375,12 @@ class OpenAIBackend:
         """
         urls = ", ".join(e.url.removesuffix("/chat/completions") for e in self.endpoints)
         log.info("openai backend: model %s at %s", self.model, urls)
-        body = self.body(request)
+        continued = bool(request.prefix or request.stop)
+        body = self._continuing().body(request) if continued else self.body(request)
         for name in ("max_tokens", "max_completion_tokens"):
             if name in body:
                 body[name] = 1
-        _run(self._apreflight(body))
+        _run(self._apreflight(body, continued))
 
     def _client(self, concurrency: int) -> Any:
         import httpx
@@ -392,9 +395,9 @@ class OpenAIBackend:
         return httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout,
                                  transport=self.transport)
 
-    async def _apreflight(self, body: dict[str, Any]) -> None:
+    async def _apreflight(self, body: dict[str, Any], continued: bool) -> None:
         async with self._client(len(self.endpoints)) as client:
-            found = await asyncio.gather(*(self._check(client, e, body)
+            found = await asyncio.gather(*(self._check(client, e, body, continued)
                                            for e in self.endpoints))
         fatal = [problem for kind, problem in found if kind == "fatal"]
         if fatal:
@@ -406,20 +409,21 @@ class OpenAIBackend:
             if kind in ("refused", "slow"):
                 log.warning("%s", problem)
 
-    async def _check(self, client: Any, endpoint: _Endpoint, body: dict[str, Any]
-                     ) -> tuple[str, str]:
+    async def _check(self, client: Any, endpoint: _Endpoint, body: dict[str, Any],
+                     continued: bool) -> tuple[str, str]:
         """``("ok" | "slow" | "refused" | "fatal", message)`` for one server."""
         import httpx
 
         base = endpoint.url.removesuffix("/chat/completions")
+        url = self._continuing().url(endpoint.url) if continued else endpoint.url
         deadline = min(self.request_timeout, PREFLIGHT_TIMEOUT_S)
         try:
-            got = await _within(deadline, self._attempt(client, endpoint.url, body))
+            got = await _within(deadline, self._attempt(client, url, body))
         except asyncio.TimeoutError:
             return "slow", (f"{base} took the connection but did not answer the check request "
                             f"within {deadline:g}s: going on")
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            return "fatal", f"cannot use {endpoint.url}: {exc}; check --base-url"
+            return "fatal", f"cannot use {url}: {exc}; check --base-url"
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             endpoint.refused_since = time.monotonic()
             return "refused", (
@@ -428,9 +432,9 @@ class OpenAIBackend:
                 "its address with --base-url")
         except Exception:  # the server took the connection: it is there, the run retries
             return "ok", ""
-        return self._judge(base, got)
+        return self._judge(base, url, got)
 
-    def _judge(self, base: str, got: _Attempt) -> tuple[str, str]:
+    def _judge(self, base: str, url: str, got: _Attempt) -> tuple[str, str]:
         """The preflight verdict on a server's answer."""
         status = got.status
         if status == 200 or status >= 500 or status in RETRY_STATUSES:
@@ -442,9 +446,12 @@ class OpenAIBackend:
                     "variable with --api-key-env)")
             return "fatal", f"{base} refused the credentials ({said}); {hint}"
         if status == 404:
-            return "fatal", (f"{base}/chat/completions was not found ({said}): check "
+            hint = ("; the probes continue the reasoning there: on a server without it, "
+                    "use --continuation chat (vLLM)" if not url.endswith("/chat/completions")
+                    else "")
+            return "fatal", (f"{url} was not found ({said}): check "
                              "--base-url (it usually ends in /v1) and --model (the name the "
-                             "server serves the model under)")
+                             f"server serves the model under){hint}")
         return "fatal", (f"{base} rejected the check request ({said}): every request of the "
                          "run would fail the same way; check --model, --extra-body and "
                          "--chat-template-kwargs")
