@@ -407,14 +407,24 @@ def test_unexpected_errors_say_how_to_get_the_traceback(dataset, tmp_path, capsy
 
 
 def _timeouts(every: int):  # type: ignore[no-untyped-def]
-    """A grade_many stand-in: every ``every``-th answer times out, the others match."""
+    """A grading_session stand-in: every ``every``-th answer times out, the others match."""
+    import contextlib
+
     from mathif.grading import Grade
 
-    def grade_many(pairs, *, grader, timeout, workers=None, progress=False):  # type: ignore[no-untyped-def]
-        return [Grade(False, None, grader, "timeout") if i % every == 0
-                else Grade(True, "1", grader, "match") for i in range(len(pairs))]
+    @contextlib.contextmanager
+    def grading_session(grader, total, *, timeout, workers=None, progress=False):  # type: ignore[no-untyped-def]
+        class Session:
+            def add(self, i, *row):  # type: ignore[no-untyped-def]
+                assert 0 <= i < total
 
-    return grade_many
+            def grades(self):  # type: ignore[no-untyped-def]
+                return [Grade(False, None, grader, "timeout") if i % every == 0
+                        else Grade(True, "1", grader, "match") for i in range(total)]
+
+        yield Session()
+
+    return grading_session
 
 
 def test_ungraded_answers_are_counted_shown_and_fail_loudly(dataset, tmp_path, capsys,
@@ -422,7 +432,7 @@ def test_ungraded_answers_are_counted_shown_and_fail_loudly(dataset, tmp_path, c
     """A grader timeout used to lower correctness silently."""
     import mathif.scoring
 
-    monkeypatch.setattr(mathif.scoring, "grade_many", _timeouts(every=5))
+    monkeypatch.setattr(mathif.scoring, "grading_session", _timeouts(every=5))
     inp = _write_jsonl(tmp_path / "in.jsonl", _responses(dataset))
     out = tmp_path / "o"
     assert main(["score", str(inp), "--out", str(out), "--quiet"]) == 3

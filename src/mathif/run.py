@@ -35,7 +35,7 @@ from mathif.responses import (
 )
 from mathif.results import Metrics, Results
 from mathif.samples import Sample
-from mathif.scoring import judge_and_grade, judge_sample
+from mathif.scoring import judge_and_grade, judge_samples
 from mathif.version import __version__
 
 # From this many responses on, a grading worker is started before the constraints are checked.
@@ -86,7 +86,7 @@ def _scored(entries: Sequence[Entry], grader: str | None, timeout: float,
     """Verdicts (and grades, with a grader) of ``entries``' samples."""
     samples = [Sample(e.item, e.index, e.response, fields=e.fields) for e in entries]
     if grader is None:
-        return [judge_sample(s, scope=scope) for s in samples]
+        return judge_samples(samples, scope=scope)
     return judge_and_grade(samples, grader=grader, timeout=timeout, workers=workers,
                            progress=progress, scope=scope)
 

@@ -20,7 +20,8 @@ from mathif.samples import Sample, Verdict
 from mathif.split import split_output
 
 __all__ = ["REASONING_MEANINGFUL", "Response", "Sample", "Verdict", "follow_constraints",
-           "grade_samples", "judge", "judge_and_grade", "judge_sample", "reasoning_text"]
+           "grade_samples", "judge", "judge_and_grade", "judge_sample", "judge_samples",
+           "reasoning_text"]
 
 # The constraints whose check means something on a reasoning trace: properties the whole text
 # can have (its language, its letter case, its commas). The others are about the final
@@ -56,6 +57,31 @@ def reasoning_text(response: Response) -> str:
     return reasoning
 
 
+# (follow, reasoning_follow) of one response: the part of a verdict that costs time.
+Checks = tuple[tuple[bool, ...], tuple[bool, ...] | None]
+
+
+def _checks(item: Item, response: Response, answer: str, scope: str) -> Checks:
+    follow = tuple(follow_constraints(item, answer))
+    inside = None
+    if scope != "answer":
+        inside = tuple(follow_constraints(item, reasoning_text(response)))
+    return follow, inside
+
+
+def _verdict(parts: tuple[str, str], checks: Checks) -> Verdict:
+    reasoning, answer = parts
+    follow, inside = checks
+    return Verdict(
+        follow=follow,
+        hard=all(follow),
+        soft=sum(follow) / len(follow),
+        answer_part=answer,
+        reasoning=reasoning,
+        reasoning_follow=inside,
+    )
+
+
 def judge(item: Item, response: str | Response, *, scope: str = "answer") -> Verdict | None:
     """Instruction-following verdict for one response; ``None`` for a generation error.
 
@@ -66,24 +92,18 @@ def judge(item: Item, response: str | Response, *, scope: str = "answer") -> Ver
         response = Response(response)
     if response.error is not None:
         return None
-    reasoning, answer = split_output(response.text, response.reasoning)
-    follow = follow_constraints(item, answer)
-    inside = None
-    if scope != "answer":
-        inside = tuple(follow_constraints(item, reasoning_text(response)))
-    return Verdict(
-        follow=tuple(follow),
-        hard=all(follow),
-        soft=sum(follow) / len(follow),
-        answer_part=answer,
-        reasoning=reasoning,
-        reasoning_follow=inside,
-    )
+    parts = split_output(response.text, response.reasoning)
+    return _verdict(parts, _checks(item, response, parts[1], scope))
 
 
 def judge_sample(sample: Sample, *, scope: str = "answer") -> Sample:
     """``sample`` with its verdict."""
     return replace(sample, verdict=judge(sample.item, sample.response, scope=scope))
+
+
+def judge_samples(samples: Sequence[Sample], *, scope: str = "answer") -> list[Sample]:
+    """:func:`judge_sample` for each of ``samples``."""
+    return [judge_sample(s, scope=scope) for s in samples]
 
 
 def judge_and_grade(
@@ -95,25 +115,23 @@ def judge_and_grade(
     progress: bool = False,
     scope: str = "answer",
 ) -> list[Sample]:
-    """:func:`judge_sample` and :func:`grade_samples` in one pass: each answer goes to the
-    grader as soon as its verdict is in, so the answers that need a worker process are decided
-    there while the next samples are judged. The same samples as the two steps one after
-    the other."""
-    total = sum(1 for s in samples if s.response.error is None)
-    judged: list[Sample] = []
-    graded_at: list[int] = []  # positions in ``judged`` of the samples sent to the grader
-    with grading_session(grader, total, timeout=timeout, workers=workers,
+    """:func:`judge_samples` and :func:`grade_samples` in one pass, the same samples as the
+    two steps one after the other: every answer goes to the grader first, so that those
+    that need a worker process start there at once and are decided while the constraints
+    are checked."""
+    parts = [split_output(s.response.text, s.response.reasoning)
+             if s.response.error is None else None for s in samples]
+    graded_at = [i for i, p in enumerate(parts) if p is not None]
+    with grading_session(grader, len(graded_at), timeout=timeout, workers=workers,
                          progress=progress) as session:
-        for sample in samples:
-            sample = judge_sample(sample, scope=scope)
-            judged.append(sample)
-            verdict, item = sample.verdict, sample.item
-            if verdict is not None:
-                session.add(len(graded_at), verdict.answer_part, item.answer, item.source,
-                            item.question)
-                graded_at.append(len(judged) - 1)
-    for position, grade in zip(graded_at, session.grades(), strict=True):
-        judged[position] = replace(judged[position], grade=grade)
+        for n, i in enumerate(graded_at):
+            answer, item = parts[i][1], samples[i].item  # type: ignore[index]
+            session.add(n, answer, item.answer, item.source, item.question)
+        judged = [sample if p is None else replace(
+            sample, verdict=_verdict(p, _checks(sample.item, sample.response, p[1], scope)))
+            for sample, p in zip(samples, parts, strict=True)]
+    for i, grade in zip(graded_at, session.grades(), strict=True):
+        judged[i] = replace(judged[i], grade=grade)
     return judged
 
 
