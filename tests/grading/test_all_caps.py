@@ -40,3 +40,36 @@ def test_reference_grader_keeps_the_official_behaviour() -> None:
     # box misses (SPEC §6); the reference grader reproduces that.
     assert not grade("\\BOXED{\\FRAC{1}{2}}, AS REQUIRED", "\\frac{1}{2}",
                      grader="reference").correct
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("90^\\CIRC", "90^\\circ"),
+        ("X \\IN [-2,7]", "x \\in [-2,7]"),
+        ("\\BEGIN{PMATRIX} 1/5 \\\\ -18/5 \\END{PMATRIX}",
+         "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}"),
+    ],
+)
+def test_a_lower_case_match_is_decided_without_sympy(answer: str, gold: str) -> None:
+    """The reading as written needs sympy, the lower-case one matches in process: either
+    matching is a match, so no worker is needed (the worker tries both: same verdict)."""
+    from mathif.grading import equivalence
+    from mathif.grading.reference import NeedsSympy
+
+    with pytest.raises(NeedsSympy):
+        equivalence._judge_as_written(answer, gold, "", sympy_ok=False)
+    assert equivalence.judge(answer, gold, "", sympy_ok=False) is True
+    assert equivalence.judge(answer, gold, "", sympy_ok=True) is True
+
+
+def test_an_undecided_reading_still_goes_to_sympy() -> None:
+    from mathif.grading import equivalence
+    from mathif.grading.reference import NeedsSympy
+
+    with pytest.raises(NeedsSympy):  # neither reading decides in process
+        equivalence.judge("\\BEGIN{PMATRIX} 1/5 \\\\ -17/5 \\END{PMATRIX}",
+                          "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", "", sympy_ok=False)
+    assert equivalence.judge("\\BEGIN{PMATRIX} 1/5 \\\\ -17/5 \\END{PMATRIX}",
+                             "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", "",
+                             sympy_ok=True) is False

@@ -403,10 +403,20 @@ def judge(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> bool:
     written is compared once more in lower case: the constraint forbade the lower-case form,
     so the model is not punished for obeying it.
     """
-    if _judge_as_written(answer, gold, kind, sympy_ok=sympy_ok):
-        return True
+    readings = [answer]
     folded = _lowered_if_all_caps(answer)
-    return folded is not None and _judge_as_written(folded, gold, kind, sympy_ok=sympy_ok)
+    if folded is not None:
+        readings.append(folded)
+    needs_sympy = False
+    for reading in readings:  # either reading matching is a match, so one that needs sympy
+        try:                  # does not stop the other from matching in process
+            if _judge_as_written(reading, gold, kind, sympy_ok=sympy_ok):
+                return True
+        except NeedsSympy:
+            needs_sympy = True
+    if needs_sympy:
+        raise NeedsSympy
+    return False
 
 
 def _lowered_if_all_caps(answer: str) -> str | None:
