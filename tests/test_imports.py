@@ -193,3 +193,39 @@ def test_every_third_party_import_is_declared() -> None:
             if not dists & declared:
                 missing.setdefault(top, name)
     assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
+    script = code + "\nimport sys\nprint(' '.join(sorted(sys.modules)))\n"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
+def test_a_command_loads_only_what_it_uses(tmp_path: Path, dataset) -> None:  # type: ignore[no-untyped-def]
+    """Start-up cost: `import mathif` and `mathif --help` load no command, no grader, no
+    backend; `mathif score` loads neither the backends' run store nor the set builder."""
+    bare = _loaded_after("import mathif")
+    assert not any(m.startswith(("mathif.", "numpy", "sympy")) for m in bare
+                   if m != "mathif.version"), sorted(m for m in bare if "mathif." in m)
+    helped = _loaded_after(
+        "from mathif import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass")
+    assert not {"mathif.cli.eval", "mathif.cli.score", "mathif.grading.api", "numpy"} & helped
+    import json
+
+    responses = tmp_path / "r.jsonl"
+    lines = [{**item.to_record(), "response": f"The answer is \\boxed{{{item.answer}}}"}
+             for item in dataset.items[:20]]
+    responses.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    scored = _loaded_after(
+        "from mathif import cli\n"
+        f"assert cli.main(['score', {str(responses)!r}, '--quiet', '--grader', 'reference',"
+        f" '--out', {str(tmp_path / 'out')!r}]) == 0")
+    assert {"mathif.cli.score", "mathif.run", "mathif.grading.reference"} <= scored
+    assert not {"mathif.grading.prose", "mathif.grading.equivalence"} & scored  # mathif's
+    assert not {"mathif.cli.eval", "mathif.builder", "mathif.generation.store",
+                "mathif.generation.chat", "urllib.request", "sympy"} & scored
+    public = _loaded_after("import mathif\nmathif.score\nmathif.build")
+    assert {"mathif.run", "mathif.builder"} <= public  # the public names still resolve

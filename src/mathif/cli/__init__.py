@@ -44,7 +44,8 @@ COMMANDS = {
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The ``mathif`` parser; with ``only``, the other commands are listed but not loaded."""
+    """The ``mathif`` parser; with ``only``, the other commands are listed but not loaded
+    (``only=""``: none is loaded, for a line that names no command)."""
     from mathif.version import __version__
 
     parser = argparse.ArgumentParser(
@@ -105,7 +106,7 @@ def _log_to_stderr() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(only=_command_of(argv))
+    parser = build_parser(only=_command_of(argv) or "")
     args = parser.parse_args(argv)
     debug = bool(args.debug or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"))
     from mathif.run import UngradedAnswersError
