@@ -128,31 +128,38 @@ def _matrix_to_tuple(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
+def _unwrap_once(t: str) -> str:
+    """One pass of :func:`clean`'s unwrapping: quotes, a box, math delimiters, final
+    punctuation."""
+    t = t.strip().strip('"“”').strip()
+    inner = _strip_wrapper_group(t, _BOX_WRAP)
+    if inner is not None:
+        t = inner
+    if len(t) >= 4 and t.startswith("$$") and t.endswith("$$"):
+        t = t[2:-2]
+    elif len(t) >= 2 and t[0] == "$" and t[-1] == "$" and "$" not in t[1:-1]:
+        t = t[1:-1]
+    for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
+        if t.startswith(left) and t.endswith(right):
+            t = t[2:-2]
+        elif t.endswith(right) and left not in t:
+            t = t[:-2]
+        elif t.startswith(left) and right not in t:
+            t = t[2:]
+    if t.count("$") == 1 and (t.startswith("$") or t.endswith("$")):
+        t = t.strip("$")
+    t = t.strip()
+    while t and t[-1] in ".;,。" and not t.endswith("\\,"):
+        t = t[:-1].rstrip()
+    return t
+
+
 def clean(raw: str) -> Cleaned:
     """Canonical text of an answer or a gold: wrappers, spacing and units removed."""
     t = raw.strip()
     for _ in range(6):
         before = t
-        t = t.strip().strip('"“”').strip()
-        inner = _strip_wrapper_group(t, _BOX_WRAP)
-        if inner is not None:
-            t = inner
-        if len(t) >= 4 and t.startswith("$$") and t.endswith("$$"):
-            t = t[2:-2]
-        elif len(t) >= 2 and t[0] == "$" and t[-1] == "$" and "$" not in t[1:-1]:
-            t = t[1:-1]
-        for left, right in (("\\(", "\\)"), ("\\[", "\\]")):
-            if t.startswith(left) and t.endswith(right):
-                t = t[2:-2]
-            elif t.endswith(right) and left not in t:
-                t = t[:-2]
-            elif t.startswith(left) and right not in t:
-                t = t[2:]
-        if t.count("$") == 1 and (t.startswith("$") or t.endswith("$")):
-            t = t.strip("$")
-        t = t.strip()
-        while t and t[-1] in ".;,。" and not t.endswith("\\,"):
-            t = t[:-1].rstrip()
+        t = _unwrap_once(t)
         if t == before:
             break
     if t.count("$") >= 2:
@@ -434,14 +441,32 @@ def _judge_as_written(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> b
     g = clean(gold)
     if not a.text:
         return False
-    if key(a.text) == key(g.text) and a.percent == g.percent:
+    if _same_key(a, g):
         return True
     if "=" in a.text and "=" not in g.text:
         rhs = a.text.rsplit("=", 1)[1].strip()
         if rhs:
             a = Cleaned(rhs, a.percent)  # "\\frac{dM}{dt} = X" answers X
-            if key(a.text) == key(g.text) and a.percent == g.percent:
+            if _same_key(a, g):
                 return True
+    for stage in (_by_numbers, _by_structure):
+        decided = stage(a, g, kind)
+        if decided is not None:
+            return decided
+    disproof = _disprove(a, g, kind)
+    if disproof is not None:
+        return disproof
+    if not sympy_ok:
+        raise NeedsSympy
+    return _symbolic(a, g, kind)
+
+
+def _same_key(a: Cleaned, g: Cleaned) -> bool:
+    return key(a.text) == key(g.text) and a.percent == g.percent
+
+
+def _by_numbers(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
+    """The decision when either side is a number (or exact LaTeX arithmetic), else None."""
     exact_a = latex_arithmetic(a.text) if "\\" in a.text else None
     exact_g = latex_arithmetic(g.text) if exact_a is not None else None
     if exact_a is not None and exact_g is not None:
@@ -465,6 +490,11 @@ def _judge_as_written(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> b
         return False  # a number never equals an expression in a variable
     if _has_free_variable(a.text) and _is_constant_gold(g.text):
         return False
+    return None
+
+
+def _by_structure(a: Cleaned, g: Cleaned, kind: str) -> bool | None:
+    """The decision for choices, prose, intervals, lists and word answers, else None."""
     gk = key(g.text)
     if len(gk) == 1 and gk.isalpha() and _CHOICE.match(_WS.sub("", g.text)):
         return key(a.text) == gk or _choice_with_text(a.text) == gk
@@ -477,25 +507,26 @@ def _judge_as_written(answer: str, gold: str, kind: str, *, sympy_ok: bool) -> b
     if listed is not None:
         return listed
     if _WORD_GOLD.match(g.text):
-        if any(c.isdigit() for c in a.text):
-            return False
-        words = re.findall(r"[a-z]+", a.text.lower())
-        gold_words = g.text.lower().split()
-        if not words:
-            return False
-        if words == gold_words:
-            return True
-        return (
-            len(words) <= len(gold_words) + 2
-            and words[-len(gold_words) :] == gold_words
-            and not _NEGATIONS & set(words)
-        )
-    disproof = _disprove(a, g, kind)
-    if disproof is not None:
-        return disproof
-    if not sympy_ok:
-        raise NeedsSympy
-    return _symbolic(a, g, kind)
+        return _words_match(a.text, g.text)
+    return None
+
+
+def _words_match(answer: str, gold: str) -> bool:
+    """A gold made of words: the answer's words are them (after at most two lead-in words,
+    and no negation)."""
+    if any(c.isdigit() for c in answer):
+        return False
+    words = re.findall(r"[a-z]+", answer.lower())
+    gold_words = gold.lower().split()
+    if not words:
+        return False
+    if words == gold_words:
+        return True
+    return (
+        len(words) <= len(gold_words) + 2
+        and words[-len(gold_words) :] == gold_words
+        and not _NEGATIONS & set(words)
+    )
 
 
 # A choice letter followed by its option's text ("(E) Hyperbola", "C. Plane"): the letter is
@@ -919,50 +950,9 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
     n = len(text)
     while i < n:
         c = text[i]
+        step: tuple[str, int] | None
         if c == "\\":
-            m = _LATEX_CMD.match(text, i)
-            if m is None:
-                return None
-            name = m.group(0)[1:]
-            i = m.end()
-            if name == "frac":
-                num = _read_group(text, i)
-                den = _read_group(text, num[1]) if num else None
-                if num is None or den is None:
-                    return None
-                a = latex_to_formula(num[0], depth + 1)
-                b = latex_to_formula(den[0], depth + 1)
-                if a is None or b is None:
-                    return None
-                out.append(f"(({a})/({b}))")
-                i = den[1]
-            elif name == "sqrt":
-                index = None
-                if i < n and text[i] == "[":
-                    close = text.find("]", i)
-                    if close == -1:
-                        return None
-                    index = latex_to_formula(text[i + 1 : close], depth + 1)
-                    i = close + 1
-                arg = _read_group(text, i)
-                if arg is None:
-                    return None
-                inner = latex_to_formula(arg[0], depth + 1)
-                if inner is None:
-                    return None
-                out.append(f"sqrt({inner})" if index is None else f"root({inner},{index})")
-                i = arg[1]
-            elif name in _LATEX_FUNCS:
-                out.append(f" {_FUNC_NAMES.get(name, name)} ")
-            elif _GREEK_VARIABLE.fullmatch("\\" + name) or name in ("odot", "hbar", "ell"):
-                out.append(f" {name} ")  # a named quantity: a free variable
-            else:
-                for macro, repl in _LATEX_SIMPLE:
-                    if macro == "\\" + name:
-                        out.append(repl)
-                        break
-                else:
-                    return None
+            step = _latex_command(text, i, depth)
         elif c == "_":
             arg = _read_group(text, i + 1)
             if arg is None or not re.fullmatch(r"\\?[A-Za-z0-9]+", arg[0]):
@@ -971,28 +961,74 @@ def latex_to_formula(text: str, depth: int = 0) -> str | None:
                 return None
             out[-1] = out[-1].rstrip() + "_" + arg[0].lstrip("\\") + " "
             i = arg[1]
+            continue
         elif c == "^":
-            arg = _read_group(text, i + 1)
-            if arg is None:
-                return None
-            inner = latex_to_formula(arg[0], depth + 1)
-            if inner is None:
-                return None
-            out.append(f"**({inner})")
-            i = arg[1]
+            step = _latex_group(text, i + 1, depth, "**({})")
         elif c == "{":
-            arg = _read_group(text, i)
-            if arg is None:
-                return None
-            inner = latex_to_formula(arg[0], depth + 1)
-            if inner is None:
-                return None
-            out.append(f"({inner})")
-            i = arg[1]
+            step = _latex_group(text, i, depth, "({})")
         else:
-            out.append(c)
-            i += 1
+            step = c, i + 1
+        if step is None:
+            return None
+        out.append(step[0])
+        i = step[1]
     return "".join(out)
+
+
+def _latex_group(text: str, i: int, depth: int, form: str) -> tuple[str, int] | None:
+    """The ``{...}`` group at ``i`` rewritten, inside ``form``; and where it ends."""
+    arg = _read_group(text, i)
+    if arg is None:
+        return None
+    inner = latex_to_formula(arg[0], depth + 1)
+    return None if inner is None else (form.format(inner), arg[1])
+
+
+def _latex_command(text: str, i: int, depth: int) -> tuple[str, int] | None:
+    """The command at ``i`` (a backslash) rewritten, and where it ends; None if unknown."""
+    m = _LATEX_CMD.match(text, i)
+    if m is None:
+        return None
+    name = m.group(0)[1:]
+    i = m.end()
+    if name == "frac":
+        num = _read_group(text, i)
+        den = _read_group(text, num[1]) if num else None
+        if num is None or den is None:
+            return None
+        a = latex_to_formula(num[0], depth + 1)
+        b = latex_to_formula(den[0], depth + 1)
+        if a is None or b is None:
+            return None
+        return f"(({a})/({b}))", den[1]
+    if name == "sqrt":
+        return _latex_sqrt(text, i, depth)
+    if name in _LATEX_FUNCS:
+        return f" {_FUNC_NAMES.get(name, name)} ", i
+    if _GREEK_VARIABLE.fullmatch("\\" + name) or name in ("odot", "hbar", "ell"):
+        return f" {name} ", i  # a named quantity: a free variable
+    for macro, repl in _LATEX_SIMPLE:
+        if macro == "\\" + name:
+            return repl, i
+    return None
+
+
+def _latex_sqrt(text: str, i: int, depth: int) -> tuple[str, int] | None:
+    """``\\sqrt[index]{arg}`` after the command name (at ``i``) rewritten, and its end."""
+    index = None
+    if i < len(text) and text[i] == "[":
+        close = text.find("]", i)
+        if close == -1:
+            return None
+        index = latex_to_formula(text[i + 1 : close], depth + 1)
+        i = close + 1
+    arg = _read_group(text, i)
+    if arg is None:
+        return None
+    inner = latex_to_formula(arg[0], depth + 1)
+    if inner is None:
+        return None
+    return (f"sqrt({inner})" if index is None else f"root({inner},{index})"), arg[1]
 
 
 def _formula_tree(text: str) -> safe_expr.Node | None:

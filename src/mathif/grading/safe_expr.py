@@ -559,20 +559,7 @@ class _Parser:
         if d.aliases and name in d.aliases:
             name = d.aliases[name]
         if name in d.functions or name in ("log10", "log2"):
-            if name not in d.functions:
-                raise ParseError(f"unknown function {name}")
-            if self._at_op("("):
-                self.take()
-                self._enter()
-                args = self.sequence()
-                self.expect(")")
-                self.depth -= 1
-                arg_tuple = args[1] if args[0] == "tuple" else (args,)
-                return ("call", name, tuple(arg_tuple))
-            if d.implicit and self._starts_operand(self.peek()):
-                # implicit application: ``sqrt 3`` / ``sin x``
-                return ("call", name, (self.power(),))
-            raise ParseError(f"bare function {name}")
+            return self._function(name)
         if name in d.constants:
             return ("name", name)
         if keyword.iskeyword(name) or keyword.issoftkeyword(name):
@@ -582,25 +569,42 @@ class _Parser:
         if not d.symbols:
             raise ParseError(f"name {name} not allowed")
         if d.implicit and len(name) > 1 and "_" not in name and not _is_greek_name(name):
-            # sympy's split_symbols: ``xy`` -> x*y, ``x2`` -> x*2
-            parts: list[Node] = []
-            for ch in name:
-                if d.python_lexer and ch.isdigit() and ch not in "0123456789":
-                    raise ParseError("sympy cannot read a non-ASCII digit as a number")
-                if ch.isdigit():
-                    parts.append(("int", ch))
-                elif ch in d.constants:
-                    parts.append(("name", ch))
-                else:
-                    parts.append(("name", ch))
-            node = parts[0]
-            for part in parts[1:]:
-                node = ("bin", "*", node, part)
-            if self._at_op("("):
-                # ``xy(2)`` multiplies as well
-                return node
-            return node
+            return self._split_symbols(name)
         return ("name", name)
+
+    def _function(self, name: str) -> Node:
+        """A call of the function ``name`` (its name already read)."""
+        d = self.d
+        if name not in d.functions:
+            raise ParseError(f"unknown function {name}")
+        if self._at_op("("):
+            self.take()
+            self._enter()
+            args = self.sequence()
+            self.expect(")")
+            self.depth -= 1
+            arg_tuple = args[1] if args[0] == "tuple" else (args,)
+            return ("call", name, tuple(arg_tuple))
+        if d.implicit and self._starts_operand(self.peek()):
+            # implicit application: ``sqrt 3`` / ``sin x``
+            return ("call", name, (self.power(),))
+        raise ParseError(f"bare function {name}")
+
+    def _split_symbols(self, name: str) -> Node:
+        """sympy's split_symbols: ``xy`` -> x*y, ``x2`` -> x*2 (``xy(2)`` multiplies too)."""
+        d = self.d
+        parts: list[Node] = []
+        for ch in name:
+            if d.python_lexer and ch.isdigit() and ch not in "0123456789":
+                raise ParseError("sympy cannot read a non-ASCII digit as a number")
+            if ch.isdigit():
+                parts.append(("int", ch))
+            else:
+                parts.append(("name", ch))
+        node = parts[0]
+        for part in parts[1:]:
+            node = ("bin", "*", node, part)
+        return node
 
 
 _COMPARISONS = ("<", ">", "<=", ">=", "==", "!=")
@@ -710,40 +714,44 @@ def exact_value(node: Node) -> Fraction | None:
         inner = exact_value(node[1])
         return None if inner is None else -inner
     if kind == "bin":
-        op = node[1]
         left = exact_value(node[2])
         if left is None:
             return None
         right = exact_value(node[3])
         if right is None:
             return None
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            out = left * right
-        elif op == "/":
-            if right == 0:
-                return None
-            out = left / right
-        elif op == "**":
-            if right.denominator != 1 or abs(right.numerator) > 4096:
-                return None
-            bits = max(abs(left.numerator).bit_length(), left.denominator.bit_length())
-            if bits * abs(right.numerator) > MAX_EXACT_BITS:
-                return None
-            if left == 0 and right < 0:
-                return None
-            out = left ** int(right)
-        else:
-            return None
-        if out.numerator.bit_length() > MAX_EXACT_BITS or out.denominator.bit_length() > (
-            MAX_EXACT_BITS
-        ):
-            return None
-        return out
+        return _exact_binary(node[1], left, right)
     return None
+
+
+def _exact_binary(op: str, left: Fraction, right: Fraction) -> Fraction | None:
+    """``left op right`` exactly, or None when it is not allowed or would be too large."""
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        out = left * right
+    elif op == "/":
+        if right == 0:
+            return None
+        out = left / right
+    elif op == "**":
+        if right.denominator != 1 or abs(right.numerator) > 4096:
+            return None
+        bits = max(abs(left.numerator).bit_length(), left.denominator.bit_length())
+        if bits * abs(right.numerator) > MAX_EXACT_BITS:
+            return None
+        if left == 0 and right < 0:
+            return None
+        out = left ** int(right)
+    else:
+        return None
+    if out.numerator.bit_length() > MAX_EXACT_BITS or out.denominator.bit_length() > (
+        MAX_EXACT_BITS
+    ):
+        return None
+    return out
 
 
 def float_value(node: Node) -> float | None:
@@ -1390,16 +1398,7 @@ def to_sympy(node: Node, *, euler_e: bool = False) -> Any:
         if kind == "imag":
             return sympy.Float(cur[1]) * sympy.I
         if kind == "name":
-            name = cur[1]
-            if name == "pi":
-                return sympy.pi
-            if name == "E" or (name == "e" and euler_e):
-                return sympy.E
-            if name == "I":
-                return sympy.I
-            if name == "oo":
-                return sympy.oo
-            return sympy.Symbol(name)
+            return _sympy_symbol(cur[1], euler_e)
         if kind == "neg":
             return -build(cur[1])
         if kind == "fact":
@@ -1408,24 +1407,7 @@ def to_sympy(node: Node, *, euler_e: bool = False) -> Any:
                 raise EvalError("factorial too large")
             return sympy.factorial(arg)
         if kind == "bin":
-            op = cur[1]
-            left = build(cur[2])
-            right = build(cur[3])
-            if op == "+":
-                return left + right
-            if op == "-":
-                return left - right
-            if op == "*":
-                return left * right
-            if op == "/":
-                return left / right
-            if op == "**":
-                _guard_sympy_pow(left, right)
-                return left**right
-            if op == "//":
-                return sympy.floor(left / right)
-            if op == "%":
-                return sympy.Mod(left, right)
+            return _sympy_binary(cur[1], build(cur[2]), build(cur[3]))
         if kind == "call":
             return _call(cur[1], [build(a) for a in cur[2]])
         if kind in ("tuple", "list"):
@@ -1433,6 +1415,41 @@ def to_sympy(node: Node, *, euler_e: bool = False) -> Any:
         raise EvalError(f"unsupported {kind}")
 
     return build(node)
+
+
+def _sympy_symbol(name: str, euler_e: bool) -> Any:
+    import sympy
+
+    if name == "pi":
+        return sympy.pi
+    if name == "E" or (name == "e" and euler_e):
+        return sympy.E
+    if name == "I":
+        return sympy.I
+    if name == "oo":
+        return sympy.oo
+    return sympy.Symbol(name)
+
+
+def _sympy_binary(op: str, left: Any, right: Any) -> Any:
+    import sympy
+
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op == "/":
+        return left / right
+    if op == "**":
+        _guard_sympy_pow(left, right)
+        return left**right
+    if op == "//":
+        return sympy.floor(left / right)
+    if op == "%":
+        return sympy.Mod(left, right)
+    raise EvalError("unsupported bin")
 
 
 def to_sympy_python(node: Node) -> Any:
@@ -1679,13 +1696,7 @@ def _approx(node: Node, depth: int, env: dict[str, float]) -> float | None:
     if kind == "float":
         return float(node[1])
     if kind == "name":
-        if node[1] in env:
-            return env[node[1]]
-        if node[1] == "pi":
-            return math.pi
-        if node[1] in ("e", "E"):
-            return math.e
-        return None
+        return _approx_name(node[1], env)
     if kind == "neg":
         inner = _approx(node[1], depth + 1, env)
         return None if inner is None else -inner
@@ -1699,41 +1710,57 @@ def _approx(node: Node, depth: int, env: dict[str, float]) -> float | None:
         right = _approx(node[3], depth + 1, env)
         if left is None or right is None:
             return None
-        op = node[1]
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return left * right
-        if op == "/":
-            return left / right
-        if op == "**":
-            if abs(right) > 1e4 or (left < 0 and right != int(right)):
-                return None
-            result = left**right
-            return result if isinstance(result, float) else None
-        return None
+        return _approx_binary(node[1], left, right)
     if kind == "call":
         args = [_approx(a, depth + 1, env) for a in node[2]]
         if any(a is None for a in args):
             return None
-        name = node[1]
-        if name == "log":
-            if len(args) == 1:
-                return math.log(args[0])  # type: ignore[arg-type]
-            return math.log(args[0], args[1])  # type: ignore[arg-type]
-        if name == "log10" and len(args) == 1:
-            return math.log10(args[0])  # type: ignore[arg-type]
-        if name == "log2" and len(args) == 1:
-            return math.log2(args[0])  # type: ignore[arg-type]
-        if name == "root" and len(args) == 2:
-            return args[0] ** (1 / args[1])  # type: ignore[operator,no-any-return]
-        func = _FLOAT_FUNCS.get(name)
-        if func is None or len(args) != 1:
-            return None
-        return float(func(args[0]))
+        return _approx_call(node[1], [a for a in args if a is not None])
     return None
+
+
+def _approx_name(name: str, env: dict[str, float]) -> float | None:
+    if name in env:
+        return env[name]
+    if name == "pi":
+        return math.pi
+    if name in ("e", "E"):
+        return math.e
+    return None
+
+
+def _approx_binary(op: str, left: float, right: float) -> float | None:
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op == "/":
+        return left / right
+    if op == "**":
+        if abs(right) > 1e4 or (left < 0 and right != int(right)):
+            return None
+        result = left**right
+        return result if isinstance(result, float) else None
+    return None
+
+
+def _approx_call(name: str, args: list[float]) -> float | None:
+    if name == "log":
+        if len(args) == 1:
+            return math.log(args[0])
+        return math.log(args[0], args[1])
+    if name == "log10" and len(args) == 1:
+        return math.log10(args[0])
+    if name == "log2" and len(args) == 1:
+        return math.log2(args[0])
+    if name == "root" and len(args) == 2:
+        return args[0] ** (1 / args[1])  # type: ignore[no-any-return]
+    func = _FLOAT_FUNCS.get(name)
+    if func is None or len(args) != 1:
+        return None
+    return float(func(args[0]))
 
 
 def probe_value(name: str, point: int) -> float:
