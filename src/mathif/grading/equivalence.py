@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from mathif.grading import exact_form, linear_regex, safe_expr
+from mathif.grading.braces import closing_brace
 from mathif.grading.reference import NeedsSympy
 
 # Relative tolerance for numeric answers to Minerva items: the benchmark's own (its grader
@@ -73,18 +74,8 @@ def _strip_wrapper_group(text: str, opener: re.Pattern[str]) -> str | None:
     m = opener.match(text)
     if m is None:
         return None
-    depth = 1
-    i = m.end()
-    while i < len(text):
-        c = text[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[m.end() : i] if i == len(text) - 1 else None
-        i += 1
-    return None
+    end = closing_brace(text, m.end() - 1)  # ``opener`` ends with the ``{``
+    return text[m.end() : end] if end == len(text) - 1 else None
 
 
 def _unwrap_text_macros(text: str) -> str:
@@ -97,17 +88,10 @@ def _unwrap_text_macros(text: str) -> str:
             out.append(text[i:])
             return "".join(out)
         out.append(text[i : m.start()])
-        depth = 1
-        j = m.end()
-        while j < len(text) and depth:
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                depth -= 1
-            j += 1
-        inner = text[m.end() : j - 1] if depth == 0 else text[m.end() :]
+        end = closing_brace(text, m.end() - 1)  # the pattern ends with the ``{``
+        inner = text[m.end() : end] if end is not None else text[m.end() :]
         out.append(" " + inner + " ")
-        i = j
+        i = end + 1 if end is not None else len(text)
 
 
 _FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")
@@ -930,15 +914,8 @@ def _read_group(text: str, i: int) -> tuple[str, int] | None:
         return None
     if text[i] != "{":
         return text[i], i + 1
-    depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j], j + 1
-    return None
+    end = closing_brace(text, i)
+    return None if end is None else (text[i + 1 : end], end + 1)
 
 
 def latex_to_formula(text: str, depth: int = 0) -> str | None:

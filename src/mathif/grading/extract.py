@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import re
 
+from mathif.grading.braces import closing_brace, closing_braces
+
 # ``\boxed{`` / ``\fbox{`` in any letter case (``\BOXED{42}`` under an all-caps rule).
 _BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{", re.IGNORECASE)
 _BOX_BARE = re.compile(r"\\boxed\s+([^\s$]+)", re.IGNORECASE)
@@ -144,10 +146,10 @@ def last_boxed(text: str) -> str | None:
     """
     starts = [m.end() for m in _BOX_OPEN.finditer(text)]
     if starts:
-        end = _closing_brace(text, starts[-1] - 1)  # the usual case: the last box is fine
+        end = closing_brace(text, starts[-1] - 1, escapes=True)  # usually the last box is fine
         if end is not None and text[starts[-1] : end].strip():
             return text[starts[-1] : end].strip()
-        closing = _closing_braces(text, starts[0] - 1)
+        closing = closing_braces(text, starts[0] - 1, escapes=True)
         for start in reversed(starts):
             end = closing.get(start - 1)
             if end is not None:
@@ -160,33 +162,6 @@ def last_boxed(text: str) -> str | None:
     if last is not None:
         return last.group(1).strip()
     return None
-
-
-# An unescaped brace: ``\\{`` and ``\\}`` are literal braces in LaTeX.
-_BRACE = re.compile(r"(?<!\\)[{}]")
-
-
-def _closing_brace(text: str, opening: int) -> int | None:
-    """Position of the ``}`` closing the ``{`` at ``opening``, or None."""
-    depth = 0
-    for m in _BRACE.finditer(text, opening):
-        depth += 1 if text[m.start()] == "{" else -1
-        if depth == 0:
-            return m.start()
-    return None
-
-
-def _closing_braces(text: str, begin: int) -> dict[int, int]:
-    """Position of the ``}`` closing each ``{`` at or after ``begin`` (unclosed ones absent)."""
-    closing: dict[int, int] = {}
-    stack: list[int] = []
-    for m in _BRACE.finditer(text, begin):
-        i = m.start()
-        if text[i] == "{":
-            stack.append(i)
-        elif stack:
-            closing[stack.pop()] = i
-    return closing
 
 
 def _after_hashes(text: str) -> str | None:
