@@ -692,6 +692,98 @@ def names_in(node: Node) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------
+# The one walk over a tree. What a node means - an exact rational, a float, a Python value,
+# the value ``parse_expr`` computes, a sympy object - is a Semantics; ``evaluate`` visits the
+# nodes (in Python's order, lazily for ``and`` / ``or`` / ``a if c else b`` and comparison
+# chains) and asks the semantics for each value.
+# ---------------------------------------------------------------------------------------
+
+ATOMS = frozenset({"int", "float", "imag", "bool", "name"})
+_GO: Any = object()  # Semantics.enter: "evaluate this node"
+
+
+class Semantics:
+    """The values of one domain. ``kinds`` are the node kinds it gives a value to (any other
+    is :meth:`unsupported`, its operands not visited); with ``partial``, an operand without
+    a value (None) leaves its node without one."""
+
+    kinds: frozenset[str] = frozenset()
+    partial = False
+
+    def enter(self, node: Node, depth: int) -> Any:
+        """A value decided before the node is looked at (or ``_GO``)."""
+        return _GO
+
+    def atom(self, node: Node) -> Any:
+        return self.unsupported(node[0])
+
+    def unary(self, kind: str, value: Any) -> Any:
+        return self.unsupported(kind)
+
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        return self.unsupported("bin")
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        return self.unsupported("call")
+
+    def sequence(self, kind: str, items: list[Any]) -> Any:
+        return self.unsupported(kind)
+
+    def truth(self, value: Any) -> bool:
+        return bool(value)
+
+    def logic(self, node: Node, value: Callable[[Node], Any]) -> Any:
+        return _logic(node, value, self.truth)
+
+    def compare(self, node: Node, value: Callable[[Node], Any]) -> Any:
+        return _compare_chain(node, value, self.truth)
+
+    def unsupported(self, kind: str) -> Any:
+        raise EvalError(f"unsupported {kind}")
+
+
+def evaluate(node: Node, semantics: Semantics, depth: int = 0) -> Any:
+    """The value of ``node`` under ``semantics``."""
+    early = semantics.enter(node, depth)
+    if early is not _GO:
+        return early
+    kind = node[0]
+    if kind not in semantics.kinds:
+        return semantics.unsupported(kind)
+    if kind in ATOMS:
+        return semantics.atom(node)
+    deeper = depth + 1
+    partial = semantics.partial
+    if kind == "bin":
+        left = evaluate(node[2], semantics, deeper)
+        if left is None and partial:
+            return None
+        right = evaluate(node[3], semantics, deeper)
+        if right is None and partial:
+            return None
+        return semantics.binary(node[1], left, right)
+    if kind in ("neg", "inv", "fact"):
+        inner = evaluate(node[1], semantics, deeper)
+        if inner is None and partial:
+            return None
+        return semantics.unary(kind, inner)
+    if kind == "call":
+        args = [evaluate(a, semantics, deeper) for a in node[2]]
+        if partial and any(a is None for a in args):
+            return None
+        return semantics.call(node[1], args)
+    if kind in ("tuple", "list"):
+        return semantics.sequence(kind, [evaluate(a, semantics, deeper) for a in node[1]])
+
+    def value(child: Node) -> Any:
+        return evaluate(child, semantics, deeper)
+
+    if kind == "cmp":
+        return semantics.compare(node, value)
+    return semantics.logic(node, value)  # and, or, ifelse, not
+
+
+# ---------------------------------------------------------------------------------------
 # Exact rational evaluation: decides the common "both sides are plain numbers" cases
 # without sympy, with the same verdict sympy's exact arithmetic would give.
 # ---------------------------------------------------------------------------------------
@@ -705,23 +797,28 @@ def exact_value(node: Node) -> Fraction | None:
     Returns None when the node needs anything else (floats, names, functions), so the
     caller can fall back to sympy.  Guards keep every intermediate small.
     """
-    kind = node[0]
-    if kind == "int":
-        if len(node[1]) > 400:
-            return None
-        return Fraction(int(node[1]))
-    if kind == "neg":
-        inner = exact_value(node[1])
-        return None if inner is None else -inner
-    if kind == "bin":
-        left = exact_value(node[2])
-        if left is None:
-            return None
-        right = exact_value(node[3])
-        if right is None:
-            return None
-        return _exact_binary(node[1], left, right)
-    return None
+    value: Fraction | None = evaluate(node, _EXACT)
+    return value
+
+
+class _Exact(Semantics):
+    kinds = frozenset({"int", "neg", "bin"})
+    partial = True
+
+    def atom(self, node: Node) -> Fraction | None:
+        return None if len(node[1]) > 400 else Fraction(int(node[1]))
+
+    def unary(self, kind: str, value: Fraction) -> Fraction:
+        return -value
+
+    def binary(self, op: str, left: Fraction, right: Fraction) -> Fraction | None:
+        return _exact_binary(op, left, right)
+
+    def unsupported(self, kind: str) -> None:
+        return None
+
+
+_EXACT = _Exact()
 
 
 def _exact_binary(op: str, left: Fraction, right: Fraction) -> Fraction | None:
@@ -756,37 +853,46 @@ def _exact_binary(op: str, left: Fraction, right: Fraction) -> Fraction | None:
 
 def float_value(node: Node) -> float | None:
     """Python-float value of a purely numeric AST (ints, floats, + - * / **), else None."""
-    kind = node[0]
     try:
-        if kind == "int":
-            return float(int(node[1])) if len(node[1]) < 300 else None
-        if kind == "float":
-            return float(node[1])
-        if kind == "neg":
-            inner = float_value(node[1])
-            return None if inner is None else -inner
-        if kind == "bin":
-            left = float_value(node[2])
-            right = float_value(node[3])
-            if left is None or right is None:
-                return None
-            op = node[1]
-            if op == "+":
-                return left + right
-            if op == "-":
-                return left - right
-            if op == "*":
-                return left * right
-            if op == "/":
-                return left / right if right != 0 else None
-            if op == "**":
-                if abs(right) > 1000 or (left == 0 and right < 0):
-                    return None
-                val = left**right
-                return val if isinstance(val, float) else None
+        value: float | None = evaluate(node, _FLOATS)
     except (OverflowError, ValueError, ZeroDivisionError):
         return None
-    return None
+    return value
+
+
+class _Float(Semantics):
+    kinds = frozenset({"int", "float", "neg", "bin"})
+    partial = True
+
+    def atom(self, node: Node) -> float | None:
+        if node[0] == "int":
+            return float(int(node[1])) if len(node[1]) < 300 else None
+        return float(node[1])
+
+    def unary(self, kind: str, value: float) -> float:
+        return -value
+
+    def binary(self, op: str, left: float, right: float) -> float | None:
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        if op == "/":
+            return left / right if right != 0 else None
+        if op == "**":
+            if abs(right) > 1000 or (left == 0 and right < 0):
+                return None
+            val = left**right
+            return val if isinstance(val, float) else None
+        return None
+
+    def unsupported(self, kind: str) -> None:
+        return None
+
+
+_FLOATS = _Float()
 
 
 def contains_float(node: Node) -> bool:
@@ -812,42 +918,59 @@ def python_value(node: Node) -> Any:
     ``abs``/``max``/``min``/``pow``/``round`` and blow-ups are refused.
     """
     try:
-        return _python_value(node)
+        return evaluate(node, _PYTHON)
     except RecursionError as exc:
         raise EvalError("nested too deeply") from exc
 
 
-def _python_value(node: Node) -> Any:
-    kind = node[0]
-    if kind == "int":
-        if len(node[1]) > 4300 or (len(node[1]) > 1 and node[1][0] == "0" and node[1].strip("0")):
-            raise EvalError("not a Python literal")
-        return int(node[1])
-    if kind == "float":
-        return float(node[1])
-    if kind == "imag":
-        return complex(0, float(node[1]))
-    if kind == "bool":
-        return node[1] == "True"
-    if kind in ("tuple", "list"):
-        items = [_python_value(x) for x in node[1]]
+_PYTHON_ERRORS = (ZeroDivisionError, OverflowError, TypeError, ValueError)
+
+
+class _Python(Semantics):
+    kinds = frozenset({"int", "float", "imag", "bool", "tuple", "list", "and", "or", "ifelse",
+                       "not", "neg", "inv", "cmp", "call", "bin"})
+
+    def atom(self, node: Node) -> Any:
+        kind, text = node[0], node[1]
+        if kind == "int":
+            if len(text) > 4300 or (len(text) > 1 and text[0] == "0" and text.strip("0")):
+                raise EvalError("not a Python literal")
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "imag":
+            return complex(0, float(text))
+        return text == "True"
+
+    def sequence(self, kind: str, items: list[Any]) -> Any:
         return tuple(items) if kind == "tuple" else items
-    if kind in ("and", "or", "ifelse", "not"):
-        return _logic(node, _python_value, bool)
-    try:
-        if kind == "neg":
-            return -_python_value(node[1])
-        if kind == "inv":
-            return ~_python_value(node[1])
-        if kind == "cmp":
-            return _compare_chain(node, _python_value, bool)
-        if kind == "call":
-            return _python_call(node[1], [_python_value(a) for a in node[2]])
-        if kind == "bin":
-            return _python_binary(node[1], _python_value(node[2]), _python_value(node[3]))
-    except (ZeroDivisionError, OverflowError, TypeError, ValueError) as exc:
-        raise EvalError(str(exc)) from exc
-    raise EvalError(f"unsupported {kind}")
+
+    def unary(self, kind: str, value: Any) -> Any:
+        try:
+            return -value if kind == "neg" else ~value
+        except _PYTHON_ERRORS as exc:
+            raise EvalError(str(exc)) from exc
+
+    def compare(self, node: Node, value: Callable[[Node], Any]) -> Any:
+        try:
+            return _compare_chain(node, value, bool)
+        except _PYTHON_ERRORS as exc:
+            raise EvalError(str(exc)) from exc
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        try:
+            return _python_call(name, args)
+        except _PYTHON_ERRORS as exc:
+            raise EvalError(str(exc)) from exc
+
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        try:
+            return _python_binary(op, left, right)
+        except _PYTHON_ERRORS as exc:
+            raise EvalError(str(exc)) from exc
+
+
+_PYTHON = _Python()
 
 
 def _logic(node: Node, value: Callable[[Node], Any], truth: Callable[[Any], bool]) -> Any:
@@ -1031,9 +1154,10 @@ def rationalize(node: Node) -> Node:
 def pe_value(node: Node) -> PeValue:
     """The value ``parse_expr`` gives ``node`` (see the section comment)."""
     try:
-        return _pe(node)
+        value: PeValue = evaluate(node, _PE)
     except RecursionError as exc:
         raise Unmodelled("nested too deeply") from exc
+    return value
 
 
 def _is_number(v: PeValue) -> bool:
@@ -1089,24 +1213,50 @@ def _exact(v: PeValue) -> Fraction:
     return Fraction(v)  # type: ignore[arg-type]
 
 
-def _pe(node: Node) -> PeValue:
-    kind = node[0]
-    if kind not in ("int", "float", "imag", "bool") and not python_only(node):
-        names = names_in(node)
-        if names & {"I", "oo"}:
-            raise Unmodelled("complex or infinite")
-        if names - _CONSTANT_NAMES:
-            return PeExpr(node, kind == "name")
-    handler = _PE_HANDLERS.get(kind)
-    if handler is None:
+class _ParseExpr(Semantics):
+    """What ``parse_expr`` computes (see the section comment)."""
+
+    kinds = frozenset({"int", "float", "bool", "tuple", "list", "and", "or", "ifelse", "not",
+                       "neg", "inv", "cmp", "bin", "call"})
+
+    def enter(self, node: Node, depth: int) -> Any:
+        kind = node[0]
+        if kind not in ("int", "float", "imag", "bool") and not python_only(node):
+            names = names_in(node)
+            if names & {"I", "oo"}:
+                raise Unmodelled("complex or infinite")
+            if names - _CONSTANT_NAMES:
+                return PeExpr(node, kind == "name")
+        return _GO
+
+    def atom(self, node: Node) -> PeValue:
+        kind = node[0]
+        if kind == "int":
+            return int(node[1])
+        if kind == "float":
+            return _pe_float_literal(node)
+        return bool(node[1] == "True")
+
+    def sequence(self, kind: str, items: list[PeValue]) -> PeValue:
+        return PeSeq(kind)  # Python evaluated every item: an item's error is the sequence's
+
+    def truth(self, value: Any) -> bool:
+        return pe_truth(value)
+
+    def unary(self, kind: str, value: PeValue) -> PeValue:
+        return _pe_negate(value) if kind == "neg" else _pe_invert(value)
+
+    def compare(self, node: Node, value: Callable[[Node], Any]) -> PeValue:
+        return _pe_compare(node, value)
+
+    def binary(self, op: str, left: PeValue, right: PeValue) -> PeValue:
+        return _pe_binary(op, left, right)
+
+    def call(self, name: str, args: list[PeValue]) -> PeValue:
+        return _pe_call(name, args)
+
+    def unsupported(self, kind: str) -> Any:
         raise Unmodelled(f"{kind} needs sympy")
-    return handler(node)
-
-
-def _pe_sequence(node: Node) -> PeValue:
-    for item in node[1]:
-        _pe(item)  # Python evaluates every item: an item's error is the sequence's
-    return PeSeq(node[0])
 
 
 def _pe_float_literal(node: Node) -> PeValue:
@@ -1116,14 +1266,7 @@ def _pe_float_literal(node: Node) -> PeValue:
     return _checked_float(float(node[1]))
 
 
-def _pe_logic(node: Node) -> PeValue:
-    """``and`` / ``or`` return an operand, ``a if c else b`` one branch, ``not`` a bool."""
-    result: PeValue = _logic(node, _pe, pe_truth)
-    return result
-
-
-def _pe_negate(node: Node) -> PeValue:
-    v = _pe(node[1])
+def _pe_negate(v: PeValue) -> PeValue:
     if isinstance(v, SymBool | PeSeq):
         raise PyRaise("bad operand type for unary -")
     if type(v) is bool:
@@ -1133,8 +1276,7 @@ def _pe_negate(node: Node) -> PeValue:
     return -v
 
 
-def _pe_invert(node: Node) -> PeValue:
-    v = _pe(node[1])
+def _pe_invert(v: PeValue) -> PeValue:
     if type(v) is int:
         return ~v
     if isinstance(v, PeExpr | PeSeq):
@@ -1144,30 +1286,15 @@ def _pe_invert(node: Node) -> PeValue:
     raise Unmodelled("~bool is a Python int")
 
 
-_PE_HANDLERS: dict[str, Callable[[Node], PeValue]] = {
-    "int": lambda node: int(node[1]),
-    "float": _pe_float_literal,
-    "bool": lambda node: bool(node[1] == "True"),
-    "tuple": _pe_sequence,
-    "list": _pe_sequence,
-    "and": _pe_logic,
-    "or": _pe_logic,
-    "ifelse": _pe_logic,
-    "not": _pe_logic,
-    "neg": _pe_negate,
-    "inv": _pe_invert,
-    "cmp": lambda node: _pe_compare(node),
-    "bin": lambda node: _pe_binary(node[1], _pe(node[2]), _pe(node[3])),
-    "call": lambda node: _pe_call(node[1], [_pe(a) for a in node[2]]),
-}
+_PE = _ParseExpr()
 
 
-def _pe_compare(node: Node) -> PeValue:
+def _pe_compare(node: Node, value: Callable[[Node], Any]) -> PeValue:
     ops, operands = node[1], node[2]
-    left = _pe(operands[0])
+    left = value(operands[0])
     result: PeValue = True
     for op, operand in zip(ops, operands[1:], strict=True):
-        right = _pe(operand)
+        right = value(operand)
         if not (_is_number(left) and _is_number(right)):
             raise Unmodelled("comparison of non-numbers")
         assert not isinstance(left, SymBool | PeExpr | PeSeq)
@@ -1385,36 +1512,57 @@ def to_sympy(node: Node, *, euler_e: bool = False) -> Any:
     Raises EvalError when a guard trips (huge powers, factorials): the official grader
     would have hung there until its timeout, which it scores as "not equal" as well.
     """
+    return evaluate(node, _SYMPY_EULER if euler_e else _SYMPY)
+
+
+class _Sympy(Semantics):
+    kinds = frozenset({"int", "float", "imag", "name", "neg", "fact", "bin", "call", "tuple",
+                       "list"})
+
+    def __init__(self, euler_e: bool) -> None:
+        self.euler_e = euler_e
+
+    def atom(self, node: Node) -> Any:
+        import sympy
+
+        kind, text = node[0], node[1]
+        if kind == "int":
+            if len(text) > 1000:
+                raise EvalError("number too long")
+            return sympy.Integer(int(text))
+        if kind == "float":
+            return sympy.Float(text)
+        if kind == "imag":
+            return sympy.Float(text) * sympy.I
+        return _sympy_symbol(text, self.euler_e)
+
+    def unary(self, kind: str, value: Any) -> Any:
+        return -value if kind == "neg" else _sympy_factorial(value, guard_symbols=True)
+
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        return _sympy_binary(op, left, right)
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        return _call(name, args)
+
+    def sequence(self, kind: str, items: list[Any]) -> Any:
+        import sympy
+
+        return sympy.Tuple(*items)
+
+
+_SYMPY = _Sympy(euler_e=False)
+_SYMPY_EULER = _Sympy(euler_e=True)
+
+
+def _sympy_factorial(arg: Any, guard_symbols: bool) -> Any:
+    """``factorial(arg)``, refused when ``arg`` is a number too large (or infinite)."""
     import sympy
 
-    def build(cur: Node) -> Any:
-        kind = cur[0]
-        if kind == "int":
-            if len(cur[1]) > 1000:
-                raise EvalError("number too long")
-            return sympy.Integer(int(cur[1]))
-        if kind == "float":
-            return sympy.Float(cur[1])
-        if kind == "imag":
-            return sympy.Float(cur[1]) * sympy.I
-        if kind == "name":
-            return _sympy_symbol(cur[1], euler_e)
-        if kind == "neg":
-            return -build(cur[1])
-        if kind == "fact":
-            arg = build(cur[1])
-            if arg.is_number and (not arg.is_finite or abs(arg) > MAX_FACTORIAL):
-                raise EvalError("factorial too large")
-            return sympy.factorial(arg)
-        if kind == "bin":
-            return _sympy_binary(cur[1], build(cur[2]), build(cur[3]))
-        if kind == "call":
-            return _call(cur[1], [build(a) for a in cur[2]])
-        if kind in ("tuple", "list"):
-            return sympy.Tuple(*[build(a) for a in cur[1]])
-        raise EvalError(f"unsupported {kind}")
-
-    return build(node)
+    is_number = arg.is_number if guard_symbols else getattr(arg, "is_number", False)
+    if is_number and (not arg.is_finite or abs(arg) > MAX_FACTORIAL):
+        raise EvalError("factorial too large")
+    return sympy.factorial(arg)
 
 
 def _sympy_symbol(name: str, euler_e: bool) -> Any:
@@ -1461,35 +1609,34 @@ def to_sympy_python(node: Node) -> Any:
     ``eval`` raises (``Float ^ Integer``, ``bool(x < 1)``, ...) raises here too; guards raise
     EvalError where the official parse would exhaust its time limit.
     """
-    import sympy
+    return evaluate(node, _SYMPY_PYTHON)
 
-    def build(cur: Node) -> Any:
-        kind = cur[0]
-        if kind in ("int", "float", "imag", "bool", "name"):
-            return _sympy_atom(cur)
-        if kind in ("and", "or", "ifelse", "not"):
-            return _logic(cur, build, bool)
+
+class _SympyPython(Semantics):
+    kinds = frozenset({*ATOMS, "and", "or", "ifelse", "not", "neg", "inv", "cmp", "fact",
+                       "bin", "call", "tuple", "list"})
+
+    def atom(self, node: Node) -> Any:
+        return _sympy_atom(node)
+
+    def unary(self, kind: str, value: Any) -> Any:
         if kind == "neg":
-            return -build(cur[1])
+            return -value
         if kind == "inv":
-            return ~build(cur[1])
-        if kind == "cmp":
-            return _compare_chain(cur, build, bool)
-        if kind == "fact":
-            arg = build(cur[1])
-            if getattr(arg, "is_number", False) and (not arg.is_finite or abs(arg) > MAX_FACTORIAL):
-                raise EvalError("factorial too large")
-            return sympy.factorial(arg)
-        if kind == "bin":
-            return _sympy_python_binary(cur[1], build(cur[2]), build(cur[3]))
-        if kind == "call":
-            return _sympy_python_call(cur[1], [build(a) for a in cur[2]])
-        if kind in ("tuple", "list"):
-            items = [build(a) for a in cur[1]]
-            return tuple(items) if kind == "tuple" else items
-        raise EvalError(f"unsupported {kind}")
+            return ~value
+        return _sympy_factorial(value, guard_symbols=False)
 
-    return build(node)
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        return _sympy_python_binary(op, left, right)
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        return _sympy_python_call(name, args)
+
+    def sequence(self, kind: str, items: list[Any]) -> Any:
+        return tuple(items) if kind == "tuple" else items
+
+
+_SYMPY_PYTHON = _SympyPython()
 
 
 def _sympy_atom(node: Node) -> Any:
@@ -1679,7 +1826,7 @@ def approx(node: Node, env: dict[str, float] | None = None) -> float | None:
     two numbers different (beyond rounding), never equal.
     """
     try:
-        value = _approx(node, 0, env or {})
+        value: float | None = evaluate(node, _Approx(env or {}))
     except (ArithmeticError, ValueError, TypeError, RecursionError):
         return None
     if value is None or math.isnan(value) or math.isinf(value):
@@ -1687,36 +1834,39 @@ def approx(node: Node, env: dict[str, float] | None = None) -> float | None:
     return value
 
 
-def _approx(node: Node, depth: int, env: dict[str, float]) -> float | None:
-    if depth > MAX_DEPTH:
+class _Approx(Semantics):
+    kinds = frozenset({"int", "float", "name", "neg", "fact", "bin", "call"})
+    partial = True
+
+    def __init__(self, env: dict[str, float]) -> None:
+        self.env = env
+
+    def enter(self, node: Node, depth: int) -> Any:
+        return None if depth > MAX_DEPTH else _GO
+
+    def atom(self, node: Node) -> float | None:
+        kind = node[0]
+        if kind == "int":
+            return float(int(node[1])) if len(node[1]) < 300 else None
+        if kind == "float":
+            return float(node[1])
+        return _approx_name(node[1], self.env)
+
+    def unary(self, kind: str, value: float) -> float | None:
+        if kind == "neg":
+            return -value
+        if value < 0 or value > 170 or value != int(value):
+            return None
+        return float(math.factorial(int(value)))
+
+    def binary(self, op: str, left: float, right: float) -> float | None:
+        return _approx_binary(op, left, right)
+
+    def call(self, name: str, args: list[float]) -> float | None:
+        return _approx_call(name, args)
+
+    def unsupported(self, kind: str) -> None:
         return None
-    kind = node[0]
-    if kind == "int":
-        return float(int(node[1])) if len(node[1]) < 300 else None
-    if kind == "float":
-        return float(node[1])
-    if kind == "name":
-        return _approx_name(node[1], env)
-    if kind == "neg":
-        inner = _approx(node[1], depth + 1, env)
-        return None if inner is None else -inner
-    if kind == "fact":
-        inner = _approx(node[1], depth + 1, env)
-        if inner is None or inner < 0 or inner > 170 or inner != int(inner):
-            return None
-        return float(math.factorial(int(inner)))
-    if kind == "bin":
-        left = _approx(node[2], depth + 1, env)
-        right = _approx(node[3], depth + 1, env)
-        if left is None or right is None:
-            return None
-        return _approx_binary(node[1], left, right)
-    if kind == "call":
-        args = [_approx(a, depth + 1, env) for a in node[2]]
-        if any(a is None for a in args):
-            return None
-        return _approx_call(node[1], [a for a in args if a is not None])
-    return None
 
 
 def _approx_name(name: str, env: dict[str, float]) -> float | None:
