@@ -16,9 +16,9 @@ The public API is small:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from mathif.lazy import lazy_attributes
 from mathif.version import __version__
 
 if TYPE_CHECKING:
@@ -58,18 +58,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mathif' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME))
-
+__getattr__, __dir__ = lazy_attributes(__name__, _HOME)
 
 __all__ = [
     "Dataset",

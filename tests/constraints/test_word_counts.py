@@ -160,3 +160,26 @@ def test_capital_checker_decides_as_the_exact_count(relation: str) -> None:
             assert check(name, text, args) is expected, (text, n)
             decided_by_bounds += (low < n) == (high < n)
     assert decided_by_bounds > 1000  # the shortcut is exercised, not only the tokenizer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IT'S " * 40_000,  # every chunk is hard: the bounds and then Punkt
+        "A" * 200_000,
+        "É" * 100_000 + " x",
+        "(A)." * 50_000,
+        "'TIS " * 30_000 + "." + " " * 100_000,
+        "\\FRAC{A}{B} " * 20_000,
+    ],
+    ids=lambda t: repr(t[:12]),
+)
+def test_capital_word_bounds_on_hostile_text_are_fast_and_hold(text: str) -> None:
+    start = time.monotonic()
+    low, high = T.capital_word_range(text)
+    exact = T.capital_word_count(text)
+    for relation in ("less than", "at least"):
+        check("change_case:capital_word_frequency", text,
+              {"capital_frequency": max(1, exact), "capital_relation": relation})
+    assert low <= exact <= high
+    assert time.monotonic() - start < 30  # hang detector (linear: about a second)

@@ -13,8 +13,9 @@ worker processes that need them.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mathif.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from mathif.grading.api import (
@@ -34,12 +35,10 @@ __all__ = ["DEFAULT_TIMEOUT", "GRADERS", "Grade", "clear_cache", "extract_answer
            "grade_many", "warm_up"]
 
 
-def __getattr__(name: str) -> Any:
-    """The API's names, imported on first use: a grading worker process (and the parent that
-    starts one early) loads ``mathif.grading.workers`` without the graders themselves."""
-    if name not in __all__:
-        raise AttributeError(f"module 'mathif.grading' has no attribute {name!r}")
-    home = "mathif.grading.workers" if name == "warm_up" else "mathif.grading.api"
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+# The API's names, imported on first use: a grading worker process (and the parent that
+# starts one early) loads ``mathif.grading.workers`` without the graders themselves.
+_HOME = {name: "mathif.grading.api" for name in
+         ("Grade", "clear_cache", "extract_answer", "grade", "grade_many")}
+_HOME["warm_up"] = "mathif.grading.workers"
+
+__getattr__, __dir__ = lazy_attributes(__name__, _HOME)

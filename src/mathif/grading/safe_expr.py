@@ -873,14 +873,11 @@ class _Float(Semantics):
         return -value
 
     def binary(self, op: str, left: float, right: float) -> float | None:
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return left * right
-        if op == "/":
-            return left / right if right != 0 else None
+        if op == "/" and right == 0:
+            return None
+        arithmetic = _PYTHON_ARITHMETIC.get(op)
+        if arithmetic is not None:
+            return float(arithmetic(left, right))
         if op == "**":
             if abs(right) > 1000 or (left == 0 and right < 0):
                 return None
@@ -1410,7 +1407,7 @@ def _pe_symbolic_binary(op: str, left: PeValue, right: PeValue) -> PeValue:
     return PeExpr(("bin", op, _as_node(left), _as_node(right)), False)
 
 
-_PYTHON_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+_PYTHON_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {  # the same in every domain
     "+": operator.add,
     "-": operator.sub,
     "*": operator.mul,
@@ -1582,14 +1579,9 @@ def _sympy_symbol(name: str, euler_e: bool) -> Any:
 def _sympy_binary(op: str, left: Any, right: Any) -> Any:
     import sympy
 
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if op == "/":
-        return left / right
+    arithmetic = _PYTHON_ARITHMETIC.get(op)
+    if arithmetic is not None:
+        return arithmetic(left, right)
     if op == "**":
         _guard_sympy_pow(left, right)
         return left**right
@@ -1880,14 +1872,10 @@ def _approx_name(name: str, env: dict[str, float]) -> float | None:
 
 
 def _approx_binary(op: str, left: float, right: float) -> float | None:
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if op == "/":
-        return left / right
+    arithmetic = _PYTHON_ARITHMETIC.get(op)
+    if arithmetic is not None:
+        value: float | None = arithmetic(left, right)  # complex after a root of a negative
+        return value
     if op == "**":
         if abs(right) > 1e4 or (left < 0 and right != int(right)):
             return None
